@@ -1,0 +1,195 @@
+"""Application factory: ``flask --app app run`` finds ``create_app`` here.
+
+Nothing happens at import time; everything is set up inside ``create_app``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+
+from training import database
+from training.extensions import bootstrap, csrf, db, login_manager, migrate
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, CLI; then bring the database up to date."""
+    app = Flask(__name__, instance_relative_config=True, static_folder="training/static")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    configure(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    if app.config["AUTO_MIGRATE"]:
+        from training.setup_db import prepare_database
+
+        prepare_database(app)
+    return app
+
+
+def database_url(url: str) -> str:
+    """Point PostgreSQL URLs at psycopg 3 (``postgres://`` and ``postgresql://`` both accepted)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def secret_key(instance: Path) -> str:
+    """The instance's secret key, generated once and kept so sessions survive restarts."""
+    path = instance / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def configure(app: Flask, test_config: dict | None) -> None:
+    """Defaults, then ``instance/config.py``, then ``FLASK_*`` environment variables, then tests'."""
+    instance = Path(app.instance_path)
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=database_url(os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'academy.db'}")),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        AUTO_MIGRATE=True,
+        LOAD_STARTER_CONTENT=True,
+        # Tokens live as long as the session, so no module is ever too long for them.
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        BOOTSTRAP_SERVE_LOCAL=True,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secret_key(instance)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions and tune the database engine."""
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, directory=str(Path(app.root_path) / "migrations"))
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+
+    from training.services.accounts import load_session_user
+
+    login_manager.user_loader(load_session_user)
+    with app.app_context():
+        database.configure_engine(db.engine)
+
+    from training.rendering import render_markdown
+
+    app.jinja_env.filters["markdown"] = render_markdown
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per concern."""
+    from training.auth import bp as auth_bp
+    from training.learn import bp as learn_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(learn_bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Write intent, first-run set-up, access rules, security headers."""
+    from training.access import enforce_access
+    from training.services import accounts
+
+    @app.before_request
+    def _mark_writes():
+        if request.method not in SAFE_METHODS:
+            g.write_token = database.declare_write_intent()
+
+    @app.teardown_request
+    def _unmark_writes(_exc):
+        token = g.pop("write_token", None)
+        if token is not None:
+            database.declare_write_intent(False)
+
+    @app.before_request
+    def _first_run():
+        if app.extensions.get("academy_ready") or request.endpoint in ("auth.setup", "static"):
+            return None
+        if accounts.needs_setup():
+            return redirect(url_for("auth.setup"))
+        app.extensions["academy_ready"] = True
+        return None
+
+    app.before_request(enforce_access)
+
+    @app.context_processor
+    def _academy():
+        if "academy_name" not in g:
+            g.academy_name = accounts.academy_name()
+        return {"academy_name": g.academy_name}
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Generic error pages (JSON for JSON requests); never a stack trace."""
+
+    def _error(code: int, message: str):
+        db.session.rollback()
+        if request.is_json or request.accept_mimetypes.best == "application/json":
+            return jsonify(error=message, status=code), code
+        return render_template("error.html", code=code, message=message), code
+
+    messages = {
+        400: "The request could not be understood.",
+        403: "You do not have access to this page.",
+        404: "There is nothing here.",
+        405: "That action is not allowed here.",
+        413: "That upload is too large.",
+        500: "Something went wrong on our side. Nothing you saved is lost; try again.",
+    }
+    for code, message in messages.items():
+        app.register_error_handler(code, lambda exc, code=code, message=message: _error(code, message))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        return _error(400, "Your session has expired or the form was stale. Reload the page and try again.")
+
+    @app.errorhandler(OperationalError)
+    def _busy(exc):
+        app.logger.warning("database unavailable: %s", exc)
+        return _error(503, "The academy is very busy. Nothing was changed; please try again in a moment.")
+
+
+def register_commands(app: Flask) -> None:
+    """``flask --app app packs ...`` and ``create-user``."""
+    from training.cli import register
+
+    register(app)

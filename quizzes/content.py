@@ -1,0 +1,155 @@
+"""The module document (Module > Case > Stage > Item) and the lesson document.
+
+Both are validated pydantic models. A module version stores exactly this document, so
+what a student saw can always be rebuilt, graded and shown again (invariant 1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from .items import ITEM_TYPES, Item
+from .items.base import Slug, Text
+
+FORMAT_VERSION = 1
+
+# The union is built from the registry, so a new item type needs no change here.
+AnyItem = Annotated[Union[tuple(ITEM_TYPES.values())], Field(discriminator="type")]  # noqa: UP007
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Procedure(StrEnum):
+    """What a module or lesson is about."""
+
+    THREAD_LIFT = "thread-lift"
+    MESOTHERAPY = "mesotherapy"
+    MIXED = "mixed"
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Settings(_Doc):
+    """How a module is taken and passed."""
+
+    pass_mark: int = Field(default=70, ge=0, le=100, description="percent needed to pass")
+
+
+class Stage(_Doc):
+    """One step of a case: what has happened by now, and the questions it raises."""
+
+    title: Title
+    narrative: Text
+    items: list[AnyItem] = Field(min_length=1, max_length=30)
+
+
+class Case(_Doc):
+    """A client's story told in stages."""
+
+    key: Slug
+    title: Title
+    client: Title = Field(description="who the client is, in a line: age, area treated")
+    stages: list[Stage] = Field(min_length=1, max_length=10)
+
+
+class Module(_Doc):
+    """A case-based quiz module: the unit students take and instructors publish."""
+
+    format: Literal[1] = FORMAT_VERSION
+    kind: Literal["module"] = "module"
+    slug: Slug
+    title: Title
+    procedure: Procedure
+    summary: Text
+    settings: Settings = Settings()
+    cases: list[Case] = Field(min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _keys_unique(self) -> Module:
+        for label, keys in (
+            ("case key", [c.key for c in self.cases]),
+            ("item key", [i.key for i in self.items()]),
+        ):
+            dupes = sorted({k for k in keys if keys.count(k) > 1})
+            if dupes:
+                raise ValueError(f"each {label} must be unique in the module; repeated: {', '.join(dupes)}")
+        return self
+
+    def stages(self) -> list[StageRef]:
+        """Every stage in the order a student meets it, across cases."""
+        return [
+            StageRef(index=n, case=case, stage=stage, number_in_case=s + 1)
+            for n, (case, s, stage) in enumerate(
+                (case, s, stage) for case in self.cases for s, stage in enumerate(case.stages)
+            )
+        ]
+
+    def items(self) -> Iterator[Item]:
+        """Every item, in order."""
+        for case in self.cases:
+            for stage in case.stages:
+                yield from stage.items
+
+    def item_map(self) -> dict[str, Item]:
+        """Items by key."""
+        return {item.key: item for item in self.items()}
+
+    def lesson_refs(self) -> set[str]:
+        """Every lesson section the module points at."""
+        return {item.lesson for item in self.items()}
+
+
+@dataclass(frozen=True)
+class StageRef:
+    """A stage with its place in the module."""
+
+    index: int
+    case: Case
+    stage: Stage
+    number_in_case: int
+
+
+class Section(_Doc):
+    """A section of a lesson; its anchor is the stable target of item links."""
+
+    anchor: Slug
+    title: Title
+    body: Text
+
+
+class Lesson(_Doc):
+    """Reading material: sections that explanations link to."""
+
+    format: Literal[1] = FORMAT_VERSION
+    kind: Literal["lesson"] = "lesson"
+    slug: Slug
+    title: Title
+    procedure: Procedure
+    summary: Text
+    sections: list[Section] = Field(min_length=1, max_length=60)
+
+    @model_validator(mode="after")
+    def _anchors_unique(self) -> Lesson:
+        anchors = [s.anchor for s in self.sections]
+        dupes = sorted({a for a in anchors if anchors.count(a) > 1})
+        if dupes:
+            raise ValueError(f"section anchors must be unique in a lesson; repeated: {', '.join(dupes)}")
+        return self
+
+    def refs(self) -> set[str]:
+        """Every ``slug#anchor`` this lesson offers."""
+        return {f"{self.slug}#{s.anchor}" for s in self.sections}
+
+
+def content_hash(doc: Module | Lesson) -> str:
+    """A fingerprint of a document's meaning: equal documents hash equal, whatever the file looked like."""
+    canonical = json.dumps(doc.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()

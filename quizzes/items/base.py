@@ -1,0 +1,121 @@
+"""What every item type shares: the common fields, the mark, and the answer contract."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+LessonRef = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,79}#[a-z0-9][a-z0-9-]{0,79}$")
+]
+
+
+class Topic(StrEnum):
+    """The four things the academy teaches about every procedure."""
+
+    ANATOMY = "anatomy"
+    PLACEMENT = "placement"
+    INJECTION_VOLUME = "injection-volume"
+    AFTERCARE = "aftercare"
+
+    @property
+    def label(self) -> str:
+        """The name people read."""
+        return self.value.replace("-", " ").capitalize()
+
+
+class AnswerError(ValueError):
+    """A submitted answer that does not fit the item (unknown choice, not a number...)."""
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What an answer earned: ``awarded`` lies in ``[0, points]``."""
+
+    awarded: float
+    points: float
+
+    @property
+    def fraction(self) -> float:
+        """The share of the item's points earned, 0..1."""
+        return self.awarded / self.points if self.points else 0.0
+
+    @property
+    def is_full(self) -> bool:
+        """True when the answer earned every point."""
+        return math.isclose(self.awarded, self.points)
+
+
+def make_mark(fraction: float, points: float) -> Mark:
+    """Build a mark from a fraction, clamped to [0, 1] and rounded to keep sums exact enough."""
+    fraction = min(1.0, max(0.0, fraction))
+    return Mark(awarded=round(fraction * points, 6), points=points)
+
+
+class Item(BaseModel):
+    """Fields every item has, whatever its type.
+
+    Subclasses set ``type`` to a ``Literal`` and implement the four answer methods.
+    An *answer* is plain JSON data (a choice id, a list of ids, a bool, a number) or
+    ``None`` when the student left the item blank.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: ClassVar[str] = "item"
+
+    key: Slug = Field(description="Stable id of the item inside its module; statistics group by it.")
+    type: str
+    prompt: Text
+    points: float = Field(default=1.0, gt=0, le=100)
+    topic: Topic
+    lesson: LessonRef = Field(description="lesson-slug#section-anchor that teaches this item")
+    explanation: Text
+
+    def parse_answer(self, values: list[str]) -> Any | None:
+        """Turn raw form values into an answer, or raise AnswerError; blank gives None."""
+        raise NotImplementedError
+
+    def grade(self, answer: Any | None) -> Mark:
+        """Mark an answer (None earns 0)."""
+        raise NotImplementedError
+
+    def key_answer(self) -> Any:
+        """An answer that earns full marks."""
+        raise NotImplementedError
+
+    def feedback_for(self, answer: Any | None) -> list[str]:
+        """Feedback written for the answer given (per-choice feedback, range feedback)."""
+        return []
+
+    def describe(self, answer: Any | None) -> str:
+        """The answer in words, for the result page."""
+        raise NotImplementedError
+
+
+def single_value(values: list[str]) -> str | None:
+    """The one non-blank value of a field, None when blank; more than one is an error."""
+    filled = [v.strip() for v in values if v and v.strip()]
+    if not filled:
+        return None
+    if len(filled) > 1:
+        raise AnswerError("Give one answer only.")
+    return filled[0]
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
+
+
+def parse_number(text: str) -> float:
+    """Parse a typed number; accepts a decimal comma, refuses anything else."""
+    if not _NUMBER.match(text):
+        raise AnswerError(f"“{text[:40]}” is not a number.")
+    return float(text.replace(",", "."))

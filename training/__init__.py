@@ -1,0 +1,1 @@
+"""The Flask application around the quiz engine."""

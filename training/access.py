@@ -1,0 +1,57 @@
+"""Who may open which route: every view declares its rule, and requests are checked centrally.
+
+A view without a rule is refused (and fails the test suite), so a forgotten check can
+never leave a page open. Ownership (whose attempt is this?) is checked by the services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_login import current_user
+
+from .models import Role
+
+F = TypeVar("F", bound=Callable)
+
+PUBLIC = "public"
+SIGNED_IN = (Role.STUDENT, Role.INSTRUCTOR, Role.ADMIN)
+
+
+def allow(*who: str) -> Callable[[F], F]:
+    """Declare who may open a view: ``allow(PUBLIC)`` or ``allow(Role.ADMIN, ...)``."""
+
+    def mark(view: F) -> F:
+        view.access_rule = frozenset(who)
+        return view
+
+    return mark
+
+
+def rule_for(endpoint: str | None) -> frozenset[str] | None:
+    """The access rule of an endpoint (static files are public)."""
+    if endpoint is None:
+        return None
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return frozenset({PUBLIC})
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "access_rule", None)
+
+
+def enforce_access():
+    """``before_request``: sign-in for protected pages, 403 for the wrong role, 403 for no rule."""
+    if request.endpoint is None:
+        return None  # 404/405 follow
+    rule = rule_for(request.endpoint)
+    if rule is None:
+        current_app.logger.error("route %s has no access rule; refused", request.endpoint)
+        abort(403)
+    if PUBLIC in rule:
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if current_user.role not in rule:
+        abort(403)
+    return None

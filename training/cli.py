@@ -1,0 +1,93 @@
+"""Flask commands: content packs and users."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from quizzes.formats.packs import PackError, read_pack
+
+from .database import writing
+from .extensions import db
+from .models import Role
+from .services import accounts, content
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to the app's CLI."""
+    app.cli.add_command(packs)
+    app.cli.add_command(create_user)
+
+
+@click.group()
+def packs() -> None:
+    """Validate, import and export content packs (modules and lessons as YAML)."""
+
+
+def _fail(exc: PackError) -> None:
+    for problem in exc.problems:
+        click.echo(f"error: {problem}", err=True)
+    raise SystemExit(1)
+
+
+@packs.command("validate")
+@click.argument("path", type=click.Path(path_type=Path))
+def packs_validate(path: Path) -> None:
+    """Check a pack file or folder without importing it (lesson links may point at stored lessons)."""
+    try:
+        pack = read_pack(path, known_refs=content.known_lesson_refs())
+    except PackError as exc:
+        _fail(exc)
+    for file, doc in pack.lessons + pack.modules:
+        click.echo(f"ok: {file}: {doc.kind} {doc.slug}")
+
+
+@packs.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+def packs_import(path: Path) -> None:
+    """Import a pack, all or nothing. The same pack twice changes nothing; a changed module gets a new version."""
+    with writing():
+        try:
+            report = content.import_pack(path)
+        except PackError as exc:
+            db.session.rollback()
+            _fail(exc)
+        db.session.commit()
+    for line in report.lines:
+        click.echo(line)
+    click.echo(f"{report.changed} changed, {len(report.lines) - report.changed} unchanged")
+
+
+@packs.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="file to write")
+def packs_export(slug: str, output: Path) -> None:
+    """Write the latest version of a module as a pack file."""
+    text = content.export_module(slug)
+    if text is None:
+        raise click.ClickException(f"no module '{slug}'")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output}")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", default="", help="display name (defaults to the email)")
+@click.option("--password", help="prompted for (hidden, twice) when not given")
+def create_user(email: str, role: str, name: str, password: str | None) -> None:
+    """Create a user with one role."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with writing():
+        try:
+            user = accounts.create_user(email, name or email, role, password)
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+    click.echo(json.dumps({"created": user.email, "role": user.role, "id": user.id}))

@@ -1,0 +1,183 @@
+"""Views for taking modules and learning from them. Each parses, calls a service, commits once."""
+
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..access import SIGNED_IN, allow
+from ..extensions import db
+from ..services import attempts as attempt_service
+from ..services import content, progress
+from ..services.attempts import AttemptError
+from . import bp
+
+
+@bp.route("/")
+@allow(*SIGNED_IN)
+def catalogue():
+    """Every published module, with the student's open attempt and best result per module."""
+    entries = content.catalogue()
+    mine: dict[int, list] = {}
+    for attempt, module in attempt_service.history(current_user):
+        mine.setdefault(module.id, []).append(attempt)
+    return render_template("learn/catalogue.html", entries=entries, mine=mine)
+
+
+@bp.route("/modules/<slug>")
+@allow(*SIGNED_IN)
+def module(slug: str):
+    """A module's summary, its cases, and a button to start or resume."""
+    row = content.module_by_slug(slug) or abort(404)
+    version = content.latest_version(row.id) or abort(404)
+    open_attempt = attempt_service.open_attempt(current_user, row)
+    return render_template("learn/module.html", module=row, version=version, open_attempt=open_attempt)
+
+
+@bp.route("/modules/<slug>/start", methods=["POST"])
+@allow(*SIGNED_IN)
+def start(slug: str):
+    """Start an attempt, or resume the open one (so a double click starts one attempt)."""
+    row = content.module_by_slug(slug) or abort(404)
+    attempt = attempt_service.start_or_resume(current_user, row)
+    db.session.commit()
+    return redirect(url_for("learn.take", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>")
+@allow(*SIGNED_IN)
+def take(attempt_id: int):
+    """The attempt as far as the student has reached: locked stages above, the open one below."""
+    attempt = attempt_service.get_attempt(current_user, attempt_id)
+    if not attempt.is_open:
+        return redirect(url_for("learn.result", attempt_id=attempt.id))
+    return _render_take(attempt)
+
+
+def _render_take(attempt, status: int = 200, confirm_blank: list[int] | None = None, action: str = "", typed=None):
+    """The take page; ``typed`` (the posted form) refills the open stage after a refused post."""
+    return (
+        render_template(
+            "learn/take.html",
+            attempt=attempt,
+            stages=attempt_service.stage_views(attempt),
+            last_stage=attempt_service.is_last_stage(attempt),
+            confirm_blank=confirm_blank,
+            action=action,
+            typed=typed,
+        ),
+        status,
+    )
+
+
+def _stage_values(attempt) -> dict[str, list[str]]:
+    """Raw form values for every item of the current stage (an unticked box sends nothing)."""
+    items = attempt.version.content.stages()[attempt.stage_index].stage.items
+    return {item.key: request.form.getlist(f"item-{item.key}") for item in items}
+
+
+@bp.route("/attempts/<int:attempt_id>", methods=["POST"])
+@allow(*SIGNED_IN)
+def answer_stage(attempt_id: int):
+    """The plain form post (works without JavaScript): save the stage, then go on or submit."""
+    attempt = attempt_service.get_attempt(current_user, attempt_id, lock=True)
+    if not attempt.is_open:
+        return redirect(url_for("learn.result", attempt_id=attempt.id))
+    action = request.form.get("action", "save")
+    stage = request.form.get("stage", type=int)
+    if stage is not None and stage < attempt.stage_index and action == "next":
+        return redirect(url_for("learn.take", attempt_id=attempt.id))  # a repeated "next": already done
+    if stage is None or action not in ("save", "next", "submit"):
+        abort(400)
+    attempt_service.save_answers(attempt, stage, _stage_values(attempt))
+    if action != "save":
+        blank = attempt_service.unanswered_in_stage(attempt)
+        if blank and not request.form.get("confirm"):
+            db.session.commit()
+            return _render_take(attempt, confirm_blank=blank, action=action)
+        if action == "next":
+            attempt_service.advance(attempt, stage)
+        else:
+            attempt_service.submit(attempt)
+    db.session.commit()
+    if action == "submit":
+        return redirect(url_for("learn.result", attempt_id=attempt.id))
+    if action == "save":
+        flash("Your answers are saved.", "success")
+    return redirect(url_for("learn.take", attempt_id=attempt.id, _anchor=f"stage-{attempt.stage_index}"))
+
+
+@bp.route("/attempts/<int:attempt_id>/autosave", methods=["POST"])
+@allow(*SIGNED_IN)
+def autosave(attempt_id: int):
+    """Save one answer as it is given (JSON from static/js/take.js); stale saves are refused."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify(error="Send the answer as JSON."), 400
+    stage, item, values, seq = (data.get(k) for k in ("stage", "item", "values", "seq"))
+    if not (
+        isinstance(stage, int)
+        and isinstance(item, str)
+        and isinstance(values, list)
+        and all(isinstance(v, str) for v in values)
+        and isinstance(seq, int)
+        and seq > 0
+    ):
+        return jsonify(error="The answer is missing stage, item, values or seq."), 400
+    attempt = attempt_service.get_attempt(current_user, attempt_id, lock=True)
+    applied = attempt_service.save_answers(attempt, stage, {item: values}, seq=seq)
+    db.session.commit()
+    return jsonify(saved=True, seq=applied)
+
+
+@bp.route("/attempts/<int:attempt_id>/result")
+@allow(*SIGNED_IN)
+def result(attempt_id: int):
+    """Score, pass or fail, and for every item its mark, the explanation and the lesson section."""
+    attempt = attempt_service.get_attempt(current_user, attempt_id)
+    if attempt.is_open:
+        flash("Submit the attempt to see your result.", "info")
+        return redirect(url_for("learn.take", attempt_id=attempt.id))
+    return render_template("learn/result.html", attempt=attempt, items=attempt_service.result_items(attempt))
+
+
+@bp.route("/progress")
+@allow(*SIGNED_IN)
+def my_progress():
+    """Mastery per topic as a chart, and every attempt with a link to its result."""
+    return render_template(
+        "learn/progress.html",
+        mastery=progress.topic_mastery(current_user),
+        history=attempt_service.history(current_user),
+    )
+
+
+@bp.route("/lessons")
+@allow(*SIGNED_IN)
+def lessons():
+    """The reading material, by procedure."""
+    return render_template("learn/lessons.html", lessons=content.lessons())
+
+
+@bp.route("/lessons/<slug>")
+@allow(*SIGNED_IN)
+def lesson(slug: str):
+    """One lesson; each section has a stable anchor that result pages link to."""
+    row = content.lesson_by_slug(slug) or abort(404)
+    return render_template("learn/lesson.html", lesson=row, doc=row.content)
+
+
+@bp.errorhandler(AttemptError)
+def attempt_error(exc: AttemptError):
+    """A refused request about an attempt: nothing was saved; say why, in JSON or on the page."""
+    db.session.rollback()
+    if request.is_json or request.path.endswith("/autosave"):
+        return jsonify(error=exc.message, status=exc.status), exc.status
+    if isinstance(exc, attempt_service.AttemptNotFound):
+        return render_template("error.html", code=exc.status, message=exc.message), exc.status
+    flash(exc.message, "danger")
+    attempt = attempt_service.get_attempt(current_user, request.view_args["attempt_id"])
+    typed = request.form if request.method == "POST" else None
+    return _render_take(attempt, status=exc.status, typed=typed) if attempt.is_open else redirect(
+        url_for("learn.result", attempt_id=attempt.id)
+    )

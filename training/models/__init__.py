@@ -1,0 +1,17 @@
+"""Database models, split by aggregate."""
+
+from .attempts import Answer, Attempt, AttemptStatus
+from .content import LessonRow, ModuleRow, ModuleVersion
+from .people import Academy, Role, User
+
+__all__ = [
+    "Academy",
+    "Answer",
+    "Attempt",
+    "AttemptStatus",
+    "LessonRow",
+    "ModuleRow",
+    "ModuleVersion",
+    "Role",
+    "User",
+]

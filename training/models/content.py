@@ -1,0 +1,72 @@
+"""Content: modules with frozen versions, and lessons."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cached_property
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from quizzes.content import Lesson, Module
+
+from ..extensions import db
+from .types import JSONDoc, UTCDateTime, utcnow
+
+
+class ModuleRow(db.Model):
+    """A module's identity; what it contains lives in its versions."""
+
+    __tablename__ = "modules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    procedure: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    versions: Mapped[list[ModuleVersion]] = relationship(
+        back_populates="module", order_by="ModuleVersion.number", lazy="raise_on_sql"
+    )
+
+
+class ModuleVersion(db.Model):
+    """A published, frozen copy of a module document. Never updated once written."""
+
+    __tablename__ = "module_versions"
+    __table_args__ = (UniqueConstraint("module_id", "number", name="uq_module_versions_module_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    document: Mapped[dict] = mapped_column(JSONDoc)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    item_count: Mapped[int]
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    module: Mapped[ModuleRow] = relationship(back_populates="versions")
+
+    @cached_property
+    def content(self) -> Module:
+        """The validated engine document (parsed once per loaded row)."""
+        return Module.model_validate(self.document)
+
+
+class LessonRow(db.Model):
+    """A lesson; items link to its sections by ``slug#anchor``."""
+
+    __tablename__ = "lessons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    procedure: Mapped[str] = mapped_column(String(40))
+    document: Mapped[dict] = mapped_column(JSONDoc)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @cached_property
+    def content(self) -> Lesson:
+        """The validated engine document."""
+        return Lesson.model_validate(self.document)

@@ -1,0 +1,1 @@
+"""Use-cases: load rows, call the engine, persist. Services flush; the caller commits once."""

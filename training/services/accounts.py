@@ -1,0 +1,114 @@
+"""Accounts: set-up of the academy, users, passwords and sign-in."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Academy, Role, User
+
+# argon2id with the library's RFC 9106 low-memory profile: strong, and fast enough that
+# a class signing in at once is not throttled by hashing.
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so both paths cost the same.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be carried out, with a message for people."""
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def normalise_email(email: str) -> str:
+    """Emails compare case-insensitively and without surrounding spaces."""
+    return email.strip().lower()
+
+
+def check_password_rules(password: str) -> None:
+    """Raise AccountError unless the password is long enough."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def create_user(email: str, name: str, role: str, password: str) -> User:
+    """Add a user; flushes so the caller sees the id. Raises AccountError on a clash or bad data."""
+    if role not in set(Role):
+        raise AccountError(f"Unknown role '{role}'; use one of: {', '.join(Role)}.")
+    check_password_rules(password)
+    email = normalise_email(email)
+    if db.session.scalar(select(exists().where(User.email == email))):
+        raise AccountError(f"A user with the email {email} already exists.")
+    user = User(email=email, name=name.strip() or email, role=role, password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None (same cost and answer for every failure)."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def load_session_user(session_id: str) -> User | None:
+    """The user a session cookie names, if the cookie's epoch is still current."""
+    user_id, _, epoch = session_id.partition(".")
+    if not (user_id.isdigit() and epoch.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_epoch != int(epoch):
+        return None
+    return user
+
+
+def academy() -> Academy | None:
+    """The academy row, once set-up has been done."""
+    return db.session.get(Academy, 1)
+
+
+def academy_name() -> str:
+    """The academy's name for page titles and certificates."""
+    row = academy()
+    return row.name if row else "Academy"
+
+
+def needs_setup() -> bool:
+    """True until the academy and its first admin exist."""
+    return not db.session.scalar(select(exists().where(User.role == Role.ADMIN)))
+
+
+def set_up_academy(academy_name: str, admin_email: str, admin_name: str, password: str) -> User:
+    """Create the academy and its first admin, once. Raises AccountError if already done."""
+    if not needs_setup():
+        raise AccountError("This academy is already set up.")
+    check_password_rules(password)
+    existing = academy()
+    if existing is not None:
+        existing.name = academy_name.strip()
+    else:
+        try:
+            with db.session.begin_nested():
+                db.session.add(Academy(id=1, name=academy_name.strip()))
+        except IntegrityError:
+            # Someone else finished set-up a moment ago (the row's id is fixed at 1).
+            raise AccountError("This academy is already set up.") from None
+    return create_user(admin_email, admin_name, Role.ADMIN, password)
+
+

@@ -1,0 +1,342 @@
+"""Taking a module: start or resume, save answers, move through stages, submit.
+
+Every write locks the attempt row first (``SELECT ... FOR UPDATE`` on PostgreSQL; on
+SQLite the request's transaction began IMMEDIATE), then checks the attempt's state, so
+concurrent saves and submits are applied one at a time and never half-way.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from quizzes.content import Module, StageRef
+from quizzes.items import AnswerError, Item, Mark
+from quizzes.items.choices import Choice, ChoiceItem
+from quizzes.scoring import score_attempt
+
+from ..extensions import db
+from ..models import Answer, Attempt, AttemptStatus, ModuleRow, User
+from ..models.types import utcnow
+from .content import latest_version
+
+
+class AttemptError(Exception):
+    """A request the attempt's state does not allow; ``status`` is the HTTP answer."""
+
+    status = 409
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class AttemptNotFound(AttemptError):
+    """No such attempt for this student (someone else's counts as none)."""
+
+    status = 404
+
+
+class BadAnswer(AttemptError):
+    """The answer does not fit the item, or names an item that is not there."""
+
+    status = 400
+
+
+class StaleSave(AttemptError):
+    """A save older than one already applied."""
+
+
+def get_attempt(user: User, attempt_id: int, *, lock: bool = False) -> Attempt:
+    """The user's own attempt; locked for update when the caller is about to write."""
+    query = select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == user.id)
+    if lock:
+        query = query.with_for_update(of=Attempt).execution_options(populate_existing=True)
+    attempt = db.session.scalar(query)
+    if attempt is None:
+        raise AttemptNotFound("There is no such attempt in your account.")
+    return attempt
+
+
+def open_attempt(user: User, module: ModuleRow) -> Attempt | None:
+    """The user's open attempt at ``module``, if any."""
+    return db.session.scalar(
+        select(Attempt).where(
+            Attempt.user_id == user.id, Attempt.module_id == module.id, Attempt.status == AttemptStatus.OPEN
+        )
+    )
+
+
+def start_or_resume(user: User, module: ModuleRow) -> Attempt:
+    """Resume the open attempt, or start one on the latest version (a double start makes one)."""
+    existing = open_attempt(user, module)
+    if existing is not None:
+        return existing
+    version = latest_version(module.id)
+    if version is None:
+        raise AttemptNotFound("This module has no published version yet.")
+    attempt = Attempt(user_id=user.id, module_id=module.id, version_id=version.id, seed=secrets.randbits(31))
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:
+        # A concurrent start won the unique "one open attempt" index; use that one.
+        attempt = open_attempt(user, module)
+        if attempt is None:
+            raise
+    return attempt
+
+
+def saved_answers(attempt: Attempt) -> dict[str, Answer]:
+    """The attempt's answers by item key."""
+    rows = db.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
+    return {row.item_key: row for row in rows}
+
+
+def _current_stage(attempt: Attempt) -> StageRef:
+    return attempt.version.content.stages()[attempt.stage_index]
+
+
+def _require_open(attempt: Attempt) -> None:
+    if not attempt.is_open:
+        raise AttemptError("This attempt has been submitted; its answers can no longer change.")
+
+
+def save_answers(attempt: Attempt, stage_index: int, values: dict[str, list[str]], seq: int | None = None) -> int:
+    """Save answers to items of the current stage; returns the sequence number applied.
+
+    The attempt must be locked by the caller (``get_attempt(..., lock=True)``). Every
+    answer is checked before anything is written, so a bad one saves nothing.
+
+    :param stage_index: the stage the student was looking at; answers to any other
+        stage are refused (earlier ones are locked, later ones not shown yet).
+    :param values: item key -> raw form values.
+    :param seq: the autosave's sequence number; a number not above the last one
+        applied is stale and refused. None (a plain form post) takes the next number.
+    """
+    _require_open(attempt)
+    module = attempt.version.content
+    items = module.item_map()
+    unknown = sorted(k for k in values if k not in items)
+    if unknown:
+        raise BadAnswer(f"This module has no item '{unknown[0]}'.")
+    if stage_index != attempt.stage_index:
+        raise AttemptError("That stage is locked: you have moved on from it. Reload to see where you are.")
+    stage_keys = {item.key for item in _current_stage(attempt).stage.items}
+    outside = sorted(k for k in values if k not in stage_keys)
+    if outside:
+        raise AttemptError(f"Item '{outside[0]}' is not part of the stage you are on.")
+    if seq is None:
+        seq = attempt.last_seq + 1
+    elif seq <= attempt.last_seq:
+        raise StaleSave("A newer answer has already been saved; this older one was ignored.")
+    parsed: dict[str, Any] = {}
+    for key, raw in values.items():
+        try:
+            parsed[key] = items[key].parse_answer(raw)
+        except AnswerError as exc:
+            raise BadAnswer(f"{exc} (question {_position(module, key)})") from None
+    existing = saved_answers(attempt)
+    now = utcnow()
+    for key, answer in parsed.items():
+        row = existing.get(key)
+        if row is None:
+            item = items[key]
+            row = Answer(attempt_id=attempt.id, item_key=key, topic=item.topic, points=item.points)
+            db.session.add(row)
+        row.response, row.seq, row.saved_at = answer, seq, now
+    attempt.last_seq = seq
+    db.session.flush()
+    return seq
+
+
+def _position(module: Module, key: str) -> int:
+    return next(n for n, item in enumerate(module.items(), 1) if item.key == key)
+
+
+def unanswered_in_stage(attempt: Attempt) -> list[int]:
+    """Question numbers of the current stage still blank."""
+    answers = saved_answers(attempt)
+    module = attempt.version.content
+    return [
+        _position(module, item.key)
+        for item in _current_stage(attempt).stage.items
+        if answers.get(item.key) is None or answers[item.key].response is None
+    ]
+
+
+def advance(attempt: Attempt, from_stage: int) -> None:
+    """Lock the current stage and open the next. Repeating it (a double click) does nothing more."""
+    _require_open(attempt)
+    if from_stage != attempt.stage_index:
+        return
+    if attempt.stage_index + 1 >= len(attempt.version.content.stages()):
+        raise AttemptError("This is the last stage: submit the attempt to finish.")
+    attempt.stage_index += 1
+    db.session.flush()
+
+
+def is_last_stage(attempt: Attempt) -> bool:
+    """True when the student is on the module's final stage."""
+    return attempt.stage_index == len(attempt.version.content.stages()) - 1
+
+
+def submit(attempt: Attempt) -> Attempt:
+    """Grade and close the attempt; submitting a submitted attempt returns it unchanged.
+
+    The attempt must be locked by the caller. Marks are written for every item, so
+    unanswered items count (as 0) in reports.
+    """
+    if not attempt.is_open:
+        return attempt
+    if not is_last_stage(attempt):
+        raise AttemptError("Finish the remaining stages before submitting.")
+    module = attempt.version.content
+    answers = saved_answers(attempt)
+    result = score_attempt(module, {k: row.response for k, row in answers.items()})
+    for item in module.items():
+        row = answers.get(item.key)
+        if row is None:
+            row = Answer(attempt_id=attempt.id, item_key=item.key, topic=item.topic, points=item.points)
+            db.session.add(row)
+        row.awarded = result.marks[item.key].awarded
+    attempt.status = AttemptStatus.SUBMITTED
+    attempt.submitted_at = utcnow()
+    attempt.score, attempt.max_score, attempt.passed = result.score, result.max_score, result.passed
+    db.session.flush()
+    return attempt
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """An item as one page shows it: number, choices in this attempt's order, saved answer."""
+
+    number: int
+    item: Item
+    choices: Sequence[Choice]
+    answer: Any | None
+
+    @property
+    def field(self) -> str:
+        """The form field name of this item."""
+        return f"item-{self.item.key}"
+
+    @property
+    def form_values(self) -> list[str]:
+        """The saved answer as the form values that would post it again."""
+        answer = self.answer
+        if answer is None:
+            return []
+        if isinstance(answer, bool):
+            return ["true" if answer else "false"]
+        if isinstance(answer, list):
+            return [str(v) for v in answer]
+        if isinstance(answer, int | float):
+            return [format(answer, ".12g")]
+        return [str(answer)]
+
+
+def ordered_choices(attempt: Attempt, item: Item) -> list[Choice]:
+    """The item's choices in this attempt's order (the same on every reload)."""
+    if not isinstance(item, ChoiceItem):
+        return []
+    choices = list(item.choices)
+    if item.shuffle:
+        random.Random(f"{attempt.seed}:{item.key}").shuffle(choices)
+    return choices
+
+
+@dataclass(frozen=True)
+class StageView:
+    """A stage with its items as the take page shows them."""
+
+    ref: StageRef
+    items: list[ItemView]
+    locked: bool
+
+
+def stage_views(attempt: Attempt) -> list[StageView]:
+    """The stages the student has reached: earlier ones locked, the current one open.
+
+    Carries only what the student may see before submission: no correctness, no
+    feedback, no explanation (templates get the items, but only render prompts and
+    choice texts; see ``templates/learn/take.html``).
+    """
+    module = attempt.version.content
+    answers = saved_answers(attempt)
+    numbers = {item.key: n for n, item in enumerate(module.items(), 1)}
+    views = []
+    for ref in module.stages()[: attempt.stage_index + 1]:
+        items = [
+            ItemView(
+                number=numbers[item.key],
+                item=item,
+                choices=ordered_choices(attempt, item),
+                answer=answers[item.key].response if item.key in answers else None,
+            )
+            for item in ref.stage.items
+        ]
+        views.append(StageView(ref=ref, items=items, locked=ref.index < attempt.stage_index))
+    return views
+
+
+@dataclass(frozen=True)
+class ResultItem:
+    """One item on the result page, with everything that teaches."""
+
+    number: int
+    ref: StageRef
+    item: Item
+    answer: Any | None
+    mark: Mark
+    given: str
+    feedback: list[str]
+    correct: str
+
+
+def result_items(attempt: Attempt) -> list[ResultItem]:
+    """The graded items of a submitted attempt, against the version the student saw."""
+    module = attempt.version.content
+    answers = saved_answers(attempt)
+    out, number = [], 0
+    for ref in module.stages():
+        for item in ref.stage.items:
+            number += 1
+            row = answers.get(item.key)
+            answer = row.response if row else None
+            out.append(
+                ResultItem(
+                    number=number,
+                    ref=ref,
+                    item=item,
+                    answer=answer,
+                    # The mark stored at submission is the record; regrading is a fallback.
+                    mark=Mark(row.awarded, row.points) if row and row.awarded is not None else item.grade(answer),
+                    given=item.describe(answer),
+                    feedback=item.feedback_for(answer),
+                    correct=_correct_answer(item),
+                )
+            )
+    return out
+
+
+def _correct_answer(item: Item) -> str:
+    accepted = getattr(item, "accepted", None)
+    return accepted if accepted is not None else item.describe(item.key_answer())
+
+
+def history(user: User) -> list[tuple[Attempt, ModuleRow]]:
+    """The user's attempts, newest first, with their modules (one query)."""
+    rows = db.session.execute(
+        select(Attempt, ModuleRow)
+        .join(ModuleRow, ModuleRow.id == Attempt.module_id)
+        .where(Attempt.user_id == user.id)
+        .order_by(Attempt.started_at.desc(), Attempt.id.desc())
+    )
+    return [(a, m) for a, m in rows]

@@ -1,0 +1,66 @@
+// Autosave: every answer is posted as it is given, with a per-attempt sequence number so
+// the server can refuse a stale save that arrives late. Without JavaScript the form's
+// own buttons save the same answers.
+(function () {
+  "use strict";
+  var form = document.getElementById("stage-form");
+  if (!form || !window.fetch) { return; }
+  var url = form.dataset.autosaveUrl;
+  var stage = parseInt(form.dataset.stage, 10);
+  var seq = parseInt(form.dataset.seq, 10) || 0;
+  var token = document.querySelector('meta[name="csrf-token"]').content;
+  var timers = {};
+
+  function status(fieldset, text, isError) {
+    var el = fieldset.querySelector(".save-status");
+    el.textContent = text;
+    el.classList.toggle("error", !!isError);
+  }
+
+  function values(fieldset) {
+    var out = [];
+    fieldset.querySelectorAll("input").forEach(function (input) {
+      if ((input.type === "radio" || input.type === "checkbox") && !input.checked) { return; }
+      out.push(input.value);
+    });
+    return out;
+  }
+
+  function save(fieldset) {
+    seq += 1;
+    var body = { stage: stage, item: fieldset.dataset.item, values: values(fieldset), seq: seq };
+    status(fieldset, "Saving…");
+    fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": token },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (response.redirected || type.indexOf("application/json") === -1) {
+        status(fieldset, "You seem to be signed out. Sign in again in another tab, then press Save answers.", true);
+        return null;
+      }
+      return response.json().then(function (data) {
+        if (response.ok) {
+          status(fieldset, "Saved");
+        } else if (data.error && body.seq < seq) {
+          status(fieldset, "Saved");  // a newer save of this page superseded this one
+        } else {
+          status(fieldset, data.error || "Not saved. Press Save answers to try again.", true);
+        }
+      });
+    }).catch(function () {
+      status(fieldset, "Not saved: no connection. Your answer stays here; press Save answers when you are back online.", true);
+    });
+  }
+
+  form.querySelectorAll("fieldset[data-item]").forEach(function (fieldset) {
+    fieldset.addEventListener("change", function () { save(fieldset); });
+    fieldset.addEventListener("input", function (event) {
+      if (event.target.type !== "text") { return; }
+      clearTimeout(timers[fieldset.dataset.item]);
+      timers[fieldset.dataset.item] = setTimeout(function () { save(fieldset); }, 800);
+    });
+  });
+})();
