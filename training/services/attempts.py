@@ -146,6 +146,8 @@ def save_answers(attempt: Attempt, stage_index: int, values: dict[str, list[str]
     now = utcnow()
     for key, answer in parsed.items():
         row = existing.get(key)
+        if row is None and answer is None:
+            continue  # a blank that was never answered: nothing to record
         if row is None:
             item = items[key]
             row = Answer(attempt_id=attempt.id, item_key=key, topic=item.topic, points=item.points)

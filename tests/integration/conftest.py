@@ -1,0 +1,153 @@
+"""Fixtures for tests that need the app, a client and a database."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from app import create_app, database_url
+from training.database import writing
+from training.extensions import db
+from training.models import ModuleRow, Role, User
+from training.services import accounts, content
+
+PASSWORD = "a long test password"
+
+
+def _reset_postgres(url: str) -> None:
+    """Start the PostgreSQL test database from an empty schema, so migrations run from scratch."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(database_url(url))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory) -> Iterator[Flask]:
+    """One app for the session, migrated from the first revision on an empty database."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        _reset_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url(url),
+            "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False,
+            "LOAD_STARTER_CONTENT": False,
+        }
+    )
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def clean_db(app: Flask) -> Iterator[None]:
+    """Every test starts from empty tables (the schema stays)."""
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+    app.extensions.pop("academy_ready", None)
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An app context for service-level tests; writes begin IMMEDIATE as in a request."""
+    with app.app_context(), writing():
+        yield
+        db.session.rollback()
+
+
+def make_user(app: Flask, email: str, role: str = Role.STUDENT, name: str = "") -> int:
+    """Create a user and return its id."""
+    with app.app_context(), writing():
+        user = accounts.create_user(email, name or email.split("@")[0].title(), role, PASSWORD)
+        db.session.commit()
+        return user.id
+
+
+@pytest.fixture
+def academy(app: Flask) -> int:
+    """A set-up academy; returns its admin's id."""
+    with app.app_context(), writing():
+        admin = accounts.set_up_academy("Test Academy", "admin@example.com", "Ada Admin", PASSWORD)
+        db.session.commit()
+        return admin.id
+
+
+@pytest.fixture
+def starter(app: Flask, academy) -> str:
+    """The shipped packs imported; returns the starter module's slug."""
+    with app.app_context(), writing():
+        content.import_pack(content.STARTER_PACKS)
+        db.session.commit()
+    return "thread-lift-nerve-pain"
+
+
+@pytest.fixture
+def student(app: Flask, academy) -> int:
+    """A student's user id."""
+    return make_user(app, "sam@example.com")
+
+
+@pytest.fixture
+def other_student(app: Flask, academy) -> int:
+    """Another student's user id."""
+    return make_user(app, "olu@example.com")
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD):
+    """Sign in through the real form."""
+    return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def student_client(app: Flask, student) -> FlaskClient:
+    """A client signed in as the student."""
+    client = app.test_client()
+    assert login(client, "sam@example.com").status_code == 302
+    return client
+
+
+@pytest.fixture
+def other_client(app: Flask, other_student) -> FlaskClient:
+    """A client signed in as the other student."""
+    client = app.test_client()
+    assert login(client, "olu@example.com").status_code == 302
+    return client
+
+
+def start_attempt(client: FlaskClient, slug: str) -> int:
+    """Start (or resume) the module; return the attempt id."""
+    response = client.post(f"/modules/{slug}/start")
+    assert response.status_code == 302, response.data
+    return int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
+
+
+def module_doc(app: Flask, slug: str):
+    """The latest version's document of a module."""
+    with app.app_context():
+        row = db.session.scalar(db.select(ModuleRow).where(ModuleRow.slug == slug))
+        return content.latest_version(row.id).content
+
+
+def user_by_email(email: str) -> User | None:
+    """Look a user up (inside an app context)."""
+    return db.session.scalar(db.select(User).where(User.email == email))

@@ -1,0 +1,306 @@
+"""Taking a module end to end: start, autosave, stages that lock, submit, result, progress."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from training.extensions import db
+from training.models import Answer, Attempt, AttemptStatus
+
+from .conftest import module_doc, start_attempt
+from .helpers import key_values, wrong_values
+
+
+def stage_items(doc, index):
+    return doc.stages()[index].stage.items
+
+
+def autosave(client, attempt_id, stage, item, values, seq):
+    return client.post(
+        f"/attempts/{attempt_id}/autosave", json={"stage": stage, "item": item, "values": values, "seq": seq}
+    )
+
+
+def post_stage(client, attempt_id, stage, answers, action="save", confirm=True):
+    data = {"stage": str(stage), "action": action}
+    if confirm:
+        data["confirm"] = "1"
+    for key, values in answers.items():
+        data[f"item-{key}"] = values
+    return client.post(f"/attempts/{attempt_id}", data=data)
+
+
+def finish(client, doc, attempt_id, values=key_values):
+    """Answer every stage with ``values(item)`` and submit."""
+    stages = doc.stages()
+    for ref in stages:
+        answers = {item.key: values(item) for item in ref.stage.items}
+        action = "submit" if ref.index == len(stages) - 1 else "next"
+        response = post_stage(client, attempt_id, ref.index, answers, action=action)
+        assert response.status_code == 302, response.data
+    return response
+
+
+def stored(app, attempt_id):
+    with app.app_context():
+        rows = db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))
+        return {row.item_key: row.response for row in rows}
+
+
+def test_catalogue_lists_the_starter_module(student_client, starter):
+    page = student_client.get("/").get_data(as_text=True)
+    assert "Thread lift" in page and "Start" in page
+
+
+def test_start_twice_resumes_the_same_attempt(app, student_client, starter):
+    first = start_attempt(student_client, starter)
+    assert start_attempt(student_client, starter) == first
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Attempt.id))) == 1
+
+
+def test_autosave_stores_the_answer_and_reload_shows_it(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    item = stage_items(doc, 0)[0]
+    response = autosave(student_client, attempt_id, 0, item.key, key_values(item), 1)
+    assert response.status_code == 200 and response.json == {"saved": True, "seq": 1}
+    assert stored(app, attempt_id)[item.key] == item.key_answer()
+    page = student_client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    if item.type in ("single", "multiple"):
+        for choice_id in key_values(item):
+            assert f'id="item-{item.key}-{choice_id}" value="{choice_id}"\n                       checked' in page
+    else:
+        assert f'value="{key_values(item)[0]}"' in page
+
+
+def test_stale_autosave_is_refused_and_the_newest_answer_wins(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    item = next(i for i in stage_items(doc, 0) if i.type == "single")
+    assert autosave(student_client, attempt_id, 0, item.key, key_values(item), 5).status_code == 200
+    late = autosave(student_client, attempt_id, 0, item.key, wrong_values(item), 4)
+    assert late.status_code == 409
+    assert "newer answer" in late.json["error"]
+    assert stored(app, attempt_id)[item.key] == item.key_answer()
+
+
+def test_form_post_without_javascript_saves_the_stage(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    answers = {item.key: key_values(item) for item in stage_items(doc, 0)}
+    response = post_stage(student_client, attempt_id, 0, answers)
+    assert response.status_code == 302
+    saved = stored(app, attempt_id)
+    assert {k: saved[k] for k in answers} == {i.key: i.key_answer() for i in stage_items(doc, 0)}
+
+
+def test_moving_on_with_blank_items_asks_first(app, student_client, starter):
+    attempt_id = start_attempt(student_client, starter)
+    response = post_stage(student_client, attempt_id, 0, {}, action="next", confirm=False)
+    assert response.status_code == 200
+    assert "still blank" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Attempt, attempt_id).stage_index == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"stage": 0, "item": "no-such-item", "values": ["a"], "seq": 1}, "no item"),
+        ({"stage": 0, "item": "ITEM", "values": ["zz"], "seq": 1}, "not part of this question"),
+        ({"stage": 0, "values": ["a"], "seq": 1}, "missing"),
+        ({"stage": 0, "item": "ITEM", "values": "a", "seq": 1}, "missing"),
+        ({"stage": 0, "item": "ITEM", "values": ["a"], "seq": 0}, "missing"),
+    ],
+)
+def test_bad_autosave_is_refused_with_a_message_and_saves_nothing(app, student_client, starter, payload, message):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    choice_item = next(i for i in stage_items(doc, 0) if i.type in ("single", "multiple"))
+    if payload.get("item") == "ITEM":
+        payload["item"] = choice_item.key
+    response = student_client.post(f"/attempts/{attempt_id}/autosave", json=payload)
+    assert response.status_code == 400
+    assert message in response.json["error"]
+    assert stored(app, attempt_id) == {}
+
+
+def test_non_json_autosave_is_a_400(student_client, starter):
+    attempt_id = start_attempt(student_client, starter)
+    response = student_client.post(f"/attempts/{attempt_id}/autosave", data="not json")
+    assert response.status_code == 400
+
+
+def test_a_non_number_in_a_numeric_item_is_refused_and_the_typed_text_kept(app, student_client, starter):
+    doc = module_doc(app, starter)
+    ref, item = next((r, i) for r in doc.stages() for i in r.stage.items if i.type == "numeric")
+    attempt_id = start_attempt(student_client, starter)
+    for index in range(ref.index):
+        post_stage(student_client, attempt_id, index, {}, action="next")
+    response = autosave(student_client, attempt_id, ref.index, item.key, ["ten"], 1)
+    assert response.status_code == 400 and "not a number" in response.json["error"]
+    page = post_stage(student_client, attempt_id, ref.index, {item.key: ["twelve-ish"]})
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    assert "is not a number" in html and 'value="twelve-ish"' in html
+    assert item.key not in stored(app, attempt_id)
+
+
+def test_answers_to_a_locked_stage_are_refused(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    first = stage_items(doc, 0)[0]
+    assert post_stage(student_client, attempt_id, 0, {}, action="next").status_code == 302
+    response = autosave(student_client, attempt_id, 0, first.key, key_values(first), 1)
+    assert response.status_code == 409 and "locked" in response.json["error"]
+    form = post_stage(student_client, attempt_id, 0, {first.key: key_values(first)})
+    assert form.status_code == 409
+    assert first.key not in stored(app, attempt_id)
+
+
+def test_answers_to_a_stage_not_yet_shown_are_refused(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    later = stage_items(doc, 1)[0]
+    response = autosave(student_client, attempt_id, 0, later.key, key_values(later), 1)
+    assert response.status_code == 409
+    assert stored(app, attempt_id) == {}
+
+
+def test_next_stage_twice_moves_on_once(app, student_client, starter):
+    attempt_id = start_attempt(student_client, starter)
+    assert post_stage(student_client, attempt_id, 0, {}, action="next").status_code == 302
+    assert post_stage(student_client, attempt_id, 0, {}, action="next").status_code == 302
+    with app.app_context():
+        assert db.session.get(Attempt, attempt_id).stage_index == 1
+
+
+def test_later_stages_stay_hidden_until_reached(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    page = student_client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert doc.stages()[0].stage.title in page
+    assert doc.stages()[1].stage.title not in page
+
+
+def test_no_answer_or_feedback_reaches_the_browser_before_submission(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    secrets = set()
+    for item in doc.items():
+        secrets.add(item.explanation)
+        secrets |= {getattr(item, f) for f in ("feedback_true", "feedback_false", "feedback_low", "feedback_high")
+                    if getattr(item, f, "")}
+        secrets |= {c.feedback for c in getattr(item, "choices", []) if c.feedback}
+    pages = []
+    for ref in doc.stages():
+        pages.append(student_client.get(f"/attempts/{attempt_id}").get_data(as_text=True))
+        if ref.index < len(doc.stages()) - 1:
+            post_stage(student_client, attempt_id, ref.index, {}, action="next")
+    pages.append(student_client.get(f"/attempts/{attempt_id}/result", follow_redirects=True).get_data(as_text=True))
+    for page in pages:
+        for secret in secrets:
+            assert secret[:60] not in page
+        assert "correct" not in page.lower().replace("incorrect", "")
+
+
+def test_submit_grades_and_shows_explanations_feedback_and_lesson_links(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    response = finish(student_client, doc, attempt_id, values=wrong_values)
+    assert response.headers["Location"].endswith(f"/attempts/{attempt_id}/result")
+    page = student_client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "Not passed" in page and "0%" in page
+    for item in doc.items():
+        assert item.explanation.split("\n")[0][:50] in page.replace("&#39;", "'").replace("&quot;", '"')
+        slug, anchor = item.lesson.split("#")
+        assert f"/lessons/{slug}#{anchor}" in page
+    wrong_single = next(i for i in doc.items() if i.type == "single")
+    picked = next(c for c in wrong_single.choices if not c.correct)
+    assert picked.feedback[:40].replace("'", "&#39;") in page
+
+
+def test_full_marks_pass(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    finish(student_client, doc, attempt_id)
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        assert attempt.status == AttemptStatus.SUBMITTED
+        assert attempt.passed and attempt.score == attempt.max_score == sum(i.points for i in doc.items())
+        assert db.session.scalar(select(func.count(Answer.id)).where(Answer.attempt_id == attempt_id)) == len(
+            list(doc.items())
+        )
+
+
+def test_submit_twice_returns_the_same_result_and_one_attempt(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    finish(student_client, doc, attempt_id)
+    last = len(doc.stages()) - 1
+    again = post_stage(student_client, attempt_id, last, {}, action="submit")
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/attempts/{attempt_id}/result")
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Attempt.id))) == 1
+        assert db.session.get(Attempt, attempt_id).passed
+
+
+def test_autosave_after_submit_is_refused(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    finish(student_client, doc, attempt_id)
+    last = doc.stages()[-1].stage.items[0]
+    before = stored(app, attempt_id)
+    response = autosave(student_client, attempt_id, len(doc.stages()) - 1, last.key, wrong_values(last), 99)
+    assert response.status_code == 409 and "submitted" in response.json["error"]
+    assert stored(app, attempt_id) == before
+
+
+def test_starting_again_after_submitting_makes_a_new_attempt(app, student_client, starter):
+    doc = module_doc(app, starter)
+    first = start_attempt(student_client, starter)
+    finish(student_client, doc, first)
+    assert start_attempt(student_client, starter) != first
+
+
+def test_submit_before_the_last_stage_is_refused(app, student_client, starter):
+    attempt_id = start_attempt(student_client, starter)
+    response = post_stage(student_client, attempt_id, 0, {}, action="submit")
+    assert response.status_code == 409
+    with app.app_context():
+        assert db.session.get(Attempt, attempt_id).is_open
+
+
+@pytest.mark.parametrize("path", ["", "/result", "/autosave"])
+def test_someone_elses_attempt_is_not_found(app, student_client, other_client, starter, path):
+    attempt_id = start_attempt(student_client, starter)
+    if path == "/autosave":
+        response = other_client.post(f"/attempts/{attempt_id}/autosave", json={"stage": 0, "item": "x", "values": [], "seq": 1})
+    else:
+        response = other_client.get(f"/attempts/{attempt_id}{path}")
+    assert response.status_code == 404
+    form = other_client.post(f"/attempts/{attempt_id}", data={"stage": "0", "action": "next"})
+    assert form.status_code == 404
+    with app.app_context():
+        assert db.session.get(Attempt, attempt_id).stage_index == 0
+
+
+def test_progress_shows_mastery_per_topic_and_history(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    finish(student_client, doc, attempt_id)
+    page = student_client.get("/progress").get_data(as_text=True)
+    for label in ("Anatomy", "Placement", "Injection volume", "Aftercare"):
+        assert label in page
+    assert "100%" in page and f"/attempts/{attempt_id}/result" in page
+
+
+def test_lessons_are_browsable_with_section_anchors(app, student_client, starter):
+    assert "thread-lift-nerve-pain" in student_client.get("/lessons").get_data(as_text=True)
+    page = student_client.get("/lessons/thread-lift-nerve-pain").get_data(as_text=True)
+    doc = module_doc(app, starter)
+    for ref in doc.lesson_refs():
+        assert f'id="{ref.split("#")[1]}"' in page
+    assert student_client.get("/lessons/no-such-lesson").status_code == 404
