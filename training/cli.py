@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import AppGroup, with_appcontext
 
 from quizzes.formats.packs import PackError, read_pack
 
@@ -22,7 +23,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user)
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def packs() -> None:
     """Validate, import and export content packs (modules and lessons as YAML)."""
 
@@ -75,6 +76,7 @@ def packs_export(slug: str, output: Path) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--name", default="", help="display name (defaults to the email)")

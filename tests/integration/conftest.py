@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app import create_app, database_url
 from training.database import writing
@@ -151,3 +152,21 @@ def module_doc(app: Flask, slug: str):
 def user_by_email(email: str) -> User | None:
     """Look a user up (inside an app context)."""
     return db.session.scalar(db.select(User).where(User.email == email))
+
+
+@contextlib.contextmanager
+def count_queries(app: Flask) -> Iterator[list[str]]:
+    """Collect the SELECT statements run inside the block (to pin query counts)."""
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def capture(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)

@@ -191,8 +191,11 @@ def test_no_answer_or_feedback_reaches_the_browser_before_submission(app, studen
     secrets = set()
     for item in doc.items():
         secrets.add(item.explanation)
-        secrets |= {getattr(item, f) for f in ("feedback_true", "feedback_false", "feedback_low", "feedback_high")
-                    if getattr(item, f, "")}
+        secrets |= {
+            getattr(item, f)
+            for f in ("feedback_true", "feedback_false", "feedback_low", "feedback_high")
+            if getattr(item, f, "")
+        }
         secrets |= {c.feedback for c in getattr(item, "choices", []) if c.feedback}
     pages = []
     for ref in doc.stages():
@@ -277,7 +280,9 @@ def test_submit_before_the_last_stage_is_refused(app, student_client, starter):
 def test_someone_elses_attempt_is_not_found(app, student_client, other_client, starter, path):
     attempt_id = start_attempt(student_client, starter)
     if path == "/autosave":
-        response = other_client.post(f"/attempts/{attempt_id}/autosave", json={"stage": 0, "item": "x", "values": [], "seq": 1})
+        response = other_client.post(
+            f"/attempts/{attempt_id}/autosave", json={"stage": 0, "item": "x", "values": [], "seq": 1}
+        )
     else:
         response = other_client.get(f"/attempts/{attempt_id}{path}")
     assert response.status_code == 404

@@ -178,6 +178,8 @@ def attempt_error(exc: AttemptError):
     flash(exc.message, "danger")
     attempt = attempt_service.get_attempt(current_user, request.view_args["attempt_id"])
     typed = request.form if request.method == "POST" else None
-    return _render_take(attempt, status=exc.status, typed=typed) if attempt.is_open else redirect(
-        url_for("learn.result", attempt_id=attempt.id)
+    return (
+        _render_take(attempt, status=exc.status, typed=typed)
+        if attempt.is_open
+        else redirect(url_for("learn.result", attempt_id=attempt.id))
     )

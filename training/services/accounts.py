@@ -110,5 +110,3 @@ def set_up_academy(academy_name: str, admin_email: str, admin_name: str, passwor
             # Someone else finished set-up a moment ago (the row's id is fixed at 1).
             raise AccountError("This academy is already set up.") from None
     return create_user(admin_email, admin_name, Role.ADMIN, password)
-
-

@@ -1,0 +1,169 @@
+"""Set-up of the academy, sign-in, sign-out, sessions and CSRF."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from training.extensions import db
+from training.models import Academy, Role, User
+
+from .conftest import PASSWORD, login, make_user, user_by_email
+
+SETUP = {
+    "academy_name": "Luna Academy",
+    "name": "Ada Admin",
+    "email": "Ada@Example.com",
+    "password": PASSWORD,
+    "confirm": PASSWORD,
+}
+
+
+def test_empty_database_sends_everyone_to_setup(app):
+    client = app.test_client()
+    for path in ("/", "/login", "/lessons"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"].endswith("/setup")
+
+
+def test_setup_creates_the_academy_and_first_admin_and_signs_in(app):
+    client = app.test_client()
+    response = client.post("/setup", data=SETUP)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    with app.app_context():
+        admin = user_by_email("ada@example.com")
+        assert admin.role == Role.ADMIN and admin.password_hash.startswith("$argon2id$")
+        assert db.session.get(Academy, 1).name == "Luna Academy"
+    page = client.get("/").get_data(as_text=True)
+    assert "Luna Academy" in page and "Ada Admin" in page
+
+
+def test_setup_is_gone_once_an_admin_exists(app, academy):
+    client = app.test_client()
+    assert client.get("/setup").headers["Location"].endswith("/login")
+    client.post("/setup", data={**SETUP, "email": "mallory@example.com"})
+    with app.app_context():
+        assert user_by_email("mallory@example.com") is None
+        assert db.session.scalar(select(func.count(User.id)).where(User.role == Role.ADMIN)) == 1
+
+
+def test_setup_form_errors_keep_what_was_typed(app):
+    response = app.test_client().post("/setup", data={**SETUP, "confirm": "something else entirely"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "The passwords differ." in page
+    assert 'value="Luna Academy"' in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_short_password_is_refused_at_setup(app):
+    response = app.test_client().post("/setup", data={**SETUP, "password": "short", "confirm": "short"})
+    assert "at least 10 characters" in response.get_data(as_text=True)
+
+
+def test_wrong_password_and_unknown_email_get_the_same_message(app, student):
+    client = app.test_client()
+    wrong = client.post("/login", data={"email": "sam@example.com", "password": "not the password"})
+    unknown = client.post("/login", data={"email": "nobody@example.com", "password": "not the password"})
+    assert wrong.status_code == unknown.status_code == 200
+    message = "That email and password do not match an active account."
+    assert message in wrong.get_data(as_text=True) and message in unknown.get_data(as_text=True)
+
+
+def test_email_is_case_insensitive_at_sign_in(app, student):
+    assert login(app.test_client(), "  SAM@example.COM ").status_code == 302
+
+
+def test_deactivated_user_cannot_sign_in(app, student):
+    with app.app_context():
+        db.session.get(User, student).active = False
+        db.session.commit()
+    response = login(app.test_client(), "sam@example.com")
+    assert response.status_code == 200
+
+
+def test_sign_in_starts_a_fresh_session(app, student):
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    login(client, "sam@example.com")
+    with client.session_transaction() as session:
+        assert "planted" not in session
+
+
+def test_login_redirects_only_to_local_paths(app, student):
+    client = app.test_client()
+    response = client.post("/login?next=https://evil.example/", data={"email": "sam@example.com", "password": PASSWORD})
+    assert response.headers["Location"] == "/"
+    client.post("/logout")
+    response = client.post("/login?next=/progress", data={"email": "sam@example.com", "password": PASSWORD})
+    assert response.headers["Location"] == "/progress"
+
+
+def test_logout_makes_the_old_cookie_useless(app, student):
+    client = app.test_client()
+    login(client, "sam@example.com")
+    with client.session_transaction() as session:
+        stolen = dict(session)
+    client.post("/logout")
+    assert client.get("/progress").status_code == 302
+    with client.session_transaction() as session:
+        session.update(stolen)
+    # The cookie's user id carries the session epoch; bumping it (as a password change
+    # or "end sessions" will) signs every copy out.
+    with app.app_context():
+        db.session.get(User, student).session_epoch += 1
+        db.session.commit()
+    assert client.get("/progress").status_code == 302
+
+
+def test_logout_is_a_post(app, student_client):
+    assert student_client.get("/logout").status_code == 405
+
+
+def test_forms_and_autosave_require_a_csrf_token(app, student_client, starter):
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert student_client.post("/modules/thread-lift-nerve-pain/start").status_code == 400
+    assert student_client.post("/logout").status_code == 400
+    response = student_client.post("/attempts/1/autosave", json={"stage": 0, "item": "x", "values": [], "seq": 1})
+    assert response.status_code == 400
+
+
+def test_csrf_token_from_the_page_is_accepted(app, student_client, starter):
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = student_client.get("/").get_data(as_text=True)
+    token = page.split('name="csrf-token" content="')[1].split('"')[0]
+    response = student_client.post("/modules/thread-lift-nerve-pain/start", data={"csrf_token": token})
+    assert response.status_code == 302
+
+
+def test_create_user_command(app, academy):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["create-user", "Ina@Example.com", "--role", "instructor", "--name", "Ina", "--password", PASSWORD]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert user_by_email("ina@example.com").role == Role.INSTRUCTOR
+
+
+def test_create_user_prompts_for_the_password(app, academy):
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "pat@example.com", "--role", "student"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert login(app.test_client(), "pat@example.com").status_code == 302
+
+
+def test_create_user_refuses_duplicates_bad_roles_and_short_passwords(app, student):
+    runner = app.test_cli_runner()
+    dup = runner.invoke(args=["create-user", "sam@example.com", "--role", "student", "--password", PASSWORD])
+    assert dup.exit_code != 0 and "already exists" in dup.output
+    role = runner.invoke(args=["create-user", "x@example.com", "--role", "wizard", "--password", PASSWORD])
+    assert role.exit_code != 0
+    short = runner.invoke(args=["create-user", "y@example.com", "--role", "student", "--password", "short"])
+    assert short.exit_code != 0 and "at least" in short.output
+
+
+def test_an_admin_made_on_the_command_line_closes_setup(app):
+    make_user(app, "root@example.com", Role.ADMIN)
+    assert app.test_client().get("/setup").headers["Location"].endswith("/login")
