@@ -101,6 +101,7 @@ def register_extensions(app: Flask) -> None:
     from training.rendering import render_markdown
 
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["num"] = lambda value: format(value or 0, ".4g")
 
 
 def register_blueprints(app: Flask) -> None:

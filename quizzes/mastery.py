@@ -28,6 +28,7 @@ class TopicMastery:
         p = self.percent
         if p is None:
             return "not started"
+        p += 1e-9  # as in AttemptScore.passed: 100 * 5.1 / 6 is 84.999..., and means 85
         if p >= 85:
             return "strong"
         if p >= 60:

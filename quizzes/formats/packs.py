@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..content import Lesson, Module
+from ..items import ITEM_TYPES
 
 KINDS: dict[str, type[Module] | type[Lesson]] = {"module": Module, "lesson": Lesson}
 
@@ -73,7 +74,14 @@ def read_pack(path: str | Path, known_refs: Iterable[str] = ()) -> Pack:
         raise PackError([Problem(str(root), "", "no .yaml files found")])
     pack, problems = Pack(), []
     for file in files:
-        doc, file_problems = parse_document(file.read_text(encoding="utf-8"), str(file))
+        raw = file.read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            problems.append(Problem(str(file), "", "not UTF-8 text: save the file as UTF-8", line))
+            continue
+        doc, file_problems = parse_document(text, str(file))
         problems += file_problems
         if isinstance(doc, Module):
             pack.modules.append((str(file), doc))
@@ -93,6 +101,8 @@ def parse_document(text: str, filename: str = "<text>") -> tuple[Module | Lesson
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
+        if isinstance(exc, yaml.reader.ReaderError):  # a forbidden character: no mark, but a position
+            line = text.count("\n", 0, exc.position) + 1
         return None, [Problem(filename, "", f"not valid YAML: {getattr(exc, 'problem', exc)}", line)]
     if not isinstance(data, dict):
         return None, [Problem(filename, "", "expected a mapping with 'kind: module' or 'kind: lesson'", 1)]
@@ -117,7 +127,7 @@ def key_path(loc: list[Any]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("single", "multiple", "true-false", "numeric") and out.endswith("]"):
+        elif part in ITEM_TYPES and out.endswith("]"):
             continue  # the discriminator tag pydantic adds; not a key in the file
         else:
             out += f".{part}" if out else str(part)
@@ -170,7 +180,9 @@ class _BlockDumper(yaml.SafeDumper):
 
 
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    # PyYAML writes U+0085 (NEL) unescaped outside double quotes and reads it back as a
+    # line break, so such text is double-quoted, where it is escaped as \N.
+    style = '"' if "\x85" in value else "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

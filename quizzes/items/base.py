@@ -13,9 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-LessonRef = Annotated[
-    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,79}#[a-z0-9][a-z0-9-]{0,79}$")
-]
+LessonRef = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,79}#[a-z0-9][a-z0-9-]{0,79}$")]
 
 
 class Topic(StrEnum):
@@ -57,7 +55,9 @@ class Mark:
 def make_mark(fraction: float, points: float) -> Mark:
     """Build a mark from a fraction, clamped to [0, 1] and rounded to keep sums exact enough."""
     fraction = min(1.0, max(0.0, fraction))
-    return Mark(awarded=round(fraction * points, 6), points=points)
+    if fraction in (0.0, 1.0):
+        return Mark(awarded=fraction * points, points=points)  # exact: the key earns exactly ``points``
+    return Mark(awarded=min(points, round(fraction * points, 6)), points=points)
 
 
 class Item(BaseModel):
@@ -118,4 +118,7 @@ def parse_number(text: str) -> float:
     """Parse a typed number; accepts a decimal comma, refuses anything else."""
     if not _NUMBER.match(text):
         raise AnswerError(f"“{text[:40]}” is not a number.")
-    return float(text.replace(",", "."))
+    value = float(text.replace(",", "."))
+    if not math.isfinite(value):  # hundreds of digits overflow to inf, which JSON cannot store
+        raise AnswerError(f"“{text[:40]}” is not a number.")
+    return value

@@ -37,11 +37,19 @@ class Numeric(Item):
         return None if value is None else parse_number(value)
 
     def grade(self, answer: Any | None) -> Mark:
-        ok = isinstance(answer, int | float) and math.isfinite(answer) and self.min <= answer <= self.max
+        ok = (
+            isinstance(answer, int | float)
+            and not isinstance(answer, bool)
+            and math.isfinite(answer)
+            and self.min <= answer <= self.max
+        )
         return make_mark(1.0 if ok else 0.0, self.points)
 
     def key_answer(self) -> float:
-        return (self.min + self.max) / 2
+        mid = (self.min + self.max) / 2
+        if not math.isfinite(mid):  # the sum overflowed (bounds near the float limit)
+            mid = self.min / 2 + self.max / 2
+        return min(self.max, max(self.min, mid))
 
     def feedback_for(self, answer: Any | None) -> list[str]:
         if answer is None:
