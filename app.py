@@ -101,7 +101,7 @@ def register_extensions(app: Flask) -> None:
     from training.rendering import render_markdown
 
     app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.filters["num"] = lambda value: format(value or 0, ".4g")
+    app.jinja_env.filters["num"] = lambda value: f"{value or 0:.2f}".rstrip("0").rstrip(".")
 
 
 def register_blueprints(app: Flask) -> None:
@@ -131,7 +131,8 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.before_request
     def _first_run():
-        if app.extensions.get("academy_ready") or request.endpoint in ("auth.setup", "static"):
+        endpoint = request.endpoint or ""
+        if app.extensions.get("academy_ready") or endpoint == "auth.setup" or endpoint.endswith("static"):
             return None
         if accounts.needs_setup():
             return redirect(url_for("auth.setup"))

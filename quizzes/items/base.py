@@ -26,8 +26,8 @@ class Topic(StrEnum):
 
     @property
     def label(self) -> str:
-        """The name people read."""
-        return self.value.replace("-", " ").capitalize()
+        """The name people read (volume covers the product used, as the curriculum does)."""
+        return "Injection volume and product" if self is Topic.INJECTION_VOLUME else self.value.capitalize()
 
 
 class AnswerError(ValueError):

@@ -25,7 +25,7 @@ def autosave(client, attempt_id, stage, item, values, seq):
 def post_stage(client, attempt_id, stage, answers, action="save", confirm=True):
     data = {"stage": str(stage), "action": action}
     if confirm:
-        data["confirm"] = "1"
+        data["confirm"] = action
     for key, values in answers.items():
         data[f"item-{key}"] = values
     return client.post(f"/attempts/{attempt_id}", data=data)
@@ -100,7 +100,7 @@ def test_moving_on_with_blank_items_asks_first(app, student_client, starter):
     attempt_id = start_attempt(student_client, starter)
     response = post_stage(student_client, attempt_id, 0, {}, action="next", confirm=False)
     assert response.status_code == 200
-    assert "still blank" in response.get_data(as_text=True)
+    assert "Still blank" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Attempt, attempt_id).stage_index == 0
 
@@ -309,3 +309,13 @@ def test_lessons_are_browsable_with_section_anchors(app, student_client, starter
     for ref in doc.lesson_refs():
         assert f'id="{ref.split("#")[1]}"' in page
     assert student_client.get("/lessons/no-such-lesson").status_code == 404
+
+
+def test_a_late_save_of_one_question_is_kept_after_a_newer_save_of_another(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    first, second = stage_items(doc, 0)[:2]
+    assert autosave(student_client, attempt_id, 0, second.key, key_values(second), 2).status_code == 200
+    assert autosave(student_client, attempt_id, 0, first.key, key_values(first), 1).status_code == 200
+    saved = stored(app, attempt_id)
+    assert saved[first.key] == first.key_answer() and saved[second.key] == second.key_answer()

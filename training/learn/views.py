@@ -83,7 +83,9 @@ def answer_stage(attempt_id: int):
     attempt = attempt_service.get_attempt(current_user, attempt_id, lock=True)
     if not attempt.is_open:
         return redirect(url_for("learn.result", attempt_id=attempt.id))
-    action = request.form.get("action", "save")
+    # "Move on anyway" / "Submit anyway" send confirm=<action> instead of action=<action>.
+    confirmed = request.form.get("confirm")
+    action = request.form.get("action") or confirmed or "save"
     stage = request.form.get("stage", type=int)
     if stage is not None and stage < attempt.stage_index and action == "next":
         return redirect(url_for("learn.take", attempt_id=attempt.id))  # a repeated "next": already done
@@ -92,7 +94,7 @@ def answer_stage(attempt_id: int):
     attempt_service.save_answers(attempt, stage, _stage_values(attempt))
     if action != "save":
         blank = attempt_service.unanswered_in_stage(attempt)
-        if blank and not request.form.get("confirm"):
+        if blank and confirmed != action:
             db.session.commit()
             return _render_take(attempt, confirm_blank=blank, action=action)
         if action == "next":
@@ -138,7 +140,9 @@ def result(attempt_id: int):
     if attempt.is_open:
         flash("Submit the attempt to see your result.", "info")
         return redirect(url_for("learn.take", attempt_id=attempt.id))
-    return render_template("learn/result.html", attempt=attempt, items=attempt_service.result_items(attempt))
+    items = attempt_service.result_items(attempt)
+    sections = content.section_titles({r.item.lesson for r in items})
+    return render_template("learn/result.html", attempt=attempt, items=items, sections=sections)
 
 
 @bp.route("/progress")

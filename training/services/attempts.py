@@ -117,8 +117,10 @@ def save_answers(attempt: Attempt, stage_index: int, values: dict[str, list[str]
     :param stage_index: the stage the student was looking at; answers to any other
         stage are refused (earlier ones are locked, later ones not shown yet).
     :param values: item key -> raw form values.
-    :param seq: the autosave's sequence number; a number not above the last one
-        applied is stale and refused. None (a plain form post) takes the next number.
+    :param seq: the autosave's sequence number (the page counts up from the attempt's
+        ``last_seq``); a number not above the one already stored for that item is stale
+        and refused, so the newest answer wins. None (a plain form post) takes the next
+        number after every save so far.
     """
     _require_open(attempt)
     module = attempt.version.content
@@ -132,17 +134,21 @@ def save_answers(attempt: Attempt, stage_index: int, values: dict[str, list[str]
     outside = sorted(k for k in values if k not in stage_keys)
     if outside:
         raise AttemptError(f"Item '{outside[0]}' is not part of the stage you are on.")
+    existing = saved_answers(attempt)
     if seq is None:
         seq = attempt.last_seq + 1
-    elif seq <= attempt.last_seq:
-        raise StaleSave("A newer answer has already been saved; this older one was ignored.")
+    else:
+        # Stale is judged per item: a late save of one question must not be refused
+        # because another question was saved in between.
+        stale = sorted(k for k in values if k in existing and existing[k].seq >= seq)
+        if stale:
+            raise StaleSave("A newer answer to this question has already been saved; this older one was ignored.")
     parsed: dict[str, Any] = {}
     for key, raw in values.items():
         try:
             parsed[key] = items[key].parse_answer(raw)
         except AnswerError as exc:
             raise BadAnswer(f"{exc} (question {_position(module, key)})") from None
-    existing = saved_answers(attempt)
     now = utcnow()
     for key, answer in parsed.items():
         row = existing.get(key)
@@ -153,7 +159,7 @@ def save_answers(attempt: Attempt, stage_index: int, values: dict[str, list[str]
             row = Answer(attempt_id=attempt.id, item_key=key, topic=item.topic, points=item.points)
             db.session.add(row)
         row.response, row.seq, row.saved_at = answer, seq, now
-    attempt.last_seq = seq
+    attempt.last_seq = max(attempt.last_seq, seq)
     db.session.flush()
     return seq
 
@@ -162,12 +168,12 @@ def _position(module: Module, key: str) -> int:
     return next(n for n, item in enumerate(module.items(), 1) if item.key == key)
 
 
-def unanswered_in_stage(attempt: Attempt) -> list[int]:
-    """Question numbers of the current stage still blank."""
+def unanswered_in_stage(attempt: Attempt) -> list[tuple[int, str]]:
+    """(question number, item key) of every item of the current stage still blank."""
     answers = saved_answers(attempt)
     module = attempt.version.content
     return [
-        _position(module, item.key)
+        (_position(module, item.key), item.key)
         for item in _current_stage(attempt).stage.items
         if answers.get(item.key) is None or answers[item.key].response is None
     ]
@@ -290,6 +296,14 @@ def stage_views(attempt: Attempt) -> list[StageView]:
 
 
 @dataclass(frozen=True)
+class Feedback:
+    """A piece of feedback and whether it praises (a right choice) or corrects."""
+
+    text: str
+    positive: bool
+
+
+@dataclass(frozen=True)
 class ResultItem:
     """One item on the result page, with everything that teaches."""
 
@@ -298,9 +312,9 @@ class ResultItem:
     item: Item
     answer: Any | None
     mark: Mark
-    given: str
-    feedback: list[str]
-    correct: str
+    given: list[str]
+    feedback: list[Feedback]
+    correct: list[str]
 
 
 def result_items(attempt: Attempt) -> list[ResultItem]:
@@ -321,17 +335,34 @@ def result_items(attempt: Attempt) -> list[ResultItem]:
                     answer=answer,
                     # The mark stored at submission is the record; regrading is a fallback.
                     mark=Mark(row.awarded, row.points) if row and row.awarded is not None else item.grade(answer),
-                    given=item.describe(answer),
-                    feedback=item.feedback_for(answer),
+                    given=_in_words(item, answer),
+                    feedback=_feedback(item, answer),
                     correct=_correct_answer(item),
                 )
             )
     return out
 
 
-def _correct_answer(item: Item) -> str:
+def _in_words(item: Item, answer: Any | None) -> list[str]:
+    """An answer as lines: one per picked choice, else one."""
+    if isinstance(item, ChoiceItem) and answer:
+        picked = set(answer) if isinstance(answer, list) else {answer}
+        return [c.text for c in item.choices if c.id in picked]
+    return [item.describe(answer)]
+
+
+def _feedback(item: Item, answer: Any | None) -> list[Feedback]:
+    """Feedback for what was given; for choices, each says whether that choice was right."""
+    if isinstance(item, ChoiceItem) and answer:
+        picked = set(answer) if isinstance(answer, list) else {answer}
+        return [Feedback(c.feedback, c.correct) for c in item.choices if c.id in picked and c.feedback]
+    full = item.grade(answer).is_full
+    return [Feedback(text, full) for text in item.feedback_for(answer)]
+
+
+def _correct_answer(item: Item) -> list[str]:
     accepted = getattr(item, "accepted", None)
-    return accepted if accepted is not None else item.describe(item.key_answer())
+    return [accepted] if accepted is not None else _in_words(item, item.key_answer())
 
 
 def history(user: User) -> list[tuple[Attempt, ModuleRow]]:

@@ -153,6 +153,15 @@ def lessons() -> list[LessonRow]:
     return list(db.session.scalars(select(LessonRow).order_by(LessonRow.procedure, LessonRow.title)))
 
 
+def section_titles(refs: set[str]) -> dict[str, str]:
+    """``slug#anchor`` -> section title for the given references (one query)."""
+    slugs = {ref.split("#", 1)[0] for ref in refs}
+    titles: dict[str, str] = {}
+    for row in db.session.scalars(select(LessonRow).where(LessonRow.slug.in_(slugs))):
+        titles |= {f"{row.slug}#{s.anchor}": s.title for s in row.content.sections}
+    return titles
+
+
 def lesson_by_slug(slug: str) -> LessonRow | None:
     """A lesson by its slug."""
     return db.session.scalar(select(LessonRow).where(LessonRow.slug == slug))

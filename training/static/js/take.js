@@ -26,9 +26,13 @@
     return out;
   }
 
+  var latest = {};  // item key -> seq of the newest save sent for it
+
   function save(fieldset) {
+    var item = fieldset.dataset.item;
     seq += 1;
-    var body = { stage: stage, item: fieldset.dataset.item, values: values(fieldset), seq: seq };
+    latest[item] = seq;
+    var body = { stage: stage, item: item, values: values(fieldset), seq: seq };
     status(fieldset, "Saving…");
     fetch(url, {
       method: "POST",
@@ -36,24 +40,30 @@
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": token },
       body: JSON.stringify(body)
     }).then(function (response) {
+      if (latest[item] !== body.seq) { return null; }  // a newer save of this item will report
       var type = response.headers.get("Content-Type") || "";
       if (response.redirected || type.indexOf("application/json") === -1) {
-        status(fieldset, "You seem to be signed out. Sign in again in another tab, then press Save answers.", true);
+        status(fieldset, "Not saved: you seem to be signed out. Sign in again in another tab, then press Save answers.", true);
         return null;
       }
       return response.json().then(function (data) {
         if (response.ok) {
           status(fieldset, "Saved");
-        } else if (data.error && body.seq < seq) {
-          status(fieldset, "Saved");  // a newer save of this page superseded this one
         } else {
-          status(fieldset, data.error || "Not saved. Press Save answers to try again.", true);
+          status(fieldset, (data.error || "Not saved.") + " Press Save answers to try again.", true);
         }
       });
     }).catch(function () {
+      if (latest[item] !== body.seq) { return; }
       status(fieldset, "Not saved: no connection. Your answer stays here; press Save answers when you are back online.", true);
     });
   }
+
+  form.querySelectorAll("button[data-confirm]").forEach(function (button) {
+    button.addEventListener("click", function (event) {
+      if (!window.confirm(button.dataset.confirm)) { event.preventDefault(); }
+    });
+  });
 
   form.querySelectorAll("fieldset[data-item]").forEach(function (fieldset) {
     fieldset.addEventListener("change", function () { save(fieldset); });
