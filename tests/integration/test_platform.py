@@ -49,37 +49,42 @@ def test_migrations_match_the_models(app):
     assert diff == []
 
 
-def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(app):
-    with app.app_context():
-        if db.engine.dialect.name != "sqlite":
-            pytest.skip("SQLite settings")
-        with db.engine.connect() as conn:
+def test_database_runs_with_the_safe_settings(app):
+    with app.app_context(), db.engine.connect() as conn:
+        if db.engine.dialect.name == "sqlite":
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        else:
+            assert db.engine.dialect.driver == "psycopg"  # psycopg 3
+            assert conn.exec_driver_sql("SHOW default_transaction_isolation").scalar() == "read committed"
 
 
-def test_write_requests_begin_immediate_on_sqlite(app, student_client, starter):
+def test_writes_to_an_attempt_are_serialised(app, student_client, starter):
+    """SQLite: write requests begin IMMEDIATE, reads do not. PostgreSQL: the attempt row is locked."""
     with app.app_context():
         engine = db.engine
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite transactions")
     statements = []
 
     def capture(conn, cursor, statement, *args):
         statements.append(statement)
 
+    attempt_id = start_attempt(student_client, starter)
     event.listen(engine, "before_cursor_execute", capture)
     try:
-        student_client.get("/")
+        student_client.get(f"/attempts/{attempt_id}")
         reads = list(statements)
         statements.clear()
-        student_client.post(f"/modules/{starter}/start")
+        student_client.post(f"/attempts/{attempt_id}", data={"stage": "0", "action": "save"})
     finally:
         event.remove(engine, "before_cursor_execute", capture)
-    assert "BEGIN IMMEDIATE" not in reads and "BEGIN" in reads
-    assert "BEGIN IMMEDIATE" in statements
+    if engine.dialect.name == "sqlite":
+        assert "BEGIN IMMEDIATE" not in reads and "BEGIN" in reads
+        assert "BEGIN IMMEDIATE" in statements
+    else:
+        assert not any("FOR UPDATE" in s for s in reads)
+        assert any("FOR UPDATE" in s and "attempts" in s for s in statements)
 
 
 def test_one_answer_per_attempt_and_item(app, student_client, starter):

@@ -13,6 +13,8 @@ from quizzes.content import Lesson, Module
 from ..extensions import db
 from .types import JSONDoc, UTCDateTime, utcnow
 
+_PARSED_VERSIONS: dict[tuple[int, str], Module] = {}
+
 
 class ModuleRow(db.Model):
     """A module's identity; what it contains lives in its versions."""
@@ -47,10 +49,20 @@ class ModuleVersion(db.Model):
 
     module: Mapped[ModuleRow] = relationship(back_populates="versions")
 
-    @cached_property
+    @property
     def content(self) -> Module:
-        """The validated engine document (parsed once per loaded row)."""
-        return Module.model_validate(self.document)
+        """The validated engine document.
+
+        Versions never change once written, so each is parsed once per process and
+        shared; the hash in the key keeps the cache honest if ids are ever reused.
+        """
+        key = (self.id, self.content_hash)
+        doc = _PARSED_VERSIONS.get(key)
+        if doc is None:
+            if len(_PARSED_VERSIONS) >= 256:
+                _PARSED_VERSIONS.clear()
+            doc = _PARSED_VERSIONS[key] = Module.model_validate(self.document)
+        return doc
 
 
 class LessonRow(db.Model):
