@@ -50,7 +50,9 @@
         if (response.ok) {
           status(fieldset, "Saved");
         } else {
-          status(fieldset, (data.error || "Not saved.") + " Press Save answers to try again.", true);
+          // 400: the answer itself is wrong (e.g. not a number): the message says what to fix.
+          var retry = response.status === 400 ? "" : " Press Save answers to try again.";
+          status(fieldset, "Not saved: " + (data.error || "the server refused it.") + retry, true);
         }
       });
     }).catch(function () {
