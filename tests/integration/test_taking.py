@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -319,3 +321,21 @@ def test_a_late_save_of_one_question_is_kept_after_a_newer_save_of_another(app, 
     assert autosave(student_client, attempt_id, 0, first.key, key_values(first), 1).status_code == 200
     saved = stored(app, attempt_id)
     assert saved[first.key] == first.key_answer() and saved[second.key] == second.key_answer()
+
+
+def test_signing_in_again_resumes_with_every_saved_answer(app, student_client, starter):
+    from .conftest import login
+
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    answers = {item.key: key_values(item) for item in stage_items(doc, 0)}
+    post_stage(student_client, attempt_id, 0, answers)
+    student_client.post("/logout")
+    login(student_client, "sam@example.com")
+    assert start_attempt(student_client, starter) == attempt_id
+    page = student_client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    for key, values in answers.items():
+        for value in values:
+            assert re.search(rf'name="item-{key}"[^>]*value="{re.escape(value)}"\s*(checked)?', page), key
+            if doc.item_map()[key].type in ("single", "multiple", "true-false"):
+                assert re.search(rf'name="item-{key}"[^>]*value="{re.escape(value)}"\s*checked', page), key
