@@ -107,10 +107,12 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per concern."""
     from training.auth import bp as auth_bp
+    from training.author import bp as author_bp
     from training.learn import bp as learn_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(learn_bp)
+    app.register_blueprint(author_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

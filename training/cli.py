@@ -9,6 +9,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from quizzes.coverage import format_table, summarise
 from quizzes.formats.packs import PackError, read_pack
 
 from .database import writing
@@ -44,6 +45,22 @@ def packs_validate(path: Path) -> None:
         _fail(exc)
     for file, doc in pack.lessons + pack.modules:
         click.echo(f"ok: {file}: {doc.kind} {doc.slug}")
+
+
+@packs.command("summary")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+def packs_summary(path: Path | None, as_json: bool) -> None:
+    """Cases, stages and items per type and topic for each module: of a pack PATH, or of what is published."""
+    if path is None:
+        modules = [entry.content for entry in content.catalogue()]
+    else:
+        try:
+            modules = [m for _, m in read_pack(path, known_refs=content.known_lesson_refs()).modules]
+        except PackError as exc:
+            _fail(exc)
+    summary = summarise(modules)
+    click.echo(json.dumps(summary, indent=2) if as_json else format_table(summary))
 
 
 @packs.command("import")

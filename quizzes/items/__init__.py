@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .arrange import Matching, Ordering
 from .base import AnswerError, Item, Mark, Topic
 from .choices import Choice, MultipleResponse, SingleBestAnswer
 from .numeric import Numeric
@@ -18,6 +19,8 @@ ITEM_TYPES: dict[str, type[Item]] = {
     "multiple": MultipleResponse,
     "true-false": TrueFalse,
     "numeric": Numeric,
+    "ordering": Ordering,
+    "matching": Matching,
 }
 
 
@@ -32,8 +35,10 @@ __all__ = [
     "Choice",
     "Item",
     "Mark",
+    "Matching",
     "MultipleResponse",
     "Numeric",
+    "Ordering",
     "SingleBestAnswer",
     "Topic",
     "TrueFalse",

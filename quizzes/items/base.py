@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
@@ -79,6 +80,7 @@ class Item(BaseModel):
     topic: Topic
     lesson: LessonRef = Field(description="lesson-slug#section-anchor that teaches this item")
     explanation: Text
+    tags: list[Slug] = Field(default_factory=list, max_length=10, description="free labels, e.g. source-conflict")
 
     def parse_answer(self, values: list[str]) -> Any | None:
         """Turn raw form values into an answer, or raise AnswerError; blank gives None."""
@@ -99,6 +101,23 @@ class Item(BaseModel):
     def describe(self, answer: Any | None) -> str:
         """The answer in words, for the result page."""
         raise NotImplementedError
+
+    def describe_lines(self, answer: Any | None) -> list[str]:
+        """The answer in words as separate lines (one per picked choice, step or pair)."""
+        return [self.describe(answer)]
+
+    def form_values(self, answer: Any | None) -> list[str]:
+        """The form values that would post ``answer`` again (to refill a form)."""
+        if answer is None:
+            return []
+        if isinstance(answer, bool):
+            return ["true" if answer else "false"]
+        if isinstance(answer, list):
+            return [str(v) for v in answer]
+        if isinstance(answer, int | float):
+            # Plain digits (no exponent), since that is what a student types and parse_number takes.
+            return [format(Decimal(repr(answer)), "f")]
+        return [str(answer)]
 
 
 def single_value(values: list[str]) -> str | None:

@@ -49,6 +49,14 @@ class ChoiceItem(Item):
                 return c
         raise AnswerError("That choice is not part of this question.")
 
+    def picked(self, answer: Any | None) -> list[Choice]:
+        """The chosen choices, in written order (an answer is one id or a list of ids)."""
+        ids = set(answer) if isinstance(answer, list) else {answer}
+        return [c for c in self.choices if c.id in ids]
+
+    def describe_lines(self, answer: Any | None) -> list[str]:
+        return [c.text for c in self.picked(answer)] or ["No answer"]
+
     @property
     def correct_ids(self) -> list[str]:
         """Ids of the correct choices, in written order."""
@@ -135,9 +143,7 @@ class MultipleResponse(ChoiceItem):
         return [c.feedback for c in self.choices if c.id in set(answer or []) and c.feedback]
 
     def describe(self, answer: Any | None) -> str:
-        if not answer:
-            return "No answer"
-        return "; ".join(c.text for c in self.choices if c.id in set(answer))
+        return "; ".join(self.describe_lines(answer))
 
 
 __all__ = ["Choice", "ChoiceItem", "MultipleResponse", "SingleBestAnswer", "AnswerError"]

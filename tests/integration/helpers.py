@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from quizzes.items import Item
-
-
-def as_values(answer: Any) -> list[str]:
-    """Form values that post ``answer`` (a choice id, ids, a bool or a number)."""
-    if answer is None:
-        return []
-    if isinstance(answer, bool):
-        return ["true" if answer else "false"]
-    if isinstance(answer, list):
-        return list(answer)
-    if isinstance(answer, int | float):
-        return [format(answer, "g")]
-    return [str(answer)]
 
 
 def key_values(item: Item) -> list[str]:
     """Form values of the item's full-mark answer."""
-    return as_values(item.key_answer())
+    return item.form_values(item.key_answer())
 
 
 def wrong_values(item: Item) -> list[str]:
@@ -32,5 +17,10 @@ def wrong_values(item: Item) -> list[str]:
     if item.type == "multiple":
         return [c.id for c in item.choices]
     if item.type == "true-false":
-        return as_values(not item.correct)
-    return [format(item.max + 1000, "g")]
+        return item.form_values(not item.correct)
+    if item.type == "ordering":
+        return item.form_values(list(reversed(item.key_answer())))
+    if item.type == "matching":
+        wrong = {p.id: next(o.id for o in item.options if o.id != p.match) for p in item.prompts}
+        return item.form_values(wrong)
+    return item.form_values(item.max + 1000)

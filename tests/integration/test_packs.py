@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import yaml
 from sqlalchemy import func, select
 
-from quizzes.formats.packs import parse_document
+from quizzes.formats.packs import parse_document, read_pack
 from training.extensions import db
 from training.models import LessonRow, ModuleRow, ModuleVersion
 from training.services.content import STARTER_PACKS
@@ -21,6 +22,12 @@ def run(app, *args):
     return result.exit_code, result.output
 
 
+def shipped():
+    """(modules, versions, lessons) the shipped packs make on an empty database."""
+    pack = read_pack(STARTER_PACKS)
+    return len(pack.modules), len(pack.modules), len(pack.lessons)
+
+
 def counts(app):
     with app.app_context():
         return tuple(db.session.scalar(select(func.count(m.id))) for m in (ModuleRow, ModuleVersion, LessonRow))
@@ -29,7 +36,7 @@ def counts(app):
 def test_validate_accepts_the_shipped_packs(app):
     code, output = run(app, "validate", str(STARTER_PACKS))
     assert code == 0, output
-    assert "module thread-lift-nerve-pain" in output and "lesson thread-lift-nerve-pain" in output
+    assert "module thread-lift-nerve-pain" in output and "lesson " in output
 
 
 def test_validate_reports_file_line_and_key_path(app, tmp_path):
@@ -47,10 +54,10 @@ def test_validate_reports_file_line_and_key_path(app, tmp_path):
 def test_import_twice_changes_nothing(app, academy):
     code, output = run(app, "import", str(STARTER_PACKS))
     assert code == 0 and "published version 1" in output
-    assert counts(app) == (1, 1, 1)
+    assert counts(app) == shipped()
     code, output = run(app, "import", str(STARTER_PACKS))
     assert code == 0 and "0 changed" in output
-    assert counts(app) == (1, 1, 1)
+    assert counts(app) == shipped()
 
 
 def test_a_changed_pack_publishes_a_new_version_and_keeps_the_old(app, academy, tmp_path):
@@ -74,7 +81,7 @@ def test_export_then_import_is_lossless(app, academy, tmp_path):
     assert problems == [] and exported == original
     code, output = run(app, "import", str(out))
     assert code == 0 and "unchanged" in output
-    assert counts(app) == (1, 1, 1)
+    assert counts(app) == shipped()
 
 
 def test_export_of_an_unknown_module_fails_clearly(app, tmp_path):
@@ -86,7 +93,7 @@ def test_a_pack_with_one_mistake_imports_nothing(app, academy, tmp_path):
     pack = tmp_path / "pack"
     shutil.copytree(STARTER_PACKS, pack)
     module = pack / "thread-lift-nerve-pain" / "module.yaml"
-    module.write_text(module.read_text().replace("lesson: thread-lift-nerve-pain#", "lesson: missing-lesson#", 1))
+    module.write_text(re.sub(r"lesson: [a-z0-9-]+#", "lesson: missing-lesson#", module.read_text(), count=1))
     code, output = run(app, "import", str(pack))
     assert code == 1 and "missing-lesson#" in output and "not a section of any known lesson" in output
     assert counts(app) == (0, 0, 0)
@@ -96,7 +103,7 @@ def test_a_module_may_link_to_lessons_already_imported(app, academy):
     run(app, "import", str(STARTER_PACKS / "lessons"))
     code, output = run(app, "import", str(MODULE_FILE))
     assert code == 0, output
-    assert counts(app) == (1, 1, 1)
+    assert counts(app) == (1, 1, shipped()[2])
 
 
 def test_missing_path_and_broken_yaml_are_reported(app, tmp_path):
@@ -115,7 +122,7 @@ def test_first_start_loads_the_starter_content_once(app, academy):
         assert load_starter_content() is not None
         db.session.commit()
         assert load_starter_content() is None
-    assert counts(app) == (1, 1, 1)
+    assert counts(app) == shipped()
 
 
 def test_every_shipped_pack_file_parses(app):

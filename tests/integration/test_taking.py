@@ -305,11 +305,17 @@ def test_progress_shows_mastery_per_topic_and_history(app, student_client, start
 
 
 def test_lessons_are_browsable_with_section_anchors(app, student_client, starter):
-    assert "thread-lift-nerve-pain" in student_client.get("/lessons").get_data(as_text=True)
-    page = student_client.get("/lessons/thread-lift-nerve-pain").get_data(as_text=True)
     doc = module_doc(app, starter)
+    listing = student_client.get("/lessons").get_data(as_text=True)
+    by_lesson: dict[str, set[str]] = {}
     for ref in doc.lesson_refs():
-        assert f'id="{ref.split("#")[1]}"' in page
+        slug, anchor = ref.split("#")
+        by_lesson.setdefault(slug, set()).add(anchor)
+    for slug, anchors in by_lesson.items():
+        assert f"/lessons/{slug}" in listing
+        page = student_client.get(f"/lessons/{slug}").get_data(as_text=True)
+        for anchor in anchors:
+            assert f'id="{anchor}"' in page
     assert student_client.get("/lessons/no-such-lesson").status_code == 404
 
 
@@ -339,3 +345,20 @@ def test_signing_in_again_resumes_with_every_saved_answer(app, student_client, s
             assert re.search(rf'name="item-{key}"[^>]*value="{re.escape(value)}"\s*(checked)?', page), key
             if doc.item_map()[key].type in ("single", "multiple", "true-false"):
                 assert re.search(rf'name="item-{key}"[^>]*value="{re.escape(value)}"\s*checked', page), key
+
+
+def test_every_shipped_module_can_be_taken_to_a_result_and_every_lesson_read(app, student_client, starter):
+    from training.services.content import catalogue, lessons
+
+    with app.app_context():
+        slugs = [entry.module.slug for entry in catalogue()]
+        lesson_slugs = [row.slug for row in lessons()]
+    assert len(slugs) >= 1
+    for slug in slugs:
+        doc = module_doc(app, slug)
+        attempt_id = start_attempt(student_client, slug)
+        finish(student_client, doc, attempt_id)
+        page = student_client.get(f"/attempts/{attempt_id}/result")
+        assert page.status_code == 200 and "100%" in page.get_data(as_text=True), slug
+    for slug in lesson_slugs:
+        assert student_client.get(f"/lessons/{slug}").status_code == 200, slug

@@ -34,6 +34,14 @@ _TYPE_DEFAULTS: dict[str, Any] = {
     "multiple": lambda: {"choices": choices("a* b* c d")},
     "true-false": lambda: {"correct": True},
     "numeric": lambda: {"min": 1.0, "max": 2.0, "units": "ml"},
+    "ordering": lambda: {"steps": [{"id": i, "text": f"Step {i}"} for i in ("s1", "s2", "s3", "s4")]},
+    "matching": lambda: {
+        "prompts": [
+            {"id": "p1", "text": "Prompt 1", "match": "o1", "feedback": "p1 goes with o1."},
+            {"id": "p2", "text": "Prompt 2", "match": "o2", "feedback": "p2 goes with o2."},
+        ],
+        "options": [{"id": i, "text": f"Option {i}"} for i in ("o1", "o2", "o3")],
+    },
 }
 
 

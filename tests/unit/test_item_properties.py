@@ -83,6 +83,42 @@ def numeric_fields(draw: st.DrawFn) -> dict:
     return fields
 
 
+@st.composite
+def ordering_fields(draw: st.DrawFn) -> dict:
+    ids = draw(st.lists(choice_ids, min_size=3, max_size=10, unique=True))
+    return {"steps": [{"id": i, "text": draw(texts)} for i in ids]}
+
+
+@st.composite
+def matching_fields(draw: st.DrawFn) -> dict:
+    option_ids = draw(st.lists(choice_ids, min_size=2, max_size=12, unique=True))
+    prompt_ids = draw(st.lists(choice_ids, min_size=2, max_size=10, unique=True))
+    return {
+        "options": [{"id": i, "text": draw(texts)} for i in option_ids],
+        "prompts": [
+            {"id": p, "text": draw(texts), "match": draw(st.sampled_from(option_ids)), "feedback": draw(texts)}
+            for p in prompt_ids
+        ],
+    }
+
+
+@st.composite
+def ordering_answers(draw: st.DrawFn, item) -> list | None:
+    """A full or partial arrangement: each position holds a distinct step or is empty."""
+    ids = [s.id for s in item.steps]
+    order = draw(st.permutations(ids))
+    holes = draw(st.lists(st.booleans(), min_size=len(ids), max_size=len(ids)))
+    answer = [None if hole else step for step, hole in zip(order, holes, strict=True)]
+    return answer if any(answer) else None
+
+
+@st.composite
+def matching_answers(draw: st.DrawFn, item) -> dict | None:
+    options = [o.id for o in item.options]
+    answer = {p.id: draw(st.sampled_from(options)) for p in item.prompts if draw(st.booleans())}
+    return answer or None
+
+
 def _item(type_name: str, specific: st.SearchStrategy[dict]) -> st.SearchStrategy[Item]:
     return st.builds(
         lambda common, own: ITEM_TYPES[type_name].model_validate({**common, **own}), common_fields(type_name), specific
@@ -98,6 +134,8 @@ ITEMS: dict[str, st.SearchStrategy[Item]] = {
         st.fixed_dictionaries({"correct": st.booleans()}, optional={"feedback_true": texts, "feedback_false": texts}),
     ),
     "numeric": _item("numeric", numeric_fields()),
+    "ordering": _item("ordering", ordering_fields()),
+    "matching": _item("matching", matching_fields()),
 }
 
 
@@ -115,12 +153,17 @@ ANSWERS: dict[str, Callable[[Item], st.SearchStrategy]] = {
     "multiple": lambda item: st.none() | st.lists(st.sampled_from([c.id for c in item.choices]), unique=True),
     "true-false": lambda item: st.none() | st.booleans(),
     "numeric": lambda item: st.none() | _numbers_for(item),
+    "ordering": lambda item: st.none() | ordering_answers(item),
+    "matching": lambda item: st.none() | matching_answers(item),
 }
 
 
 def _raw_values(item: Item) -> st.SearchStrategy[list[str]]:
     """Form values a browser (or anyone with curl) might send for the item."""
     plausible = [c.id for c in getattr(item, "choices", [])] + ["true", "false", "1,5", "-2", "nan", "1e5"]
+    plausible += [f"{n}={s.id}" for n, s in enumerate(getattr(item, "steps", []), 1)]
+    plausible += [f"{p.id}={o.id}" for p in getattr(item, "prompts", []) for o in item.options[:2]]
+    plausible += ["=", "x=", "=y", "99=zz"]
     value = st.one_of(
         st.text(max_size=12),
         st.sampled_from(plausible),
@@ -220,6 +263,37 @@ def test_shuffling_the_choices_never_changes_a_mark(type_name, data):
     assert shuffled.grade(shuffled.key_answer()) == item.grade(item.key_answer())
 
 
+@PROPERTY
+@given(data=st.data())
+def test_shuffling_a_matching_items_prompts_and_options_never_changes_a_mark(data):
+    item = data.draw(ITEMS["matching"], label="item")
+    prompts = data.draw(st.permutations(item.prompts), label="prompts")
+    options = data.draw(st.permutations(item.options), label="options")
+    shuffled = type(item).model_validate(
+        {
+            **item.model_dump(),
+            "prompts": [p.model_dump() for p in prompts],
+            "options": [o.model_dump() for o in options],
+        }
+    )
+    answer = data.draw(ANSWERS["matching"](item), label="answer")
+    assert shuffled.grade(answer) == item.grade(answer)
+    assert sorted(shuffled.feedback_for(answer)) == sorted(item.feedback_for(answer))
+
+
+@PROPERTY
+@given(data=st.data())
+def test_an_ordering_mark_depends_on_the_sequence_given_not_on_the_step_names(data):
+    item = data.draw(ITEMS["ordering"], label="item")
+    answer = data.draw(ANSWERS["ordering"](item), label="answer")
+    rename = {s.id: f"s{n}" for n, s in enumerate(item.steps)}
+    renamed = type(item).model_validate(
+        {**item.model_dump(), "steps": [{"id": rename[s.id], "text": s.text} for s in item.steps]}
+    )
+    renamed_answer = [rename[s] if s else None for s in answer] if answer else None
+    assert renamed.grade(renamed_answer) == item.grade(answer)
+
+
 # --- the partial-credit rules in the docstrings -------------------------------------
 
 
@@ -242,6 +316,41 @@ def test_multiple_response_mark_is_correct_picks_over_c_minus_wrong_picks_over_w
     wrong = {c.id for c in item.choices} - correct
     expected = len(picked & correct) / len(correct) - (len(picked & wrong) / len(wrong) if wrong else 0)
     assert item.grade(sorted(picked)).awarded == pytest.approx(max(0.0, expected) * item.points, abs=1e-6)
+
+
+@PROPERTY
+@given(data=st.data())
+def test_ordering_mark_is_adjacent_pairs_in_sequence_over_n_minus_one(data):
+    item = data.draw(ITEMS["ordering"], label="item")
+    answer = data.draw(ANSWERS["ordering"](item), label="answer") or []
+    key = item.key_answer()
+    right_pairs = {(a, b) for a, b in zip(key, key[1:], strict=False)}
+    expected = sum((a, b) in right_pairs for a, b in zip(answer, answer[1:], strict=False)) / (len(key) - 1)
+    assert item.grade(answer or None).awarded == pytest.approx(expected * item.points, abs=1e-6)
+    assert item.grade(list(reversed(key))).awarded == 0.0
+
+
+@PROPERTY
+@given(data=st.data())
+def test_matching_mark_is_right_matches_over_prompts(data):
+    item = data.draw(ITEMS["matching"], label="item")
+    answer = data.draw(ANSWERS["matching"](item), label="answer") or {}
+    expected = sum(answer.get(p.id) == p.match for p in item.prompts) / len(item.prompts)
+    assert item.grade(answer or None).awarded == pytest.approx(expected * item.points, abs=1e-6)
+
+
+@each_type
+@PROPERTY
+@given(data=st.data())
+def test_form_values_post_the_same_answer_back(type_name, data):
+    items, answers = strategies_for(type_name)
+    item = data.draw(items, label="item")
+    answer = data.draw(answers(item), label="answer")
+    parsed = item.parse_answer(item.form_values(answer))
+    if type_name == "multiple" and answer is not None:
+        assert parsed == (sorted(answer) or None)
+    else:
+        assert parsed == answer
 
 
 @PROPERTY

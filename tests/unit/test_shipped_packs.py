@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from quizzes.coverage import summarise
 from quizzes.formats.packs import read_pack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +47,103 @@ def test_shipped_packs_validate_and_every_lesson_link_resolves(pack):
     assert pack.modules and pack.lessons
     for _, module in pack.modules:
         assert module.lesson_refs() <= refs
+
+
+def test_every_lesson_section_is_taught_by_at_least_one_item(pack):
+    used = {item.lesson for _, module in pack.modules for item in module.items()}
+    orphans = sorted(ref for _, lesson in pack.lessons for ref in lesson.refs() if ref not in used)
+    assert not orphans, f"sections no item links to: {orphans}"
+
+
+def test_item_keys_are_unique_across_the_whole_curriculum(pack):
+    keys = [item.key for _, module in pack.modules for item in module.items()]
+    assert len(keys) == len(set(keys)), sorted({k for k in keys if keys.count(k) > 1})
+
+
+def test_answer_keys_are_well_formed(pack):
+    for _, module in pack.modules:
+        for item in module.items():
+            if item.type == "single":
+                assert sum(c.correct for c in item.choices) == 1, item.key
+            if item.type == "numeric":
+                assert item.min <= item.max and item.units, item.key
+            assert item.grade(item.key_answer()).is_full, item.key
+
+
+def test_the_curriculum_meets_its_coverage_minimums(pack):
+    summary = summarise(m for _, m in pack.modules)
+    rows, totals = summary["modules"], summary["totals"]
+    per_procedure = {p: [r for r in rows if r["procedure"] == p] for p in ("thread-lift", "mesotherapy", "mixed")}
+    assert len(per_procedure["thread-lift"]) >= 2 and len(per_procedure["mesotherapy"]) >= 2
+    assert len(per_procedure["mixed"]) >= 1
+    assert totals["cases"] >= 12
+    assert totals["cases_with_3_stages"] * 2 >= totals["cases"]
+    assert totals["items"] >= 70
+    assert all(n >= 12 for n in totals["items_by_topic"].values()), totals["items_by_topic"]
+    for procedure in ("thread-lift", "mesotherapy"):
+        assert all(n > 0 for n in totals["items_by_procedure_topic"][procedure].values()), procedure
+    assert totals["items_by_type"]["ordering"] >= 2 and totals["items_by_type"]["matching"] >= 2
+
+
+def test_every_lesson_of_each_procedure_exists(pack):
+    slugs = {lesson.slug for _, lesson in pack.lessons}
+    for procedure in ("thread-lift", "mesotherapy"):
+        for part in ("anatomy", "placement", "volume-and-product", "aftercare", "red-flags", "recovery"):
+            assert f"{procedure}-{part}" in slugs
+
+
+def test_cases_read_like_real_clients(pack):
+    for _, module in pack.modules:
+        for case in module.cases:
+            assert re.search(r"\b\d{2}\b", case.client), f"{case.key}: the client line gives no age"
+            assert len(case.stages[0].narrative.split()) >= 30, f"{case.key}: the story is too thin"
+
+
+def _items_tagged(pack, tag):
+    return [(m, i) for _, m in pack.modules for i in m.items() if tag in i.tags]
+
+
+def _rewarded_texts(item) -> list[str]:
+    """What an item counts as right, in words."""
+    if item.type in ("single", "multiple"):
+        return [c.text for c in item.choices if c.correct]
+    if item.type == "true-false":
+        return [item.prompt] if item.correct else []
+    if item.type == "matching":
+        options = {o.id: o.text for o in item.options}
+        return [f"{p.text} {options[p.match]}" for p in item.prompts]
+    if item.type == "ordering":
+        return [s.text for s in item.steps]
+    return []
+
+
+ASKS_FIRST = re.compile(r"ask|prescri|check|practitioner|doctor|pharmacist|approv", re.I)
+
+
+def test_ibuprofen_after_mesotherapy_is_taught_by_the_safe_rule(pack):
+    tagged = _items_tagged(pack, "source-conflict-ibuprofen")
+    assert len(tagged) >= 2
+    for _, item in tagged:
+        text = item.explanation.lower()
+        assert "ibuprofen" in text and "bruising" in text and "swelling" in text, item.key
+    for module, item in ((m, i) for _, m in pack.modules for i in m.items() if m.procedure.value != "thread-lift"):
+        for text in _rewarded_texts(item):
+            if re.search(r"ibuprofen|nsaid|anti-inflammator", text, re.I):
+                assert ASKS_FIRST.search(text), f"{module.slug}/{item.key} rewards plain ibuprofen: {text}"
+
+
+def test_massage_after_mesotherapy_is_taught_by_the_safe_rule(pack):
+    tagged = _items_tagged(pack, "source-conflict-massage")
+    assert len(tagged) >= 2
+    for _, item in tagged:
+        text = item.explanation.lower()
+        assert "48 hours" in text and "approval" in text, item.key
+    for module, item in ((m, i) for _, m in pack.modules for i in m.items() if m.procedure.value != "thread-lift"):
+        for text in _rewarded_texts(item):
+            if re.search(r"massag", text, re.I) and not re.search(r"avoid|not |no |don|lymphatic", text, re.I):
+                assert re.search(r"48|two days|approv", text, re.I), (
+                    f"{module.slug}/{item.key} rewards early massage: {text}"
+                )
 
 
 def test_the_nerve_pain_module_meets_the_first_slice(pack):

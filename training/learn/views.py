@@ -160,7 +160,7 @@ def my_progress():
 @allow(*SIGNED_IN)
 def lessons():
     """The reading material, by procedure."""
-    return render_template("learn/lessons.html", lessons=content.lessons())
+    return render_template("learn/lessons.html", groups=content.lessons_by_procedure())
 
 
 @bp.route("/lessons/<slug>")

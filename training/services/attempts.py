@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from quizzes.content import Module, StageRef
-from quizzes.items import AnswerError, Item, Mark
-from quizzes.items.choices import Choice, ChoiceItem
+from quizzes.items import AnswerError, Item, Mark, Matching, Ordering
+from quizzes.items.choices import ChoiceItem
 from quizzes.scoring import score_attempt
 
 from ..extensions import db
@@ -227,7 +227,7 @@ class ItemView:
 
     number: int
     item: Item
-    choices: Sequence[Choice]
+    choices: Sequence[Any]
     answer: Any | None
 
     @property
@@ -238,27 +238,29 @@ class ItemView:
     @property
     def form_values(self) -> list[str]:
         """The saved answer as the form values that would post it again."""
-        answer = self.answer
-        if answer is None:
-            return []
-        if isinstance(answer, bool):
-            return ["true" if answer else "false"]
-        if isinstance(answer, list):
-            return [str(v) for v in answer]
-        if isinstance(answer, int | float):
-            return [format(answer, ".12g")]
-        return [str(answer)]
+        return self.item.form_values(self.answer)
 
 
-def ordered_choices(attempt: Attempt, item: Item) -> list[Choice]:
-    """The item's choices in this attempt's order (the same on every reload)."""
-    if not isinstance(item, ChoiceItem):
+def ordered_choices(attempt: Attempt, item: Item) -> list:
+    """What the student picks from, in this attempt's order (the same on every reload).
+
+    Choices of choice items (unless the author fixed their order), the steps of an
+    ordering item (always: their written order is the answer), the options of a matching item.
+    """
+    if isinstance(item, ChoiceItem):
+        parts, shuffle = list(item.choices), item.shuffle
+    elif isinstance(item, Ordering):
+        parts, shuffle = list(item.steps), True
+    elif isinstance(item, Matching):
+        parts, shuffle = list(item.options), True
+    else:
         return []
-    choices = list(item.choices)
-    if item.shuffle:
+    if shuffle:
         # Order only, not secrecy: a seeded generator makes every reload show the same order.
-        random.Random(f"{attempt.seed}:{item.key}").shuffle(choices)  # noqa: S311
-    return choices
+        random.Random(f"{attempt.seed}:{item.key}").shuffle(parts)  # noqa: S311
+    if isinstance(item, Ordering) and [p.id for p in parts] == item.key_answer():
+        parts.reverse()  # never show the answer as the starting order
+    return parts
 
 
 @dataclass(frozen=True)
@@ -335,7 +337,7 @@ def result_items(attempt: Attempt) -> list[ResultItem]:
                     answer=answer,
                     # The mark stored at submission is the record; regrading is a fallback.
                     mark=Mark(row.awarded, row.points) if row and row.awarded is not None else item.grade(answer),
-                    given=_in_words(item, answer),
+                    given=item.describe_lines(answer),
                     feedback=_feedback(item, answer),
                     correct=_correct_answer(item),
                 )
@@ -343,26 +345,17 @@ def result_items(attempt: Attempt) -> list[ResultItem]:
     return out
 
 
-def _in_words(item: Item, answer: Any | None) -> list[str]:
-    """An answer as lines: one per picked choice, else one."""
-    if isinstance(item, ChoiceItem) and answer:
-        picked = set(answer) if isinstance(answer, list) else {answer}
-        return [c.text for c in item.choices if c.id in picked]
-    return [item.describe(answer)]
-
-
 def _feedback(item: Item, answer: Any | None) -> list[Feedback]:
     """Feedback for what was given; for choices, each says whether that choice was right."""
     if isinstance(item, ChoiceItem) and answer:
-        picked = set(answer) if isinstance(answer, list) else {answer}
-        return [Feedback(c.feedback, c.correct) for c in item.choices if c.id in picked and c.feedback]
+        return [Feedback(c.feedback, c.correct) for c in item.picked(answer) if c.feedback]
     full = item.grade(answer).is_full
     return [Feedback(text, full) for text in item.feedback_for(answer)]
 
 
 def _correct_answer(item: Item) -> list[str]:
     accepted = getattr(item, "accepted", None)
-    return [accepted] if accepted is not None else _in_words(item, item.key_answer())
+    return [accepted] if accepted is not None else item.describe_lines(item.key_answer())
 
 
 def history(user: User) -> list[tuple[Attempt, ModuleRow]]:

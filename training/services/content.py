@@ -148,9 +148,28 @@ def catalogue() -> list[CatalogueEntry]:
     return [CatalogueEntry(module, version) for module, version in rows]
 
 
+# Lessons of a procedure read best in this order; slugs end with these parts.
+LESSON_ORDER = ("anatomy", "placement", "volume-and-product", "aftercare", "red-flags", "recovery")
+PROCEDURE_ORDER = ("thread-lift", "mesotherapy", "mixed")
+
+
+def _lesson_sort_key(row: LessonRow) -> tuple:
+    part = next((n for n, p in enumerate(LESSON_ORDER) if row.slug.endswith(p)), len(LESSON_ORDER))
+    procedure = PROCEDURE_ORDER.index(row.procedure) if row.procedure in PROCEDURE_ORDER else len(PROCEDURE_ORDER)
+    return procedure, part, row.title
+
+
 def lessons() -> list[LessonRow]:
-    """Every lesson, by procedure and title."""
-    return list(db.session.scalars(select(LessonRow).order_by(LessonRow.procedure, LessonRow.title)))
+    """Every lesson, by procedure, then anatomy to recovery."""
+    return sorted(db.session.scalars(select(LessonRow)), key=_lesson_sort_key)
+
+
+def lessons_by_procedure() -> list[tuple[str, list[LessonRow]]]:
+    """Lessons grouped by procedure, in teaching order."""
+    groups: dict[str, list[LessonRow]] = {}
+    for row in lessons():
+        groups.setdefault(row.procedure, []).append(row)
+    return list(groups.items())
 
 
 def section_titles(refs: set[str]) -> dict[str, str]:

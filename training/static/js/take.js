@@ -19,9 +19,9 @@
 
   function values(fieldset) {
     var out = [];
-    fieldset.querySelectorAll("input").forEach(function (input) {
+    fieldset.querySelectorAll("input, select").forEach(function (input) {
       if ((input.type === "radio" || input.type === "checkbox") && !input.checked) { return; }
-      out.push(input.value);
+      if (input.value !== "") { out.push(input.value); }
     });
     return out;
   }
