@@ -101,6 +101,9 @@ def register_extensions(app: Flask) -> None:
     from training.rendering import render_markdown
 
     app.jinja_env.filters["markdown"] = render_markdown
+    from quizzes.content import Procedure
+
+    app.jinja_env.filters["procedure"] = lambda value: Procedure(value).label
     app.jinja_env.filters["num"] = lambda value: f"{value or 0:.2f}".rstrip("0").rstrip(".")
 
 

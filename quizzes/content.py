@@ -32,6 +32,11 @@ class Procedure(StrEnum):
     MESOTHERAPY = "mesotherapy"
     MIXED = "mixed"
 
+    @property
+    def label(self) -> str:
+        """The name people read."""
+        return "Across procedures" if self is Procedure.MIXED else self.value.replace("-", " ").capitalize()
+
 
 class _Doc(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

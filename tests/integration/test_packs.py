@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -67,7 +68,12 @@ def test_a_changed_pack_publishes_a_new_version_and_keeps_the_old(app, academy, 
     code, output = run(app, "import", str(changed))
     assert code == 0 and "published version 2" in output, output
     with app.app_context():
-        marks = db.session.scalars(select(ModuleVersion).order_by(ModuleVersion.number))
+        marks = db.session.scalars(
+            select(ModuleVersion)
+            .join(ModuleRow)
+            .where(ModuleRow.slug == "thread-lift-nerve-pain")
+            .order_by(ModuleVersion.number)
+        )
         assert [v.content.settings.pass_mark for v in marks] == [70, 75]
 
 
@@ -129,3 +135,36 @@ def test_every_shipped_pack_file_parses(app):
     for path in Path(STARTER_PACKS).rglob("*.yaml"):
         doc, problems = parse_document(path.read_text(), str(path))
         assert doc is not None and problems == [], problems
+
+
+def test_summary_prints_a_table_and_json_of_what_is_published(app, academy):
+    run(app, "import", str(STARTER_PACKS))
+    code, table = run(app, "summary")
+    assert code == 0 and "thread-lift-nerve-pain" in table and "TOTAL" in table
+    code, output = run(app, "summary", "--json")
+    data = json.loads(output)
+    row = next(m for m in data["modules"] if m["slug"] == "thread-lift-nerve-pain")
+    assert set(row) >= {"slug", "procedure", "cases", "stages", "items", "items_by_type", "items_by_topic"}
+    assert sum(row["items_by_type"].values()) == row["items"] == sum(row["items_by_topic"].values())
+    assert data["totals"]["items"] == sum(m["items"] for m in data["modules"])
+    assert set(data["totals"]["items_by_topic"]) == {"anatomy", "placement", "injection-volume", "aftercare"}
+
+
+def test_summary_of_a_pack_path_reads_the_files(app, academy):
+    run(app, "import", str(STARTER_PACKS / "lessons"))
+    code, output = run(app, "summary", str(MODULE_FILE.parent), "--json")
+    assert code == 0, output
+    assert [m["slug"] for m in json.loads(output)["modules"]] == ["thread-lift-nerve-pain"]
+
+
+def test_curriculum_page_is_for_instructors_and_admins(app, starter, student_client):
+    from .conftest import PASSWORD, login, make_user
+
+    assert student_client.get("/author/curriculum").status_code == 403
+    make_user(app, "ina@example.com", "instructor")
+    client = app.test_client()
+    login(client, "ina@example.com", PASSWORD)
+    page = client.get("/author/curriculum")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Curriculum coverage" in html and "Thread lift" in html

@@ -15,6 +15,9 @@ from ..models import LessonRow, ModuleRow, ModuleVersion, User
 from ..models.types import utcnow
 
 STARTER_PACKS = Path(__file__).resolve().parents[2] / "quizzes" / "packs"
+PROCEDURE_ORDER = ("thread-lift", "mesotherapy", "mixed")
+# Lessons of a procedure read best in this order; their slugs end with these parts.
+LESSON_ORDER = ("anatomy", "placement", "volume-and-product", "aftercare", "red-flags", "recovery")
 
 
 @dataclass
@@ -143,20 +146,19 @@ def catalogue() -> list[CatalogueEntry]:
         select(ModuleRow, ModuleVersion)
         .join(ModuleVersion, ModuleVersion.module_id == ModuleRow.id)
         .join(newest, (newest.c.module_id == ModuleVersion.module_id) & (newest.c.number == ModuleVersion.number))
-        .order_by(ModuleRow.procedure, ModuleRow.title)
+        .order_by(ModuleRow.title)
     )
-    return [CatalogueEntry(module, version) for module, version in rows]
+    entries = [CatalogueEntry(module, version) for module, version in rows]
+    return sorted(entries, key=lambda e: _procedure_rank(e.module.procedure))
 
 
-# Lessons of a procedure read best in this order; slugs end with these parts.
-LESSON_ORDER = ("anatomy", "placement", "volume-and-product", "aftercare", "red-flags", "recovery")
-PROCEDURE_ORDER = ("thread-lift", "mesotherapy", "mixed")
+def _procedure_rank(procedure: str) -> int:
+    return PROCEDURE_ORDER.index(procedure) if procedure in PROCEDURE_ORDER else len(PROCEDURE_ORDER)
 
 
 def _lesson_sort_key(row: LessonRow) -> tuple:
     part = next((n for n, p in enumerate(LESSON_ORDER) if row.slug.endswith(p)), len(LESSON_ORDER))
-    procedure = PROCEDURE_ORDER.index(row.procedure) if row.procedure in PROCEDURE_ORDER else len(PROCEDURE_ORDER)
-    return procedure, part, row.title
+    return _procedure_rank(row.procedure), part, row.title
 
 
 def lessons() -> list[LessonRow]:
