@@ -31,7 +31,13 @@ def module(slug: str):
     row = content.module_by_slug(slug) or abort(404)
     version = content.latest_version(row.id) or abort(404)
     open_attempt = attempt_service.open_attempt(current_user, row)
-    return render_template("learn/module.html", module=row, version=version, open_attempt=open_attempt)
+    return render_template(
+        "learn/module.html",
+        module=row,
+        version=version,
+        open_attempt=open_attempt,
+        lessons=content.lessons_for(version.content),
+    )
 
 
 @bp.route("/modules/<slug>/start", methods=["POST"])

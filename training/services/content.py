@@ -166,6 +166,12 @@ def lessons() -> list[LessonRow]:
     return sorted(db.session.scalars(select(LessonRow)), key=_lesson_sort_key)
 
 
+def lessons_for(module: Module) -> list[LessonRow]:
+    """The lessons a module's items link to, in teaching order (one query)."""
+    slugs = {ref.split("#", 1)[0] for ref in module.lesson_refs()}
+    return sorted(db.session.scalars(select(LessonRow).where(LessonRow.slug.in_(slugs))), key=_lesson_sort_key)
+
+
 def lessons_by_procedure() -> list[tuple[str, list[LessonRow]]]:
     """Lessons grouped by procedure, in teaching order."""
     groups: dict[str, list[LessonRow]] = {}
