@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from .base import AnswerError, Item, Mark, Text, make_mark
+from .base import AnswerError, Item, Mark, Text, find_part, make_mark, require_unique_ids
 
 PartId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 
@@ -20,12 +20,6 @@ class _Part(BaseModel):
 
     id: PartId
     text: Text
-
-
-def _unique(ids: list[str], what: str) -> None:
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise ValueError(f"{what} ids must be unique in an item; repeated: {', '.join(dupes)}")
 
 
 def _pairs(values: list[str]) -> list[tuple[str, str]]:
@@ -63,14 +57,11 @@ class Ordering(Item):
 
     @model_validator(mode="after")
     def _step_ids_unique(self) -> Ordering:
-        _unique([s.id for s in self.steps], "step")
+        require_unique_ids(self.steps, "step")
         return self
 
     def _step(self, step_id: str) -> Step:
-        for step in self.steps:
-            if step.id == step_id:
-                return step
-        raise AnswerError("That step is not part of this question.")
+        return find_part(self.steps, step_id, "step")
 
     def parse_answer(self, values: list[str]) -> list[str | None] | None:
         order: list[str | None] = [None] * len(self.steps)
@@ -133,8 +124,8 @@ class Matching(Item):
 
     @model_validator(mode="after")
     def _parts_consistent(self) -> Matching:
-        _unique([p.id for p in self.prompts], "prompt")
-        _unique([o.id for o in self.options], "option")
+        require_unique_ids(self.prompts, "prompt")
+        require_unique_ids(self.options, "option")
         option_ids = {o.id for o in self.options}
         for prompt in self.prompts:
             if prompt.match not in option_ids:
@@ -142,10 +133,7 @@ class Matching(Item):
         return self
 
     def _option(self, option_id: str) -> Option:
-        for option in self.options:
-            if option.id == option_id:
-                return option
-        raise AnswerError("That option is not part of this question.")
+        return find_part(self.options, option_id, "option")
 
     def parse_answer(self, values: list[str]) -> dict[str, str] | None:
         prompts = {p.id for p in self.prompts}

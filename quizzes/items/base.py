@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+P = TypeVar("P")
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
@@ -118,6 +120,22 @@ class Item(BaseModel):
             # Plain digits (no exponent), since that is what a student types and parse_number takes.
             return [format(Decimal(repr(answer)), "f")]
         return [str(answer)]
+
+
+def find_part(parts: Iterable[P], part_id: Any, what: str) -> P:
+    """The choice, step or option with this id; an unknown id is an AnswerError."""
+    for part in parts:
+        if part.id == part_id:
+            return part
+    raise AnswerError(f"That {what} is not part of this question.")
+
+
+def require_unique_ids(parts: Iterable[Any], what: str) -> None:
+    """Raise ValueError (a validation error) when two parts share an id."""
+    ids = [part.id for part in parts]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"{what} ids must be unique in an item; repeated: {', '.join(dupes)}")
 
 
 def single_value(values: list[str]) -> str | None:

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from .base import AnswerError, Item, Mark, Text, make_mark, single_value
+from .base import AnswerError, Item, Mark, Text, find_part, make_mark, require_unique_ids, single_value
 
 ChoiceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 
@@ -36,18 +36,12 @@ class ChoiceItem(Item):
 
     @model_validator(mode="after")
     def _choice_ids_unique(self) -> ChoiceItem:
-        ids = [c.id for c in self.choices]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"choice ids must be unique in an item; repeated: {', '.join(dupes)}")
+        require_unique_ids(self.choices, "choice")
         return self
 
     def choice(self, choice_id: str) -> Choice:
         """The choice with this id, or AnswerError."""
-        for c in self.choices:
-            if c.id == choice_id:
-                return c
-        raise AnswerError("That choice is not part of this question.")
+        return find_part(self.choices, choice_id, "choice")
 
     def picked(self, answer: Any | None) -> list[Choice]:
         """The chosen choices, in written order (an answer is one id or a list of ids)."""
