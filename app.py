@@ -102,8 +102,10 @@ def register_extensions(app: Flask) -> None:
 
     app.jinja_env.filters["markdown"] = render_markdown
     from quizzes.content import Procedure
+    from quizzes.items import Topic
 
     app.jinja_env.filters["procedure"] = lambda value: Procedure(value).label
+    app.jinja_env.filters["topic"] = lambda value: Topic(value).label
     app.jinja_env.filters["num"] = lambda value: f"{value or 0:.2f}".rstrip("0").rstrip(".")
 
 

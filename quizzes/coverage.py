@@ -43,7 +43,7 @@ def summarise(modules: Iterable[Module]) -> dict:
             topic: sum(r["items_by_topic"][topic] for r in rows if r["procedure"] == procedure)
             for topic in (t.value for t in Topic)
         }
-        for procedure in sorted({r["procedure"] for r in rows})
+        for procedure in dict.fromkeys(r["procedure"] for r in rows)  # in the order modules come
     }
     return {"modules": rows, "totals": totals}
 

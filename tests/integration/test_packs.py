@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from quizzes.formats.packs import parse_document, read_pack
 from training.extensions import db
 from training.models import LessonRow, ModuleRow, ModuleVersion
-from training.services.content import STARTER_PACKS
+from training.services.content import STARTER_PACKS, catalogue
 
 MODULE_FILE = STARTER_PACKS / "thread-lift-nerve-pain" / "module.yaml"
 
@@ -167,4 +167,7 @@ def test_curriculum_page_is_for_instructors_and_admins(app, starter, student_cli
     page = client.get("/author/curriculum")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Curriculum coverage" in html and "Thread lift" in html
+    assert "Curriculum coverage" in html and "Thread lift" in html and "built-in method" not in html
+    with app.app_context():
+        total = sum(entry.version.item_count for entry in catalogue())
+    assert f"{total} questions" in html
