@@ -109,7 +109,21 @@ class Module(_Doc):
 
     def lesson_refs(self) -> set[str]:
         """Every lesson section the module points at."""
-        return {item.lesson for item in self.items()}
+        return {item.lesson for item in self.items() if item.lesson}
+
+    def publish_problems(self) -> list[tuple[str, str]]:
+        """What stops this document being published: (key path, message) for each item
+        without a topic or a lesson section. A draft may have them; a version may not."""
+        problems = []
+        for c, case in enumerate(self.cases):
+            for s, stage in enumerate(case.stages):
+                for i, item in enumerate(stage.items):
+                    where = f"cases[{c}].stages[{s}].items[{i}]"
+                    if item.topic is None:
+                        problems.append((f"{where}.topic", f"item '{item.key}' needs a topic"))
+                    if item.lesson is None:
+                        problems.append((f"{where}.lesson", f"item '{item.key}' needs a lesson section"))
+        return problems
 
 
 @dataclass(frozen=True)

@@ -174,10 +174,12 @@ def _check_across(pack: Pack, known_refs: set[str]) -> list[Problem]:
             seen[doc.slug] = file
     refs = known_refs | {ref for _, lesson in pack.lessons for ref in lesson.refs()}
     for file, module in pack.modules:
+        # A pack is published when imported, so it must be complete.
+        problems += [Problem(file, where, message) for where, message in module.publish_problems()]
         for c, case in enumerate(module.cases):
             for s, stage in enumerate(case.stages):
                 for i, item in enumerate(stage.items):
-                    if item.lesson not in refs:
+                    if item.lesson is not None and item.lesson not in refs:
                         problems.append(
                             Problem(
                                 file,

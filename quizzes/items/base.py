@@ -79,8 +79,9 @@ class Item(BaseModel):
     type: str
     prompt: Text
     points: float = Field(default=1.0, gt=0, le=100)
-    topic: Topic
-    lesson: LessonRef = Field(description="lesson-slug#section-anchor that teaches this item")
+    # Both may be missing only in a draft (e.g. just imported); publishing requires them.
+    topic: Topic | None = None
+    lesson: LessonRef | None = Field(default=None, description="lesson-slug#section-anchor that teaches this item")
     explanation: Text
     tags: list[Slug] = Field(default_factory=list, max_length=10, description="free labels, e.g. source-conflict")
 

@@ -1,20 +1,94 @@
-"""Views for instructors and admins."""
+"""Views for instructors and admins: curriculum, module overview, publishing, history, export."""
 
-from flask import render_template
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from quizzes.coverage import summarise
 
 from ..access import allow
+from ..extensions import db
 from ..models import Role
-from ..services import content
+from ..services import content, drafts
 from . import bp
+
+AUTHORS = (Role.INSTRUCTOR, Role.ADMIN)
+
+
+def _module_or_404(slug: str):
+    return content.module_by_slug(slug) or abort(404)
 
 
 @bp.route("/curriculum")
-@allow(Role.INSTRUCTOR, Role.ADMIN)
+@allow(*AUTHORS)
 def curriculum():
     """What the published curriculum covers, module by module (same figures as ``packs summary``)."""
     entries = content.catalogue()
     return render_template(
-        "author/curriculum.html", summary=summarise(e.content for e in entries), lessons=content.lessons()
+        "author/curriculum.html",
+        summary=summarise(e.content for e in entries),
+        lessons=content.lessons(),
+        drafts=drafts.modules_with_drafts(),
     )
+
+
+@bp.route("/modules/<slug>")
+@allow(*AUTHORS)
+def module(slug: str):
+    """A module for its authors: the published version, the draft and what stops it being published."""
+    row = _module_or_404(slug)
+    draft = drafts.draft_for(row)
+    return render_template(
+        "author/module.html",
+        module=row,
+        latest=content.latest_version(row.id),
+        draft=draft,
+        problems=drafts.publish_problems(draft.content) if draft else [],
+    )
+
+
+@bp.route("/modules/<slug>/publish", methods=["POST"])
+@allow(*AUTHORS)
+def publish(slug: str):
+    """Publish the draft as the next version; students get it from their next attempt."""
+    row = _module_or_404(slug)
+    draft = drafts.draft_for(row)
+    if draft is None:
+        flash("There is no draft to publish.", "info")
+        return redirect(url_for("author.module", slug=slug))
+    try:
+        version = drafts.publish_draft(draft, current_user)
+    except drafts.DraftError as exc:
+        db.session.rollback()
+        flash(f"Not published: {len(exc.problems)} thing(s) to fix first, listed below.", "danger")
+        return redirect(url_for("author.module", slug=slug))
+    db.session.commit()
+    if version is None:
+        flash("The draft was the same as the published version; nothing new was published.", "info")
+    else:
+        flash(f"Published version {version.number}.", "success")
+    return redirect(url_for("author.module", slug=slug))
+
+
+@bp.route("/modules/<slug>/export")
+@allow(*AUTHORS)
+def export(slug: str):
+    """Download the latest published version as a pack file (importing it back changes nothing)."""
+    text = content.export_module(slug) or abort(404)
+    return Response(
+        text,
+        mimetype="application/x-yaml",
+        headers={"Content-Disposition": f'attachment; filename="{slug}.yaml"'},
+    )
+
+
+@bp.route("/modules/<slug>/history")
+@allow(*AUTHORS)
+def history(slug: str):
+    """Every version with who published it and when; what changed between two of them."""
+    row = _module_or_404(slug)
+    versions = content.versions(row.id)
+    numbers = [v.number for v, _ in versions]
+    old = request.args.get("old", type=int) or (numbers[1] if len(numbers) > 1 else None)
+    new = request.args.get("new", type=int) or (numbers[0] if numbers else None)
+    diff = content.version_diff(row.id, old, new) if old and new else None
+    return render_template("author/history.html", module=row, versions=versions, old=old, new=new, diff=diff)

@@ -1,7 +1,7 @@
 """Database models, split by aggregate."""
 
 from .attempts import Answer, Attempt, AttemptStatus
-from .content import LessonRow, ModuleRow, ModuleVersion
+from .content import LessonRow, ModuleDraft, ModuleRow, ModuleVersion
 from .people import Academy, Role, User
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "Attempt",
     "AttemptStatus",
     "LessonRow",
+    "ModuleDraft",
     "ModuleRow",
     "ModuleVersion",
     "Role",

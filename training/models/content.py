@@ -65,6 +65,29 @@ class ModuleVersion(db.Model):
         return doc
 
 
+class ModuleDraft(db.Model):
+    """The module's work in progress: at most one per module, published as the next version.
+
+    Its document always passes the engine's validator; only a topic or lesson section
+    may still be missing (publishing requires them).
+    """
+
+    __tablename__ = "module_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"), unique=True)
+    document: Mapped[dict] = mapped_column(JSONDoc)
+    # The version this draft was started from (None for a brand-new module).
+    base_version_id: Mapped[int | None] = mapped_column(ForeignKey("module_versions.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    @property
+    def content(self) -> Module:
+        """The draft as an engine document."""
+        return Module.model_validate(self.document)
+
+
 class LessonRow(db.Model):
     """A lesson; items link to its sections by ``slug#anchor``."""
 

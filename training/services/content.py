@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,6 +114,38 @@ def latest_version(module_id: int) -> ModuleVersion | None:
 def module_by_slug(slug: str) -> ModuleRow | None:
     """A module by its slug."""
     return db.session.scalar(select(ModuleRow).where(ModuleRow.slug == slug))
+
+
+def versions(module_id: int) -> list[tuple[ModuleVersion, User | None]]:
+    """Every version of a module, newest first, with who published it (one query)."""
+    rows = db.session.execute(
+        select(ModuleVersion, User)
+        .outerjoin(User, User.id == ModuleVersion.published_by_id)
+        .where(ModuleVersion.module_id == module_id)
+        .order_by(ModuleVersion.number.desc())
+    )
+    return [(version, user) for version, user in rows]
+
+
+def version_diff(module_id: int, old: int, new: int) -> list[str] | None:
+    """What changed between two versions, as unified-diff lines of their pack files."""
+    found = {
+        v.number: v
+        for v in db.session.scalars(
+            select(ModuleVersion).where(ModuleVersion.module_id == module_id, ModuleVersion.number.in_([old, new]))
+        )
+    }
+    if old not in found or new not in found:
+        return None
+    return list(
+        difflib.unified_diff(
+            dump_document(found[old].content).splitlines(),
+            dump_document(found[new].content).splitlines(),
+            fromfile=f"version {old}",
+            tofile=f"version {new}",
+            lineterm="",
+        )
+    )
 
 
 def export_module(slug: str) -> str | None:
