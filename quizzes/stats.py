@@ -1,0 +1,284 @@
+"""Item analysis for one module version, after Moodle's "Quiz statistics calculations".
+
+Input is deliberately plain so the web layer can fill it with a couple of SQL aggregates:
+one mapping per attempt, item key -> mark awarded, plus each item's max points (or, via
+:func:`analyse_attempts`, one mapping per attempt of item key -> ``(awarded, max points)``).
+Every attempt must be of the same module version, so the items and their max points agree.
+An item missing from an attempt (or with mark ``None``) earned 0, as in :mod:`quizzes.scoring`.
+
+Definitions (x = an item's marks, T = attempt totals, X = T - x the rest of the attempt):
+
+* facility index F = 100 * mean(x) / max points
+* item SD = 100 * SD(x) / max points
+* discrimination index = 100 * r(x, X), Pearson correlation with the rest of the attempt
+* discriminative efficiency = 100 * cov(x, X) / cov_max, where cov_max is the covariance
+  of x and X each sorted ascending on its own: the largest covariance those marks allow
+* Cronbach's alpha = 100 * k/(k-1) * (1 - sum(V(x)) / V(T)); SE = SD * sqrt(1 - alpha/100)
+* skewness and (excess) kurtosis from Moodle's k-statistics of the totals
+
+Variance choice: like Moodle, every variance, covariance and SD is the *sample* one
+(divide by n - 1). Ratios (correlation, efficiency, alpha) do not depend on that choice;
+the reported SDs and the SE do. Scores (mean, median, SD, SE) are percent of max score.
+
+Undefined values are ``None``, never an exception: fewer than 2 attempts, an item or
+rest-score with zero variance (everybody earned the same), an item worth 0 points, fewer
+than 2 items (alpha), too few attempts for skewness (3) or kurtosis (4). Correlation,
+efficiency and alpha are clamped to their mathematical bounds to absorb float noise only.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+DUBIOUS_EFFICIENCY = 15.0
+"""Items whose discriminative efficiency is below this (percent) need review (Moodle's rule)."""
+
+DUBIOUS_MIN_ATTEMPTS = 10
+"""With at least this many attempts an item whose efficiency is undefined is flagged too."""
+
+BAND_LABELS = tuple(f"{low}-{low + 10}%" for low in range(0, 100, 10))
+"""Labels of the histogram bands; the last band, 90-100%, also holds scores of exactly 100."""
+
+
+@dataclass(frozen=True)
+class ItemStats:
+    """Statistics of one item; every percentage is ``None`` when undefined."""
+
+    key: str
+    max_points: float
+    facility: float | None  # mean mark, % of max points (0..100)
+    sd: float | None  # SD of the marks, % of max points
+    discrimination: float | None  # 100 * r(item, rest of attempt), -100..100
+    efficiency: float | None  # 100 * cov / max possible cov, -100..100
+    dubious: bool  # efficiency < 15, or undefined despite enough attempts
+
+
+@dataclass(frozen=True)
+class ModuleStats:
+    """Statistics of one module version: the score distribution and every item."""
+
+    attempts: int
+    max_score: float
+    mean: float | None  # % of max score
+    median: float | None
+    sd: float | None
+    skewness: float | None
+    kurtosis: float | None  # excess kurtosis (0 for a normal distribution)
+    alpha: float | None  # Cronbach's alpha as %, at most 100, may be negative
+    standard_error: float | None  # % of max score
+    histogram: tuple[int, ...]  # attempts per band of BAND_LABELS
+    items: dict[str, ItemStats]  # in the order of max_points
+
+
+@dataclass(frozen=True)
+class ChoiceFrequency:
+    """How often one choice was picked; ``choice`` is ``None`` for "no answer"."""
+
+    choice: str | None
+    count: int
+    percent: float | None  # % of attempts; None when there were no attempts
+
+
+def analyse(
+    marks: Iterable[Mapping[str, float | None]],
+    max_points: Mapping[str, float],
+    *,
+    min_attempts: int = DUBIOUS_MIN_ATTEMPTS,
+) -> ModuleStats:
+    """Compute item and module statistics from per-attempt marks and each item's max points.
+
+    :param marks: one mapping per attempt, item key -> mark awarded (missing or None = 0).
+    :param max_points: item key -> max points, for every item of the module version.
+    :param min_attempts: attempts from which an undefined efficiency marks an item dubious.
+    :raises ValueError: a negative max, a mark outside [0, max], or an unknown item key;
+        each means the attempts do not belong to this module version.
+    """
+    keys = list(max_points)
+    for key, points in max_points.items():
+        if not points >= 0:
+            raise ValueError(f"item {key!r} has invalid max points {points!r}")
+    columns: dict[str, list[float]] = {key: [] for key in keys}
+    n = 0
+    for attempt in marks:
+        n += 1
+        unknown = set(attempt) - set(columns)
+        if unknown:
+            raise ValueError(f"marks for items not in this module version: {sorted(unknown)}")
+        for key in keys:
+            mark = attempt.get(key)
+            mark = 0.0 if mark is None else float(mark)
+            if not 0 <= mark <= max_points[key]:
+                raise ValueError(f"mark {mark!r} for item {key!r} is outside [0, {max_points[key]}]")
+            columns[key].append(mark)
+    rows = [[columns[key][s] for key in keys] for s in range(n)]
+    totals = [math.fsum(row) for row in rows]
+    max_score = math.fsum(max_points.values())
+
+    items = {}
+    for i, key in enumerate(keys):
+        # The rest-score is summed afresh (not total - mark) so equal rests are equal floats.
+        rest = [math.fsum(row[:i] + row[i + 1 :]) for row in rows]
+        items[key] = _item_stats(key, columns[key], rest, max_points[key], n >= min_attempts)
+
+    percents = [100.0 * (t / max_score) for t in totals] if max_score > 0 else []  # never above 100
+    var_total = _var(totals)
+    sd = 100.0 * math.sqrt(var_total) / max_score if var_total is not None and max_score > 0 else None
+    alpha = _alpha([_var(columns[key]) for key in keys], var_total)
+    skewness, kurtosis = _shape(totals)
+    return ModuleStats(
+        attempts=n,
+        max_score=max_score,
+        mean=math.fsum(percents) / n if percents else None,
+        median=statistics.median(percents) if percents else None,
+        sd=sd,
+        skewness=skewness,
+        kurtosis=kurtosis,
+        alpha=alpha,
+        standard_error=sd * math.sqrt(1 - alpha / 100) if sd is not None and alpha is not None else None,
+        histogram=histogram(percents),
+        items=items,
+    )
+
+
+def analyse_attempts(
+    attempts: Iterable[Mapping[str, Any]],
+    *,
+    min_attempts: int = DUBIOUS_MIN_ATTEMPTS,
+) -> ModuleStats:
+    """Like :func:`analyse`, for attempts that carry each item's max points with its mark.
+
+    :param attempts: one mapping per attempt, item key -> ``(awarded, max points)`` or any
+        object with ``awarded`` and ``points`` (such as :class:`quizzes.items.Mark`). Items
+        are the union of the keys seen, in first-seen order.
+    :raises ValueError: an item with different max points in different attempts (mixed versions).
+    """
+    marks: list[dict[str, float]] = []
+    max_points: dict[str, float] = {}
+    for attempt in attempts:
+        row = {}
+        for key, value in attempt.items():
+            awarded, points = value if isinstance(value, tuple) else (value.awarded, value.points)
+            if max_points.setdefault(key, points) != points:
+                raise ValueError(f"item {key!r} is worth {max_points[key]} and {points}: mixed module versions")
+            row[key] = awarded
+        marks.append(row)
+    return analyse(marks, max_points, min_attempts=min_attempts)
+
+
+def histogram(percents: Iterable[float]) -> tuple[int, ...]:
+    """Count scores (percent) per 10% band: [0, 10), [10, 20), ..., [90, 100].
+
+    A score on a boundary goes to the band above it, except 100, which belongs to the last
+    band. Scores are nudged by 1e-9 before banding so that 69.99999999999999 (float noise
+    for 70) lands in 70-80; anything outside 0..100 is counted in the nearest end band.
+    """
+    counts = [0] * len(BAND_LABELS)
+    for percent in percents:
+        counts[min(9, max(0, math.floor(percent / 10 + 1e-9)))] += 1
+    return tuple(counts)
+
+
+def choice_frequencies(
+    responses: Iterable[str | Sequence[str] | None],
+    choices: Sequence[str] = (),
+) -> list[ChoiceFrequency]:
+    """Count how many attempts picked each choice of one choice item, and how many skipped it.
+
+    :param responses: one response per attempt: a choice id (single best answer), a list of
+        ids (multiple response; an id repeated in one response counts once) or ``None``.
+        ``None``, ``""`` and an empty list all count as "no answer".
+    :param choices: the item's choice ids, so choices nobody picked still appear with 0.
+    :returns: the given choices in order, then ids that were picked but not given (stale
+        data made visible rather than dropped), then "no answer" (``choice=None``) last.
+        Percentages are of attempts, so for multiple response they may sum to over 100.
+    """
+    counts: dict[str, int] = dict.fromkeys(choices, 0)
+    skipped = attempts = 0
+    for response in responses:
+        attempts += 1
+        picked = {response} if isinstance(response, str) else set(response or ())
+        picked.discard("")
+        if not picked:
+            skipped += 1
+        for choice_id in sorted(picked):
+            counts[choice_id] = counts.get(choice_id, 0) + 1
+    counts_with_none: list[tuple[str | None, int]] = [*counts.items(), (None, skipped)]
+    return [
+        ChoiceFrequency(choice_id, count, 100.0 * count / attempts if attempts else None)
+        for choice_id, count in counts_with_none
+    ]
+
+
+def _item_stats(key: str, x: list[float], rest: list[float], points: float, enough: bool) -> ItemStats:
+    """One item's statistics from its marks and the rest-scores of the same attempts."""
+    n = len(x)
+    facility = sd = None
+    if n and points > 0:
+        # Dividing each mark first keeps a full-marks item at exactly 100, never 100.00000000000001.
+        facility = 100.0 * math.fsum(m / points for m in x) / n
+        var = _var(x)
+        sd = 100.0 * math.sqrt(var) / points if var is not None else None
+    discrimination = efficiency = None
+    var_x, var_rest, cov = _var(x), _var(rest), _cov(x, rest)
+    if var_x and var_rest and cov is not None:
+        denominator = math.sqrt(var_x) * math.sqrt(var_rest)
+        if denominator > 0:
+            discrimination = _clamp(100.0 * cov / denominator)
+        cov_max = _cov(sorted(x), sorted(rest))
+        if cov_max:  # >= 0 always (Chebyshev's sum inequality); 0 only if one side is constant
+            efficiency = _clamp(100.0 * cov / cov_max)
+    dubious = efficiency < DUBIOUS_EFFICIENCY if efficiency is not None else enough
+    return ItemStats(key, float(points), facility, sd, discrimination, efficiency, dubious)
+
+
+def _cov(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Sample covariance (n - 1); exactly 0 if either side is constant; None below 2 values."""
+    n = len(xs)
+    if n < 2:
+        return None
+    if min(xs) == max(xs) or min(ys) == max(ys):
+        return 0.0  # the float mean of equal values may not equal them; don't invent spread
+    mx, my = math.fsum(xs) / n, math.fsum(ys) / n
+    return math.fsum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / (n - 1)
+
+
+def _var(xs: Sequence[float]) -> float | None:
+    """Sample variance (n - 1), or None below 2 values."""
+    return _cov(xs, xs)
+
+
+def _alpha(item_variances: list[float | None], var_total: float | None) -> float | None:
+    """Cronbach's alpha as %: None with fewer than 2 items or attempts, or constant totals."""
+    k = len(item_variances)
+    if k < 2 or not var_total:
+        return None
+    ratio = math.fsum(v for v in item_variances if v is not None) / var_total
+    return min(100.0, 100.0 * k / (k - 1) * (1 - ratio))
+
+
+def _shape(totals: Sequence[float]) -> tuple[float | None, float | None]:
+    """Skewness (3+ attempts) and excess kurtosis (4+ attempts) from Moodle's k-statistics."""
+    s = len(totals)
+    if s < 3 or min(totals) == max(totals):
+        return None, None
+    mean = math.fsum(totals) / s
+    # Both are scale-free: rescale the deviations to at most 1 so tiny spreads cannot underflow.
+    scale = max(abs(t - mean) for t in totals)
+    if scale == 0:
+        return None, None
+    m2, m3, m4 = (math.fsum(((t - mean) / scale) ** r for t in totals) / s for r in (2, 3, 4))
+    k2 = s * m2 / (s - 1)
+    skewness = s * s * m3 / ((s - 1) * (s - 2)) / k2**1.5
+    if s < 4:
+        return skewness, None
+    k4 = s * s * ((s + 1) * m4 - 3 * (s - 1) * m2 * m2) / ((s - 1) * (s - 2) * (s - 3))
+    return skewness, k4 / k2**2
+
+
+def _clamp(percent: float) -> float:
+    """Keep a bounded percentage within -100..100 despite rounding."""
+    return min(100.0, max(-100.0, percent))
