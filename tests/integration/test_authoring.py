@@ -132,3 +132,48 @@ def test_publish_without_a_draft_says_so(app, instructor_client, starter):
 def test_unknown_modules_are_404_for_authors(instructor_client, starter):
     for path in ("/author/modules/nope", "/author/modules/nope/export", "/author/modules/nope/history"):
         assert instructor_client.get(path).status_code == 404
+
+
+def test_item_analysis_shows_statistics_and_its_queries_do_not_grow_with_attempts(
+    app, instructor_client, student_client, other_client, starter
+):
+    from .conftest import count_queries
+    from .helpers import wrong_values
+    from .test_taking import finish
+
+    doc = module_doc(app, SLUG)
+    empty = instructor_client.get(f"/author/modules/{SLUG}/analysis").get_data(as_text=True)
+    assert "No submitted attempts" in empty
+    finish(student_client, doc, start_attempt(student_client, SLUG))
+    finish(other_client, doc, start_attempt(other_client, SLUG), values=wrong_values)
+    with count_queries(app) as two:
+        page = instructor_client.get(f"/author/modules/{SLUG}/analysis")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Cronbach" in html and "Choices picked" in html
+    assert ">50.0<" in html  # every item's facility: one attempt all right, one all wrong
+    for _ in range(3):
+        finish(student_client, doc, start_attempt(student_client, SLUG))
+    with count_queries(app) as five:
+        instructor_client.get(f"/author/modules/{SLUG}/analysis")
+    assert len(five) == len(two)
+
+
+def test_item_analysis_numbers_match_the_engine(app, instructor_client, student_client, other_client, starter):
+    from quizzes.stats import analyse
+    from training.services.analysis import analyse_version
+    from training.services.content import latest_version
+
+    from .helpers import wrong_values
+    from .test_taking import finish
+
+    doc = module_doc(app, SLUG)
+    finish(student_client, doc, start_attempt(student_client, SLUG))
+    finish(other_client, doc, start_attempt(other_client, SLUG), values=wrong_values)
+    with app.app_context():
+        result = analyse_version(latest_version(module_by_slug(SLUG).id))
+    points = {i.key: i.points for i in doc.items()}
+    expected = analyse([dict(points), dict.fromkeys(points, 0.0)], points)
+    assert result.stats.attempts == 2
+    assert result.stats.mean == pytest.approx(expected.mean)
+    for key in points:
+        assert result.stats.items[key].facility == pytest.approx(50.0)

@@ -4,11 +4,12 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from quizzes.coverage import summarise
+from quizzes.stats import BAND_LABELS
 
 from ..access import allow
 from ..extensions import db
 from ..models import Role
-from ..services import content, drafts
+from ..services import analysis, content, drafts
 from . import bp
 
 AUTHORS = (Role.INSTRUCTOR, Role.ADMIN)
@@ -92,3 +93,22 @@ def history(slug: str):
     new = request.args.get("new", type=int) or (numbers[0] if numbers else None)
     diff = content.version_diff(row.id, old, new) if old and new else None
     return render_template("author/history.html", module=row, versions=versions, old=old, new=new, diff=diff)
+
+
+@bp.route("/modules/<slug>/analysis")
+@allow(*AUTHORS)
+def item_analysis(slug: str):
+    """Which questions work: facility, discrimination and efficiency per item, for one version."""
+    row = _module_or_404(slug)
+    versions = [v for v, _ in content.versions(row.id)]
+    if not versions:
+        abort(404)
+    number = request.args.get("version", type=int) or versions[0].number
+    version = next((v for v in versions if v.number == number), None) or abort(404)
+    return render_template(
+        "author/analysis.html",
+        module=row,
+        versions=versions,
+        result=analysis.analyse_version(version),
+        labels=BAND_LABELS,
+    )
