@@ -75,7 +75,8 @@ class Module(_Doc):
     procedure: Procedure
     summary: Text
     settings: Settings = Settings()
-    cases: list[Case] = Field(min_length=1, max_length=50)
+    # Room for a whole imported question bank, one single-stage case per question.
+    cases: list[Case] = Field(min_length=1, max_length=500)
 
     @model_validator(mode="after")
     def _keys_unique(self) -> Module:

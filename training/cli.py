@@ -15,13 +15,14 @@ from quizzes.formats.packs import PackError, read_pack
 from .database import writing
 from .extensions import db
 from .models import Role
-from .services import accounts, content
+from .services import accounts, content, question_import
 
 
 def register(app: Flask) -> None:
     """Attach the commands to the app's CLI."""
     app.cli.add_command(packs)
     app.cli.add_command(create_user)
+    app.cli.add_command(import_questions)
 
 
 @click.group(cls=AppGroup)
@@ -110,3 +111,42 @@ def create_user(email: str, role: str, name: str, password: str | None) -> None:
             raise click.ClickException(str(exc)) from None
         db.session.commit()
     click.echo(json.dumps({"created": user.email, "role": user.role, "id": user.id}))
+
+
+@click.command("import-questions")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(sorted(question_import.FORMATS)), required=True)
+@click.option(
+    "--module", "module_slug", required=True, help="module to add to (a new draft module if it does not exist)"
+)
+@click.option("--case", "case_key", help="put the questions in a new stage of this case instead")
+@click.option("--skip-invalid", is_flag=True, help="import what can be imported; report the rest")
+def import_questions(file: Path, fmt: str, module_slug: str, case_key: str | None, skip_invalid: bool) -> None:
+    """Import GIFT or Aiken questions into a module's draft, all or nothing unless --skip-invalid."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file} is not UTF-8 text") from None
+    with writing():
+        report = question_import.import_questions(
+            text, file.name, fmt, module_slug, None, case_key=case_key, skip_invalid=skip_invalid
+        )
+        if report.refused:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    for line in report.imported if not report.refused else []:
+        click.echo(f"imported: {line}")
+    for problem in report.problems:
+        click.echo(f"{'error' if report.refused else 'skipped'}: {problem}", err=True)
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    if report.refused:
+        click.echo("nothing was imported", err=True)
+        raise SystemExit(1)
+    where = "a new draft module" if report.new_module else "the draft of"
+    click.echo(
+        f"{len(report.imported)} question(s) imported into {where} '{module_slug}'; "
+        "publish it once every question has a topic and a lesson section"
+    )

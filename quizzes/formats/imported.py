@@ -66,7 +66,7 @@ def to_item(
     q: ImportedQuestion,
     key: str,
     topic: Any,
-    lesson: str,
+    lesson: str | None,
     missing_feedback: str = MISSING_FEEDBACK,
     missing_explanation: str = DEFAULT_EXPLANATION,
 ) -> dict[str, Any]:
