@@ -114,6 +114,18 @@ def other_student(app: Flask, academy) -> int:
     return make_user(app, "olu@example.com")
 
 
+@pytest.fixture
+def instructor(app, academy) -> int:
+    return make_user(app, "ina@example.com", Role.INSTRUCTOR, name="Ina Instructor")
+
+
+@pytest.fixture
+def instructor_client(app, instructor):
+    client = app.test_client()
+    assert login(client, "ina@example.com", PASSWORD).status_code == 302
+    return client
+
+
 def login(client: FlaskClient, email: str, password: str = PASSWORD):
     """Sign in through the real form."""
     return client.post("/login", data={"email": email, "password": password})

@@ -9,25 +9,13 @@ from quizzes.content import Module
 from quizzes.formats.packs import parse_document
 from training.database import writing
 from training.extensions import db
-from training.models import ModuleDraft, ModuleVersion, Role, User
+from training.models import ModuleDraft, ModuleVersion, User
 from training.services import drafts
 from training.services.content import module_by_slug
 
-from .conftest import PASSWORD, login, make_user, module_doc, start_attempt
+from .conftest import module_doc, start_attempt
 
 SLUG = "thread-lift-nerve-pain"
-
-
-@pytest.fixture
-def instructor(app, academy) -> int:
-    return make_user(app, "ina@example.com", Role.INSTRUCTOR, name="Ina Instructor")
-
-
-@pytest.fixture
-def instructor_client(app, instructor):
-    client = app.test_client()
-    assert login(client, "ina@example.com", PASSWORD).status_code == 302
-    return client
 
 
 def edit_draft(app, change, user_id=None):

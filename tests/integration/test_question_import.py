@@ -111,3 +111,34 @@ def test_a_file_that_is_not_utf8_is_refused(app, academy, tmp_path):
     latin.write_bytes("Caf\xe9? {=oui ~non}".encode("latin-1"))
     code, output = run(app, latin, "--format", "gift", "--module", "x-bank")
     assert code != 0 and "not UTF-8" in output
+
+
+def upload(client, path, **fields):
+    import io
+
+    data = {"module": "meso-bank", "format": "gift", **fields}
+    data["file"] = (io.BytesIO(Path(path).read_bytes() if not isinstance(path, bytes) else path), "bank.gift")
+    return client.post("/author/import", data=data, content_type="multipart/form-data")
+
+
+def test_upload_form_imports_and_reports(app, instructor_client):
+    refused = upload(instructor_client, GIFT)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "Nothing was imported." in page and "essay" in page.lower()
+    assert counts(app) == (0, 0, 0)
+    done = upload(instructor_client, GIFT, skip_invalid="y").get_data(as_text=True)
+    assert "3 question(s) imported" in done and "Not imported:" in done
+    assert draft_doc(app, "meso-bank") is not None
+
+
+def test_upload_form_errors_stay_next_to_their_fields(app, instructor_client):
+    page = upload(instructor_client, b"\xff\xfe bad bytes", module="Not A Slug").get_data(as_text=True)
+    assert "Use lower-case letters" in page and 'value="Not A Slug"' in page
+    page = upload(instructor_client, b"Caf\xe9? {=oui ~non}").get_data(as_text=True)
+    assert "not UTF-8 text" in page
+    assert counts(app) == (0, 0, 0)
+
+
+def test_students_cannot_import(student_client, academy):
+    assert student_client.get("/author/import").status_code == 403
+    assert upload(student_client, GIFT).status_code == 403

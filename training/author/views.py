@@ -9,8 +9,9 @@ from quizzes.stats import BAND_LABELS
 from ..access import allow
 from ..extensions import db
 from ..models import Role
-from ..services import analysis, content, drafts
+from ..services import analysis, content, drafts, question_import
 from . import bp
+from .forms import ImportQuestionsForm
 
 AUTHORS = (Role.INSTRUCTOR, Role.ADMIN)
 
@@ -112,3 +113,32 @@ def item_analysis(slug: str):
         result=analysis.analyse_version(version),
         labels=BAND_LABELS,
     )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@allow(*AUTHORS)
+def import_questions():
+    """Upload GIFT or Aiken questions into a module's draft; the report says what came in and what did not."""
+    form = ImportQuestionsForm(module=request.args.get("module", ""))
+    report = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            form.file.errors.append("This file is not UTF-8 text. Save it as UTF-8 and try again.")
+        else:
+            report = question_import.import_questions(
+                text,
+                upload.filename or "upload",
+                form.format.data,
+                form.module.data,
+                current_user,
+                case_key=form.case.data or None,
+                skip_invalid=form.skip_invalid.data,
+            )
+            if report.refused:
+                db.session.rollback()
+            else:
+                db.session.commit()
+    return render_template("author/import.html", form=form, report=report)

@@ -1,0 +1,33 @@
+"""Forms for authors."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired, FileSize
+from wtforms import BooleanField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+SLUG = Regexp(
+    r"^[a-z0-9][a-z0-9-]{0,79}$", message="Use lower-case letters, digits and dashes, e.g. meso-question-bank."
+)
+
+
+class ImportQuestionsForm(FlaskForm):
+    """Upload a GIFT or Aiken file into a module's draft."""
+
+    module = StringField(
+        "Module",
+        validators=[DataRequired(), SLUG],
+        description="The slug of an existing module, or a new one (it is created as a draft).",
+    )
+    format = SelectField("Format", choices=[("gift", "Moodle GIFT"), ("aiken", "Aiken")])
+    file = FileField(
+        "Question file",
+        validators=[FileRequired("Choose a file to import."), FileSize(1024 * 1024, message="The file is over 1 MB.")],
+        description="Plain text (UTF-8), up to 1 MB.",
+    )
+    case = StringField(
+        "Into case (optional)",
+        validators=[Optional(), Length(max=80), SLUG],
+        description="Put every question in a new stage of this case instead of one case per question.",
+    )
+    skip_invalid = BooleanField("Import what can be imported and report the rest (otherwise all or nothing)")
+    submit = SubmitField("Import")
