@@ -1,7 +1,7 @@
-"""Instructors' side: the curriculum overview (authoring comes next)."""
+"""Instructors' side: curriculum, drafts and publishing, the editor, import, item analysis."""
 
 from flask import Blueprint
 
 bp = Blueprint("author", __name__, url_prefix="/author")
 
-from . import views  # noqa: E402,F401  (registers the routes on bp)
+from . import editor, views  # noqa: E402,F401  (registers the routes on bp)
