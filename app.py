@@ -21,7 +21,9 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, CLI; then bring the database up to date."""
-    app = Flask(__name__, instance_relative_config=True, static_folder="training/static")
+    # Tests (and odd deployments) may put the instance folder elsewhere; it must be absolute.
+    instance_path = (test_config or {}).get("INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True, static_folder="training/static")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     configure(app, test_config)
     register_extensions(app)
@@ -71,7 +73,8 @@ def configure(app: Flask, test_config: dict | None) -> None:
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
         REMEMBER_COOKIE_HTTPONLY=True,
         BOOTSTRAP_SERVE_LOCAL=True,
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        # A little over the 5 MB a case photo may be; anything bigger is refused with 413.
+        MAX_CONTENT_LENGTH=6 * 1024 * 1024,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()
@@ -181,7 +184,7 @@ def register_errorhandlers(app: Flask) -> None:
         403: "You do not have access to this page.",
         404: "There is nothing here.",
         405: "That action is not allowed here.",
-        413: "That upload is too large.",
+        413: "That upload is too large: photos can be up to 5 MB, question files up to 1 MB.",
         500: "Something went wrong on our side. Nothing you saved is lost; try again.",
     }
     for code, message in messages.items():

@@ -56,13 +56,24 @@ class Stage(_Doc):
     items: list[AnyItem] = Field(min_length=1, max_length=30)
 
 
+MediaName = Annotated[str, StringConstraints(pattern=r"^[a-f0-9]{32}\.(jpg|png|webp)$")]
+
+
 class Case(_Doc):
-    """A client's story told in stages."""
+    """A client's story told in stages, with an optional photo (uploaded, re-encoded, stored by name)."""
 
     key: Slug
     title: Title
     client: Title = Field(description="who the client is, in a line: age, area treated")
+    image: MediaName | None = None
+    image_alt: str = Field(default="", max_length=300, description="what the photo shows, for screen readers")
     stages: list[Stage] = Field(min_length=1, max_length=10)
+
+    @model_validator(mode="after")
+    def _image_described(self) -> Case:
+        if self.image and not self.image_alt.strip():
+            raise ValueError("describe the photo in a few words (image_alt) for students who cannot see it")
+        return self
 
 
 class Module(_Doc):

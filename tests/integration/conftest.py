@@ -47,6 +47,7 @@ def app(tmp_path_factory) -> Iterator[Flask]:
             "SECRET_KEY": "test-secret",
             "WTF_CSRF_ENABLED": False,
             "LOAD_STARTER_CONTENT": False,
+            "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
         }
     )
     yield app

@@ -31,3 +31,19 @@ class ImportQuestionsForm(FlaskForm):
     )
     skip_invalid = BooleanField("Import what can be imported and report the rest (otherwise all or nothing)")
     submit = SubmitField("Import")
+
+
+class CasePhotoForm(FlaskForm):
+    """A photo for a case, with the words that describe it."""
+
+    photo = FileField(
+        "Photo",
+        validators=[FileRequired("Choose a photo.")],
+        description="JPEG, PNG or WebP, up to 5 MB. Location and camera data are removed.",
+    )
+    alt = StringField(
+        "What the photo shows",
+        validators=[DataRequired("Describe the photo for students who cannot see it."), Length(max=300)],
+        description="A few words read out by screen readers, e.g. “Slight swelling along the left jawline, day 2”.",
+    )
+    submit = SubmitField("Add the photo")

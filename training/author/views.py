@@ -1,17 +1,18 @@
 """Views for instructors and admins: curriculum, module overview, publishing, history, export."""
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from quizzes.content import Module
 from quizzes.coverage import summarise
 from quizzes.stats import BAND_LABELS
 
 from ..access import allow
 from ..extensions import db
 from ..models import Role
-from ..services import analysis, content, drafts, question_import
+from ..services import analysis, attempts, content, drafts, media, question_import
 from . import bp
-from .forms import ImportQuestionsForm
+from .forms import CasePhotoForm, ImportQuestionsForm
 
 AUTHORS = (Role.INSTRUCTOR, Role.ADMIN)
 
@@ -142,3 +143,75 @@ def import_questions():
             else:
                 db.session.commit()
     return render_template("author/import.html", form=form, report=report)
+
+
+@bp.route("/modules/<slug>/cases/<int:case>/photo", methods=["GET", "POST"])
+@allow(*AUTHORS)
+def case_photo(slug: str, case: int):
+    """Add or replace a case's photo in the draft (checked, re-encoded, stored under a generated name)."""
+    row = _module_or_404(slug)
+    current = _editable_document(row)
+    if not 0 <= case < len(current.cases):
+        abort(404)
+    form = CasePhotoForm(alt=current.cases[case].image_alt)
+    if form.validate_on_submit():
+        try:
+            name = media.save_image(form.photo.data.stream, current_app.instance_path)
+        except media.MediaError as exc:
+            form.photo.errors.append(str(exc))
+        else:
+            draft = drafts.start_draft(row, current_user)
+            data = draft.content.model_dump(mode="json")
+            data["cases"][case].update(image=name, image_alt=form.alt.data.strip())
+            drafts.save_draft(draft, Module.model_validate(data), current_user)
+            db.session.commit()
+            flash("The photo is in the draft; students see it once you publish.", "success")
+            return redirect(url_for("author.module", slug=slug))
+    return render_template("author/case_photo.html", module=row, case=current.cases[case], index=case, form=form)
+
+
+def _editable_document(row) -> Module:
+    """What an author edits: the draft, or the published version a draft would start from."""
+    draft = drafts.draft_for(row)
+    if draft is not None:
+        return draft.content
+    version = content.latest_version(row.id) or abort(404)
+    return version.content
+
+
+@bp.route("/modules/<slug>/cases/<int:case>/photo/remove", methods=["POST"])
+@allow(*AUTHORS)
+def remove_case_photo(slug: str, case: int):
+    """Take the photo off a case in the draft (published versions keep theirs)."""
+    row = _module_or_404(slug)
+    draft = drafts.start_draft(row, current_user)
+    data = draft.content.model_dump(mode="json")
+    if not 0 <= case < len(data["cases"]):
+        abort(404)
+    data["cases"][case].update(image=None, image_alt="")
+    drafts.save_draft(draft, Module.model_validate(data), current_user)
+    db.session.commit()
+    flash("The photo was removed from the draft.", "success")
+    return redirect(url_for("author.module", slug=slug))
+
+
+@bp.route("/modules/<slug>/preview")
+@allow(*AUTHORS)
+def preview(slug: str):
+    """The draft (or the published version) as a student sees it, stage by stage; nothing is recorded."""
+    row = _module_or_404(slug)
+    draft = drafts.draft_for(row)
+    version = None if draft else (content.latest_version(row.id) or abort(404))
+    document = draft.content if draft else version.content
+    last = len(document.stages()) - 1
+    stage = min(max(request.args.get("stage", 0, type=int), 0), last)
+    return render_template(
+        "author/preview.html",
+        module=row,
+        document=document,
+        is_draft=draft is not None,
+        stage=stage,
+        last=last,
+        show_answers=request.args.get("answers") == "1",
+        stages=attempts.build_stage_views(document, stage, 0, {}),
+    )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user
 
 from ..access import SIGNED_IN, allow
 from ..extensions import db
 from ..services import attempts as attempt_service
-from ..services import content, progress
+from ..services import content, media, progress
 from ..services.attempts import AttemptError
 from . import bp
 
@@ -175,6 +175,17 @@ def lesson(slug: str):
     """One lesson; each section has a stable anchor that result pages link to."""
     row = content.lesson_by_slug(slug) or abort(404)
     return render_template("learn/lesson.html", lesson=row, doc=row.content)
+
+
+@bp.route("/media/<name>")
+@allow(*SIGNED_IN)
+def media_file(name: str):
+    """A case photo, for signed-in users only; names are generated, so anything else is 404."""
+    if not media.NAME.match(name):
+        abort(404)
+    response = send_from_directory(media.media_dir(current_app.instance_path), name, max_age=3600)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @bp.errorhandler(AttemptError)

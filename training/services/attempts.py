@@ -241,8 +241,8 @@ class ItemView:
         return self.item.form_values(self.answer)
 
 
-def ordered_choices(attempt: Attempt, item: Item) -> list:
-    """What the student picks from, in this attempt's order (the same on every reload).
+def ordered_choices(seed: int, item: Item) -> list:
+    """What the student picks from, in the order ``seed`` gives (an attempt's seed: the same on every reload).
 
     Choices of choice items (unless the author fixed their order), the steps of an
     ordering item (always: their written order is the answer), the options of a matching item.
@@ -257,7 +257,7 @@ def ordered_choices(attempt: Attempt, item: Item) -> list:
         return []
     if shuffle:
         # Order only, not secrecy: a seeded generator makes every reload show the same order.
-        random.Random(f"{attempt.seed}:{item.key}").shuffle(parts)  # noqa: S311
+        random.Random(f"{seed}:{item.key}").shuffle(parts)  # noqa: S311
     if isinstance(item, Ordering) and [p.id for p in parts] == item.key_answer():
         parts.reverse()  # never show the answer as the starting order
     return parts
@@ -277,23 +277,27 @@ def stage_views(attempt: Attempt) -> list[StageView]:
 
     Carries only what the student may see before submission: no correctness, no
     feedback, no explanation (templates get the items, but only render prompts and
-    choice texts; see ``templates/learn/take.html``).
+    choice texts; see ``templates/learn/_item_inputs.html``).
     """
-    module = attempt.version.content
-    answers = saved_answers(attempt)
+    answers = {key: row.response for key, row in saved_answers(attempt).items()}
+    return build_stage_views(attempt.version.content, attempt.stage_index, attempt.seed, answers)
+
+
+def build_stage_views(module: Module, current: int, seed: int, answers: dict[str, Any]) -> list[StageView]:
+    """Stages 0..``current`` of ``module`` as the take page (or an author's preview) shows them."""
     numbers = {item.key: n for n, item in enumerate(module.items(), 1)}
     views = []
-    for ref in module.stages()[: attempt.stage_index + 1]:
+    for ref in module.stages()[: current + 1]:
         items = [
             ItemView(
                 number=numbers[item.key],
                 item=item,
-                choices=ordered_choices(attempt, item),
-                answer=answers[item.key].response if item.key in answers else None,
+                choices=ordered_choices(seed, item),
+                answer=answers.get(item.key),
             )
             for item in ref.stage.items
         ]
-        views.append(StageView(ref=ref, items=items, locked=ref.index < attempt.stage_index))
+        views.append(StageView(ref=ref, items=items, locked=ref.index < current))
     return views
 
 

@@ -1,0 +1,68 @@
+"""Case photos: checked by content, re-encoded with Pillow, stored under ``instance/media``.
+
+Re-encoding keeps only the pixels: EXIF (camera, time, GPS location) never survives,
+which matters because case photos show clients' faces. The file name is generated,
+so nothing the uploader chose reaches the file system.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import BinaryIO
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # refuse decompression bombs long before they exhaust memory
+MAX_SIDE = 2400  # larger photos are scaled down: nobody needs more on a case page
+FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+NAME = re.compile(r"^[a-f0-9]{32}\.(jpg|png|webp)$")
+
+
+class MediaError(ValueError):
+    """An upload that is not an acceptable image, with a message for people."""
+
+
+def media_dir(instance_path: str | Path) -> Path:
+    """Where photos live (created on demand)."""
+    path = Path(instance_path) / "media"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_image(stream: BinaryIO, instance_path: str | Path) -> str:
+    """Check, re-encode and store an uploaded photo; returns its generated file name.
+
+    :raises MediaError: over 5 MB, not a JPEG/PNG/WebP image (whatever its name says), or too large in pixels.
+    """
+    data = stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise MediaError("The photo is over 5 MB. Make it smaller and try again.")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind = probe.format
+            probe.verify()
+        image = Image.open(io.BytesIO(data))
+        if image.width * image.height > MAX_PIXELS:
+            raise MediaError("The photo has too many pixels. Make it smaller and try again.")
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, ValueError):
+        raise MediaError("That file is not a JPEG, PNG or WebP image.") from None
+    if kind not in FORMATS:
+        raise MediaError("That file is not a JPEG, PNG or WebP image.")
+    image = ImageOps.exif_transpose(image)  # keep the photo upright once EXIF is gone
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
+    if kind == "JPEG" and image.mode != "RGB":
+        image = image.convert("RGB")
+    elif image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA")
+    name = f"{secrets.token_hex(16)}.{FORMATS[kind]}"
+    target = media_dir(instance_path) / name
+    temporary = target.with_suffix(".part")
+    image.save(temporary, format=kind, quality=88)  # no exif= argument: nothing of the original's metadata
+    os.replace(temporary, target)
+    return name
