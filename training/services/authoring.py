@@ -1,0 +1,570 @@
+"""Editing a module's draft in the browser: change one part of the document, validate, save.
+
+Every change is applied to a copy of the draft's document (a plain dict) and checked with
+the engine's own validator (``Module.model_validate``). A change the validator refuses
+raises ``EditError`` with messages keyed by form field ("key", "min", "choices.1.text",
+"" for the form as a whole) and saves nothing. Functions flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from typing import Any
+
+import nh3
+from pydantic import ValidationError
+
+from quizzes.content import Module
+from quizzes.items import ITEM_TYPES
+
+from ..extensions import db
+from ..models import ModuleDraft, User
+from . import drafts
+from .content import lessons
+
+# Texts rendered as Markdown (and so sanitised when saved); other texts are escaped on display.
+MARKDOWN_FIELDS = {"prompt", "explanation", "narrative", "summary", "feedback", "feedback_true", "feedback_false"}
+MARKDOWN_FIELDS |= {"feedback_low", "feedback_high"}
+# The repeated parts of each item type, and the text fields a row of each has.
+ROW_FIELDS = {
+    "choices": ("text", "feedback"),
+    "steps": ("text",),
+    "prompts": ("text", "feedback"),
+    "options": ("text",),
+}
+ITEM_ROWS = {
+    "single": ("choices",),
+    "multiple": ("choices",),
+    "ordering": ("steps",),
+    "matching": ("prompts", "options"),
+}
+ROW_LIMITS = {"choices": 12, "steps": 10, "prompts": 10, "options": 12}
+BLANK_ROWS = 3
+_ENTITY = re.compile(r"&(gt|amp);")
+
+
+class EditError(ValueError):
+    """A change that was refused: messages by form field ("" is the form as a whole)."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k or 'form'}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class UnknownPart(LookupError):
+    """A case, stage or item index that the draft does not have (a 404)."""
+
+
+def clean_markdown(text: str | None) -> str:
+    """Strip every HTML tag from authored Markdown, keeping the Markdown itself.
+
+    nh3 removes tags (and the content of script/style) and escapes what is left; ``&gt;``
+    and ``&amp;`` are turned back so Markdown quotes work and re-saving the text does not
+    escape it again. No ``<`` survives, so no tag can form; rendering sanitises once more.
+    """
+    cleaned = nh3.clean(text or "", tags=set())
+    return _ENTITY.sub(lambda m: ">" if m.group(1) == "gt" else "&", cleaned)
+
+
+def _clean_texts(data: dict) -> dict:
+    """Sanitise the Markdown fields of a part and of its rows."""
+    out = dict(data)
+    for name in MARKDOWN_FIELDS & out.keys():
+        if isinstance(out[name], str):
+            out[name] = clean_markdown(out[name])
+    for rows in ROW_FIELDS:
+        if isinstance(out.get(rows), list):
+            out[rows] = [_clean_texts(r) for r in out[rows]]
+    return out
+
+
+# ---------------------------------------------------------------- error messages
+
+
+def _friendly(err: dict) -> str:
+    """A pydantic error in words an author reads."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind in ("string_too_short", "missing") and ctx.get("min_length", 1) == 1:
+        return "This cannot be empty."
+    if kind == "string_pattern_mismatch":
+        return "Use lower-case letters, digits and dashes, starting with a letter or digit."
+    if kind == "too_short":
+        return f"Give at least {ctx.get('min_length')}."
+    if kind == "too_long":
+        return f"Give at most {ctx.get('max_length')}."
+    if kind in ("float_type", "float_parsing", "finite_number"):
+        return "Give a number."
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "Give a whole number."
+    if kind == "greater_than":
+        return f"Must be more than {ctx.get('gt')}."
+    if kind == "less_than_equal":
+        return f"Must be {ctx.get('le')} or less."
+    if kind == "greater_than_equal":
+        return f"Must be {ctx.get('ge')} or more."
+    message = err["msg"].removeprefix("Value error, ")
+    return message[:1].upper() + message[1:]
+
+
+# Messages of whole-object validators, and the field they belong next to.
+_MESSAGE_FIELDS = (
+    ("range is reversed", "min"),
+    ("correct choice", "choices"),
+    ("choice ids", "choices"),
+    ("step ids", "steps"),
+    ("prompt ids", "prompts"),
+    ("which is not an option", "prompts"),
+    ("option ids", "options"),
+    ("needs feedback", "feedback"),
+)
+
+
+def _errors_for(
+    exc: ValidationError, prefix: tuple, *, tag: str | None = None, key: str | None = None, rows: dict | None = None
+) -> dict[str, list[str]]:
+    """Map validation errors under ``prefix`` (the edited part's place in the document) to form fields.
+
+    :param tag: the item type, which pydantic puts in the path of a discriminated union.
+    :param key: the edited part's key, to place "repeated key" errors next to its key field.
+    :param rows: document row index -> form row index, per row list (blank rows are left out).
+    """
+    errors: dict[str, list[str]] = {}
+    for err in exc.errors():
+        loc, message = tuple(err["loc"]), _friendly(err)
+        field = ""
+        if loc[: len(prefix)] == prefix:
+            tail = list(loc[len(prefix) :])
+            if tag and tail and tail[0] == tag:
+                tail = tail[1:]
+            if len(tail) >= 2 and tail[0] in ROW_FIELDS and isinstance(tail[1], int) and rows:
+                tail[1] = rows.get(tail[0], {}).get(tail[1], tail[1])
+            field = ".".join(str(p) for p in tail)
+            if len(tail) <= 2:  # an object-level message: find its field from what it says
+                hint = next((f for text, f in _MESSAGE_FIELDS if text in message), None)
+                if hint == "feedback" and len(tail) == 2:
+                    field = f"{field}.feedback"
+                elif hint and not tail:
+                    field = hint
+        elif not loc and key and "key must be unique" in message and re.search(rf"\b{re.escape(key)}\b", message):
+            field = "key"
+        errors.setdefault(field, []).append(message)
+    return errors
+
+
+# ---------------------------------------------------------------- draft and document
+
+
+def working_copy(draft: ModuleDraft) -> dict:
+    """A copy of the draft's document to change."""
+    return copy.deepcopy(draft.document)
+
+
+def _locked_copy(draft: ModuleDraft) -> dict:
+    """The draft's current document, its row locked until the commit (PostgreSQL), to change.
+
+    Without the lock two authors saving at once could each write their own copy and lose
+    the other's change; SQLite gets the same from its BEGIN IMMEDIATE write transactions.
+    """
+    db.session.refresh(draft, with_for_update=True)
+    return copy.deepcopy(draft.document)
+
+
+def _check(found: dict, expect: str | None, name: str) -> None:
+    """Refuse a change to a part that is no longer the one the author opened (someone moved or changed it)."""
+    if expect is not None and found.get(name) != expect:
+        raise EditError(
+            {
+                "": [
+                    "This part of the draft changed since you opened it (someone else may be editing it). "
+                    "Nothing was saved; open it again from the outline."
+                ]
+            }
+        )
+
+
+def _validate(doc: dict, mapper: Callable[[ValidationError], dict[str, list[str]]]) -> Module:
+    try:
+        return Module.model_validate(doc)
+    except ValidationError as exc:
+        raise EditError(mapper(exc)) from None
+
+
+def _save(draft: ModuleDraft, doc: dict, user: User | None, mapper) -> Module:
+    module = _validate(doc, mapper)
+    drafts.save_draft(draft, module, user)
+    return module
+
+
+def _case(doc: dict, c: int) -> dict:
+    if not 0 <= c < len(doc["cases"]):
+        raise UnknownPart(f"case {c}")
+    return doc["cases"][c]
+
+
+def _stage(doc: dict, c: int, s: int) -> dict:
+    stages = _case(doc, c)["stages"]
+    if not 0 <= s < len(stages):
+        raise UnknownPart(f"stage {s}")
+    return stages[s]
+
+
+def _item(doc: dict, c: int, s: int, i: int) -> dict:
+    items = _stage(doc, c, s)["items"]
+    if not 0 <= i < len(items):
+        raise UnknownPart(f"item {i}")
+    return items[i]
+
+
+def part(draft: ModuleDraft, c: int, s: int | None = None, i: int | None = None) -> dict:
+    """The case, stage or item at this place in the draft (a copy), or UnknownPart."""
+    doc = working_copy(draft)
+    if s is None:
+        return _case(doc, c)
+    if i is None:
+        return _stage(doc, c, s)
+    return _item(doc, c, s, i)
+
+
+def _free_key(doc: dict, base: str) -> str:
+    """An item key starting with ``base`` that no item of the document uses."""
+    used = {item["key"] for case in doc["cases"] for stage in case["stages"] for item in stage["items"]}
+    base = base[:76].strip("-") or "item"
+    key, n = base, 2
+    while key in used:
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
+def slugify(text: str) -> str:
+    """A slug made from a title (lower case, digits and dashes)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80].strip("-")
+
+
+def placeholder_item(key: str) -> dict:
+    """A valid single-best-answer item for the author to rewrite (a new stage needs one item)."""
+    return {
+        "key": key,
+        "type": "single",
+        "prompt": "Write the question here.",
+        "explanation": "Explain the right answer here.",
+        "choices": [
+            {"id": "a", "text": "The right answer", "correct": True, "feedback": ""},
+            {"id": "b", "text": "A wrong answer", "correct": False, "feedback": "Say why this answer is wrong."},
+        ],
+    }
+
+
+def placeholder_stage(key: str, title: str = "Stage 1", narrative: str = "") -> dict:
+    """A stage with one placeholder item."""
+    return {
+        "title": title,
+        "narrative": narrative or "Tell what has happened by now.",
+        "items": [placeholder_item(key)],
+    }
+
+
+# ---------------------------------------------------------------- module
+
+
+def new_module(data: dict, user: User | None) -> ModuleDraft:
+    """Create a module as a draft: its settings and a first case with a placeholder stage and item.
+
+    :param data: slug, title, procedure, summary, pass_mark, case_title, client.
+    """
+    case_key = slugify(data.get("case_title") or "") or "case-1"
+    doc = {
+        "slug": (data.get("slug") or "").strip(),
+        "title": data.get("title"),
+        "procedure": data.get("procedure"),
+        "summary": clean_markdown(data.get("summary")),
+        "settings": {"pass_mark": data.get("pass_mark")},
+        "cases": [
+            {
+                "key": case_key,
+                "title": data.get("case_title"),
+                "client": data.get("client"),
+                "stages": [placeholder_stage(f"{case_key}-q1"[:80])],
+            }
+        ],
+    }
+    rename = {"settings.pass_mark": "pass_mark", "cases.0.title": "case_title", "cases.0.client": "client"}
+
+    def mapper(exc: ValidationError) -> dict[str, list[str]]:
+        return {rename.get(k, k): v for k, v in _errors_for(exc, ()).items()}
+
+    module = _validate(doc, mapper)
+    try:
+        return drafts.create_module(module, user)
+    except drafts.DraftError as exc:
+        raise EditError({"slug": [exc.problems[0][1].capitalize() + "."]}) from None
+
+
+def update_settings(draft: ModuleDraft, data: dict, user: User | None) -> Module:
+    """Change the module's title, summary, procedure and pass mark."""
+    doc = _locked_copy(draft)
+    doc.update(title=data.get("title"), summary=clean_markdown(data.get("summary")), procedure=data.get("procedure"))
+    doc.setdefault("settings", {})["pass_mark"] = data.get("pass_mark")
+
+    def mapper(exc):
+        return {("pass_mark" if k == "settings.pass_mark" else k): v for k, v in _errors_for(exc, ()).items()}
+
+    return _save(draft, doc, user, mapper)  # the module's row takes the new title when it is published
+
+
+# ---------------------------------------------------------------- cases
+
+
+def _case_fields(data: dict) -> dict:
+    return {"key": (data.get("key") or "").strip(), "title": data.get("title"), "client": data.get("client")}
+
+
+def add_case(draft: ModuleDraft, data: dict, user: User | None) -> int:
+    """Add a case (key, title, client) at the end, with a placeholder stage and item; returns its index."""
+    doc = _locked_copy(draft)
+    fields = _case_fields(data)
+    c = len(doc["cases"])
+    stage = placeholder_stage(_free_key(doc, f"{fields['key'] or 'case'}-q1"))
+    doc["cases"].append(fields | {"stages": [stage]})
+    _save(draft, doc, user, lambda exc: _errors_for(exc, ("cases", c), key=fields["key"]))
+    return c
+
+
+def update_case(draft: ModuleDraft, c: int, data: dict, user: User | None, expect: str | None = None) -> None:
+    """Change a case's key, title and client."""
+    doc = _locked_copy(draft)
+    fields = _case_fields(data)
+    _check(_case(doc, c), expect, "key")
+    _case(doc, c).update(fields)
+    _save(draft, doc, user, lambda exc: _errors_for(exc, ("cases", c), key=fields["key"]))
+
+
+def delete_case(draft: ModuleDraft, c: int, user: User | None, expect: str | None = None) -> dict:
+    """Remove a case (never the last one); returns what was removed."""
+    doc = _locked_copy(draft)
+    removed = _case(doc, c)
+    _check(removed, expect, "key")
+    if len(doc["cases"]) == 1:
+        raise EditError({"": ["A module needs at least one case, so its last case cannot be deleted."]})
+    del doc["cases"][c]
+    _save(draft, doc, user, lambda exc: _errors_for(exc, ()))
+    return removed
+
+
+def _move(parts: list, index: int, direction: str) -> int:
+    """Swap a part with its neighbour; returns its new index (unchanged at either end)."""
+    if direction not in ("up", "down"):
+        raise EditError({"": ["Move up or down."]})
+    target = index - 1 if direction == "up" else index + 1
+    if not 0 <= target < len(parts):
+        return index
+    parts[index], parts[target] = parts[target], parts[index]
+    return target
+
+
+def move_case(draft: ModuleDraft, c: int, direction: str, user: User | None, expect: str | None = None) -> int:
+    """Move a case up or down; returns its new index."""
+    doc = _locked_copy(draft)
+    _check(_case(doc, c), expect, "key")
+    new = _move(doc["cases"], c, direction)
+    _save(draft, doc, user, lambda exc: _errors_for(exc, ()))
+    return new
+
+
+# ---------------------------------------------------------------- stages
+
+
+def _stage_fields(data: dict) -> dict:
+    return {"title": data.get("title"), "narrative": clean_markdown(data.get("narrative"))}
+
+
+def add_stage(draft: ModuleDraft, c: int, data: dict, user: User | None) -> int:
+    """Add a stage (title, narrative) at the end of a case, with a placeholder item; returns its index."""
+    doc = _locked_copy(draft)
+    case = _case(doc, c)
+    s = len(case["stages"])
+    stage = placeholder_stage(_free_key(doc, f"{case['key']}-s{s + 1}-q1"))
+    case["stages"].append(stage | _stage_fields(data))
+    _save(draft, doc, user, lambda exc: _errors_for(exc, ("cases", c, "stages", s)))
+    return s
+
+
+def update_stage(draft: ModuleDraft, c: int, s: int, data: dict, user: User | None, expect: str | None = None) -> None:
+    """Change a stage's title and narrative."""
+    doc = _locked_copy(draft)
+    _check(_stage(doc, c, s), expect, "title")
+    _stage(doc, c, s).update(_stage_fields(data))
+    _save(draft, doc, user, lambda exc: _errors_for(exc, ("cases", c, "stages", s)))
+
+
+def delete_stage(draft: ModuleDraft, c: int, s: int, user: User | None, expect: str | None = None) -> dict:
+    """Remove a stage (never the last of its case)."""
+    doc = _locked_copy(draft)
+    removed = _stage(doc, c, s)
+    _check(removed, expect, "title")
+    if len(doc["cases"][c]["stages"]) == 1:
+        raise EditError({"": ["A case needs at least one stage, so its last stage cannot be deleted."]})
+    del doc["cases"][c]["stages"][s]
+    _save(draft, doc, user, lambda exc: _errors_for(exc, ()))
+    return removed
+
+
+def move_stage(draft: ModuleDraft, c: int, s: int, direction: str, user: User | None, expect: str | None = None) -> int:
+    """Move a stage up or down within its case; returns its new index."""
+    doc = _locked_copy(draft)
+    _check(_stage(doc, c, s), expect, "title")
+    new = _move(doc["cases"][c]["stages"], s, direction)
+    _save(draft, doc, user, lambda exc: _errors_for(exc, ()))
+    return new
+
+
+# ---------------------------------------------------------------- items
+
+
+def _blank(row: dict, name: str) -> bool:
+    """A row the author left empty (its id may be pre-filled): it is ignored."""
+    return not any((row.get(f) or "").strip() for f in ROW_FIELDS[name]) and not row.get("correct")
+
+
+def _rows(rows: list[dict], name: str) -> tuple[list[dict], dict[int, int]]:
+    """The filled rows in the order given by their "order" numbers, and document index -> form row."""
+    filled = [(n, r) for n, r in enumerate(rows) if not _blank(r, name)]
+    filled.sort(key=lambda nr: (nr[1].get("order") is None, nr[1].get("order") or 0, nr[0]))
+    fields = {
+        "choices": ("id", "text", "correct", "feedback"),
+        "steps": ("id", "text"),
+        "prompts": ("id", "text", "match", "feedback"),
+        "options": ("id", "text"),
+    }[name]
+    parts = []
+    for _, row in filled:
+        part_ = {f: row.get(f) or "" for f in fields}
+        part_["id"], part_["match"] = part_["id"].strip(), part_.get("match", "").strip()
+        if "correct" in part_:
+            part_["correct"] = bool(part_["correct"])
+        if "match" not in fields:
+            del part_["match"]
+        parts.append(part_)
+    return parts, {d: n for d, (n, _) in enumerate(filled)}
+
+
+def item_from_form(item_type: str, data: dict, existing: dict | None = None) -> tuple[dict, dict]:
+    """Build an item document from form data; returns it and the row maps for error messages.
+
+    Fields the editor does not show (tags) are kept from the existing item.
+    """
+    item: dict[str, Any] = {"key": (data.get("key") or "").strip(), "type": item_type}
+    for name in ("prompt", "points", "explanation"):
+        item[name] = data.get(name)
+    item["topic"] = data.get("topic") or None
+    item["lesson"] = data.get("lesson") or None
+    if existing and existing.get("tags"):
+        item["tags"] = existing["tags"]
+    if item_type in ("single", "multiple"):
+        item["shuffle"] = bool(data.get("shuffle"))
+    if item_type == "true-false":
+        item["correct"] = data.get("correct") == "true"
+        item.update(feedback_true=data.get("feedback_true") or "", feedback_false=data.get("feedback_false") or "")
+    if item_type == "numeric":
+        for name in ("min", "max", "units", "feedback_low", "feedback_high"):
+            item[name] = data.get(name)
+        item["feedback_low"] = item["feedback_low"] or ""
+        item["feedback_high"] = item["feedback_high"] or ""
+    row_maps = {}
+    for name in ITEM_ROWS.get(item_type, ()):
+        item[name], row_maps[name] = _rows(data.get(name) or [], name)
+    return _clean_texts(item), row_maps
+
+
+def save_item(
+    draft: ModuleDraft,
+    c: int,
+    s: int,
+    i: int | None,
+    item_type: str,
+    data: dict,
+    user: User | None,
+    expect: str | None = None,
+) -> int:
+    """Add (``i`` None, at the end of the stage) or replace an item; returns its index."""
+    doc = _locked_copy(draft)
+    items = _stage(doc, c, s)["items"]
+    existing = None if i is None else _item(doc, c, s, i)
+    if existing is not None:
+        _check(existing, expect, "key")
+    if item_type not in ITEM_TYPES:
+        raise UnknownPart(item_type)
+    item, rows = item_from_form(item_type, data, existing)
+    if i is None:
+        i = len(items)
+        items.append(item)
+    else:
+        items[i] = item
+    prefix = ("cases", c, "stages", s, "items", i)
+    _save(draft, doc, user, lambda exc: _errors_for(exc, prefix, tag=item_type, key=item["key"], rows=rows))
+    return i
+
+
+def delete_item(draft: ModuleDraft, c: int, s: int, i: int, user: User | None, expect: str | None = None) -> dict:
+    """Remove an item (never the last of its stage)."""
+    doc = _locked_copy(draft)
+    removed = _item(doc, c, s, i)
+    _check(removed, expect, "key")
+    if len(doc["cases"][c]["stages"][s]["items"]) == 1:
+        raise EditError({"": ["A stage needs at least one item, so its last item cannot be deleted."]})
+    del doc["cases"][c]["stages"][s]["items"][i]
+    _save(draft, doc, user, lambda exc: _errors_for(exc, ()))
+    return removed
+
+
+def move_item(
+    draft: ModuleDraft, c: int, s: int, i: int, direction: str, user: User | None, expect: str | None = None
+) -> int:
+    """Move an item up or down within its stage; returns its new index."""
+    doc = _locked_copy(draft)
+    _check(_item(doc, c, s, i), expect, "key")
+    new = _move(doc["cases"][c]["stages"][s]["items"], i, direction)
+    _save(draft, doc, user, lambda exc: _errors_for(exc, ()))
+    return new
+
+
+# ---------------------------------------------------------------- what the forms show
+
+
+def _next_ids(used: list[str], count: int, prefix: str) -> list[str]:
+    """``count`` part ids not in ``used``: a, b, c... for choices and options, s1, s2... otherwise."""
+    letters = [chr(n) for n in range(ord("a"), ord("z") + 1)]
+    pool = letters if not prefix else [f"{prefix}{n}" for n in range(1, 60)]
+    return [x for x in pool if x not in used][:count]
+
+
+def item_form_data(item_type: str, item: dict | None) -> dict:
+    """What an item form shows: the item's fields, its rows plus blank ones with suggested ids and order numbers."""
+    data = dict(item or {"points": 1.0, "shuffle": True, "correct": True})
+    data["topic"] = data.get("topic") or ""
+    data["lesson"] = data.get("lesson") or ""
+    if item_type == "true-false":
+        data["correct"] = "true" if data.get("correct", True) else "false"
+    for name in ITEM_ROWS.get(item_type, ()):
+        rows = [dict(r) for r in data.get(name) or []]
+        blanks = max(BLANK_ROWS, 4 - len(rows) if name != "steps" else 5 - len(rows))
+        blanks = min(blanks, max(0, ROW_LIMITS[name] - len(rows)))
+        prefix = {"choices": "", "options": "", "steps": "s", "prompts": "p"}[name]
+        rows += [{"id": x} for x in _next_ids([r["id"] for r in rows], blanks, prefix)]
+        for n, row in enumerate(rows, 1):
+            row["order"] = n
+        data[name] = rows
+    return data
+
+
+def lesson_choices(current: str | None = None) -> list[tuple[str, str]]:
+    """Every known lesson section as (``slug#anchor``, "Lesson: Section"), in teaching order.
+
+    A reference to a section that no longer exists stays selectable, marked as missing,
+    so editing an item never drops it silently.
+    """
+    out = [(f"{row.slug}#{s.anchor}", f"{row.title}: {s.title}") for row in lessons() for s in row.content.sections]
+    if current and current not in {v for v, _ in out}:
+        out.insert(0, (current, f"{current} (no such lesson section)"))
+    return out
