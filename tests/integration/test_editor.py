@@ -11,7 +11,7 @@ from training.database import writing
 from training.extensions import db
 from training.models import ModuleDraft
 from training.rendering import render_markdown
-from training.services import authoring, content, drafts
+from training.services import content, drafts, edit_feedback
 
 from .conftest import module_doc, start_attempt
 from .test_taking import finish
@@ -568,21 +568,21 @@ def test_a_new_module_with_bad_fields_shows_each_message_and_creates_nothing(app
 
 
 def test_clean_markdown_strips_tags_and_keeps_markdown():
-    assert authoring.clean_markdown("<script>alert(1)</script>Hi") == "Hi"
-    assert authoring.clean_markdown('<img src=x onerror="alert(1)">ok') == "ok"
+    assert edit_feedback.clean_markdown("<script>alert(1)</script>Hi") == "Hi"
+    assert edit_feedback.clean_markdown('<img src=x onerror="alert(1)">ok') == "ok"
     assert (
-        authoring.clean_markdown("> a quote\n\n**bold** & [x](https://a.org)")
+        edit_feedback.clean_markdown("> a quote\n\n**bold** & [x](https://a.org)")
         == "> a quote\n\n**bold** & [x](https://a.org)"
     )
-    assert authoring.clean_markdown("dose < 2 ml") == "dose &lt; 2 ml"
-    once = authoring.clean_markdown("a & b <i>c</i> &lt;script&gt;")
-    assert "<" not in once and authoring.clean_markdown(once) == once  # saving again changes nothing
+    assert edit_feedback.clean_markdown("dose < 2 ml") == "dose &lt; 2 ml"
+    once = edit_feedback.clean_markdown("a & b <i>c</i> &lt;script&gt;")
+    assert "<" not in once and edit_feedback.clean_markdown(once) == once  # saving again changes nothing
 
 
 def test_rendering_drops_javascript_links_and_escapes_what_is_left():
-    html = str(render_markdown(authoring.clean_markdown("[x](javascript:alert(1)) and [ok](https://a.org)")))
+    html = str(render_markdown(edit_feedback.clean_markdown("[x](javascript:alert(1)) and [ok](https://a.org)")))
     assert "javascript:" not in html and 'href="https://a.org"' in html
-    html = str(render_markdown(authoring.clean_markdown("&lt;script&gt;alert(1)&lt;/script&gt;")))
+    html = str(render_markdown(edit_feedback.clean_markdown("&lt;script&gt;alert(1)&lt;/script&gt;")))
     assert "<script" not in html
 
 

@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import nh3
 from pydantic import ValidationError
 
 from quizzes.content import Module
@@ -23,17 +22,8 @@ from ..extensions import db
 from ..models import ModuleDraft, User
 from . import drafts
 from .content import lessons
+from .edit_feedback import ROW_FIELDS, clean_markdown, clean_texts, errors_for
 
-# Texts rendered as Markdown (and so sanitised when saved); other texts are escaped on display.
-MARKDOWN_FIELDS = {"prompt", "explanation", "narrative", "summary", "feedback", "feedback_true", "feedback_false"}
-MARKDOWN_FIELDS |= {"feedback_low", "feedback_high"}
-# The repeated parts of each item type, and the text fields a row of each has.
-ROW_FIELDS = {
-    "choices": ("text", "feedback"),
-    "steps": ("text",),
-    "prompts": ("text", "feedback"),
-    "options": ("text",),
-}
 ITEM_ROWS = {
     "single": ("choices",),
     "multiple": ("choices",),
@@ -42,7 +32,6 @@ ITEM_ROWS = {
 }
 ROW_LIMITS = {"choices": 12, "steps": 10, "prompts": 10, "options": 12}
 BLANK_ROWS = 3
-_ENTITY = re.compile(r"&(gt|amp);")
 
 
 class EditError(ValueError):
@@ -55,102 +44,6 @@ class EditError(ValueError):
 
 class UnknownPart(LookupError):
     """A case, stage or item index that the draft does not have (a 404)."""
-
-
-def clean_markdown(text: str | None) -> str:
-    """Strip every HTML tag from authored Markdown, keeping the Markdown itself.
-
-    nh3 removes tags (and the content of script/style) and escapes what is left; ``&gt;``
-    and ``&amp;`` are turned back so Markdown quotes work and re-saving the text does not
-    escape it again. No ``<`` survives, so no tag can form; rendering sanitises once more.
-    """
-    cleaned = nh3.clean(text or "", tags=set())
-    return _ENTITY.sub(lambda m: ">" if m.group(1) == "gt" else "&", cleaned)
-
-
-def _clean_texts(data: dict) -> dict:
-    """Sanitise the Markdown fields of a part and of its rows."""
-    out = dict(data)
-    for name in MARKDOWN_FIELDS & out.keys():
-        if isinstance(out[name], str):
-            out[name] = clean_markdown(out[name])
-    for rows in ROW_FIELDS:
-        if isinstance(out.get(rows), list):
-            out[rows] = [_clean_texts(r) for r in out[rows]]
-    return out
-
-
-# ---------------------------------------------------------------- error messages
-
-
-def _friendly(err: dict) -> str:
-    """A pydantic error in words an author reads."""
-    kind, ctx = err["type"], err.get("ctx") or {}
-    if kind in ("string_too_short", "missing") and ctx.get("min_length", 1) == 1:
-        return "This cannot be empty."
-    if kind == "string_pattern_mismatch":
-        return "Use lower-case letters, digits and dashes, starting with a letter or digit."
-    if kind == "too_short":
-        return f"Give at least {ctx.get('min_length')}."
-    if kind == "too_long":
-        return f"Give at most {ctx.get('max_length')}."
-    if kind in ("float_type", "float_parsing", "finite_number"):
-        return "Give a number."
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return "Give a whole number."
-    if kind == "greater_than":
-        return f"Must be more than {ctx.get('gt')}."
-    if kind == "less_than_equal":
-        return f"Must be {ctx.get('le')} or less."
-    if kind == "greater_than_equal":
-        return f"Must be {ctx.get('ge')} or more."
-    message = err["msg"].removeprefix("Value error, ")
-    return message[:1].upper() + message[1:]
-
-
-# Messages of whole-object validators, and the field they belong next to.
-_MESSAGE_FIELDS = (
-    ("range is reversed", "min"),
-    ("correct choice", "choices"),
-    ("choice ids", "choices"),
-    ("step ids", "steps"),
-    ("prompt ids", "prompts"),
-    ("which is not an option", "prompts"),
-    ("option ids", "options"),
-    ("needs feedback", "feedback"),
-)
-
-
-def _errors_for(
-    exc: ValidationError, prefix: tuple, *, tag: str | None = None, key: str | None = None, rows: dict | None = None
-) -> dict[str, list[str]]:
-    """Map validation errors under ``prefix`` (the edited part's place in the document) to form fields.
-
-    :param tag: the item type, which pydantic puts in the path of a discriminated union.
-    :param key: the edited part's key, to place "repeated key" errors next to its key field.
-    :param rows: document row index -> form row index, per row list (blank rows are left out).
-    """
-    errors: dict[str, list[str]] = {}
-    for err in exc.errors():
-        loc, message = tuple(err["loc"]), _friendly(err)
-        field = ""
-        if loc[: len(prefix)] == prefix:
-            tail = list(loc[len(prefix) :])
-            if tag and tail and tail[0] == tag:
-                tail = tail[1:]
-            if len(tail) >= 2 and tail[0] in ROW_FIELDS and isinstance(tail[1], int) and rows:
-                tail[1] = rows.get(tail[0], {}).get(tail[1], tail[1])
-            field = ".".join(str(p) for p in tail)
-            if len(tail) <= 2:  # an object-level message: find its field from what it says
-                hint = next((f for text, f in _MESSAGE_FIELDS if text in message), None)
-                if hint == "feedback" and len(tail) == 2:
-                    field = f"{field}.feedback"
-                elif hint and not tail:
-                    field = hint
-        elif not loc and key and "key must be unique" in message and re.search(rf"\b{re.escape(key)}\b", message):
-            field = "key"
-        errors.setdefault(field, []).append(message)
-    return errors
 
 
 # ---------------------------------------------------------------- draft and document
@@ -292,7 +185,7 @@ def new_module(data: dict, user: User | None) -> ModuleDraft:
     rename = {"settings.pass_mark": "pass_mark", "cases.0.title": "case_title", "cases.0.client": "client"}
 
     def mapper(exc: ValidationError) -> dict[str, list[str]]:
-        return {rename.get(k, k): v for k, v in _errors_for(exc, ()).items()}
+        return {rename.get(k, k): v for k, v in errors_for(exc, ()).items()}
 
     module = _validate(doc, mapper)
     try:
@@ -308,7 +201,7 @@ def update_settings(draft: ModuleDraft, data: dict, user: User | None) -> Module
     doc.setdefault("settings", {})["pass_mark"] = data.get("pass_mark")
 
     def mapper(exc):
-        return {("pass_mark" if k == "settings.pass_mark" else k): v for k, v in _errors_for(exc, ()).items()}
+        return {("pass_mark" if k == "settings.pass_mark" else k): v for k, v in errors_for(exc, ()).items()}
 
     return _save(draft, doc, user, mapper)  # the module's row takes the new title when it is published
 
@@ -327,7 +220,7 @@ def add_case(draft: ModuleDraft, data: dict, user: User | None) -> int:
     c = len(doc["cases"])
     stage = placeholder_stage(_free_key(doc, f"{fields['key'] or 'case'}-q1"))
     doc["cases"].append(fields | {"stages": [stage]})
-    _save(draft, doc, user, lambda exc: _errors_for(exc, ("cases", c), key=fields["key"]))
+    _save(draft, doc, user, lambda exc: errors_for(exc, ("cases", c), key=fields["key"]))
     return c
 
 
@@ -337,7 +230,7 @@ def update_case(draft: ModuleDraft, c: int, data: dict, user: User | None, expec
     fields = _case_fields(data)
     _check(_case(doc, c), expect, "key")
     _case(doc, c).update(fields)
-    _save(draft, doc, user, lambda exc: _errors_for(exc, ("cases", c), key=fields["key"]))
+    _save(draft, doc, user, lambda exc: errors_for(exc, ("cases", c), key=fields["key"]))
 
 
 def delete_case(draft: ModuleDraft, c: int, user: User | None, expect: str | None = None) -> dict:
@@ -348,7 +241,7 @@ def delete_case(draft: ModuleDraft, c: int, user: User | None, expect: str | Non
     if len(doc["cases"]) == 1:
         raise EditError({"": ["A module needs at least one case, so its last case cannot be deleted."]})
     del doc["cases"][c]
-    _save(draft, doc, user, lambda exc: _errors_for(exc, ()))
+    _save(draft, doc, user, lambda exc: errors_for(exc, ()))
     return removed
 
 
@@ -368,7 +261,7 @@ def move_case(draft: ModuleDraft, c: int, direction: str, user: User | None, exp
     doc = _locked_copy(draft)
     _check(_case(doc, c), expect, "key")
     new = _move(doc["cases"], c, direction)
-    _save(draft, doc, user, lambda exc: _errors_for(exc, ()))
+    _save(draft, doc, user, lambda exc: errors_for(exc, ()))
     return new
 
 
@@ -386,7 +279,7 @@ def add_stage(draft: ModuleDraft, c: int, data: dict, user: User | None) -> int:
     s = len(case["stages"])
     stage = placeholder_stage(_free_key(doc, f"{case['key']}-s{s + 1}-q1"))
     case["stages"].append(stage | _stage_fields(data))
-    _save(draft, doc, user, lambda exc: _errors_for(exc, ("cases", c, "stages", s)))
+    _save(draft, doc, user, lambda exc: errors_for(exc, ("cases", c, "stages", s)))
     return s
 
 
@@ -395,7 +288,7 @@ def update_stage(draft: ModuleDraft, c: int, s: int, data: dict, user: User | No
     doc = _locked_copy(draft)
     _check(_stage(doc, c, s), expect, "title")
     _stage(doc, c, s).update(_stage_fields(data))
-    _save(draft, doc, user, lambda exc: _errors_for(exc, ("cases", c, "stages", s)))
+    _save(draft, doc, user, lambda exc: errors_for(exc, ("cases", c, "stages", s)))
 
 
 def delete_stage(draft: ModuleDraft, c: int, s: int, user: User | None, expect: str | None = None) -> dict:
@@ -406,7 +299,7 @@ def delete_stage(draft: ModuleDraft, c: int, s: int, user: User | None, expect: 
     if len(doc["cases"][c]["stages"]) == 1:
         raise EditError({"": ["A case needs at least one stage, so its last stage cannot be deleted."]})
     del doc["cases"][c]["stages"][s]
-    _save(draft, doc, user, lambda exc: _errors_for(exc, ()))
+    _save(draft, doc, user, lambda exc: errors_for(exc, ()))
     return removed
 
 
@@ -415,7 +308,7 @@ def move_stage(draft: ModuleDraft, c: int, s: int, direction: str, user: User | 
     doc = _locked_copy(draft)
     _check(_stage(doc, c, s), expect, "title")
     new = _move(doc["cases"][c]["stages"], s, direction)
-    _save(draft, doc, user, lambda exc: _errors_for(exc, ()))
+    _save(draft, doc, user, lambda exc: errors_for(exc, ()))
     return new
 
 
@@ -474,7 +367,7 @@ def item_from_form(item_type: str, data: dict, existing: dict | None = None) -> 
     row_maps = {}
     for name in ITEM_ROWS.get(item_type, ()):
         item[name], row_maps[name] = _rows(data.get(name) or [], name)
-    return _clean_texts(item), row_maps
+    return clean_texts(item), row_maps
 
 
 def save_item(
@@ -502,7 +395,7 @@ def save_item(
     else:
         items[i] = item
     prefix = ("cases", c, "stages", s, "items", i)
-    _save(draft, doc, user, lambda exc: _errors_for(exc, prefix, tag=item_type, key=item["key"], rows=rows))
+    _save(draft, doc, user, lambda exc: errors_for(exc, prefix, tag=item_type, key=item["key"], rows=rows))
     return i
 
 
@@ -514,7 +407,7 @@ def delete_item(draft: ModuleDraft, c: int, s: int, i: int, user: User | None, e
     if len(doc["cases"][c]["stages"][s]["items"]) == 1:
         raise EditError({"": ["A stage needs at least one item, so its last item cannot be deleted."]})
     del doc["cases"][c]["stages"][s]["items"][i]
-    _save(draft, doc, user, lambda exc: _errors_for(exc, ()))
+    _save(draft, doc, user, lambda exc: errors_for(exc, ()))
     return removed
 
 
@@ -525,7 +418,7 @@ def move_item(
     doc = _locked_copy(draft)
     _check(_item(doc, c, s, i), expect, "key")
     new = _move(doc["cases"][c]["stages"][s]["items"], i, direction)
-    _save(draft, doc, user, lambda exc: _errors_for(exc, ()))
+    _save(draft, doc, user, lambda exc: errors_for(exc, ()))
     return new
 
 
