@@ -130,14 +130,13 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.before_request
     def _mark_writes():
-        if request.method not in SAFE_METHODS:
-            g.write_token = database.declare_write_intent()
+        database.declare_write_intent(request.method not in SAFE_METHODS)
 
     @app.teardown_request
     def _unmark_writes(_exc):
-        token = g.pop("write_token", None)
-        if token is not None:
-            database.declare_write_intent(False)
+        # A GET may have declared a write (e.g. closing an attempt past its deadline);
+        # never let it leak into the next request served by this thread.
+        database.declare_write_intent(False)
 
     @app.before_request
     def _first_run():

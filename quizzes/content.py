@@ -42,10 +42,20 @@ class _Doc(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Feedback(StrEnum):
+    """When students see marks, explanations and feedback."""
+
+    AFTER_SUBMIT = "after-submit"  # exam mode
+    AFTER_EACH_STAGE = "after-each-stage"  # tutor mode: a stage's feedback shows once it locks
+
+
 class Settings(_Doc):
-    """How a module is taken and passed."""
+    """How a module is taken and passed (the server enforces every one of these)."""
 
     pass_mark: int = Field(default=70, ge=0, le=100, description="percent needed to pass")
+    attempts_allowed: int | None = Field(default=None, ge=1, le=100, description="None: as many as they like")
+    time_limit_minutes: int | None = Field(default=None, ge=1, le=600, description="None: no time limit")
+    feedback: Feedback = Feedback.AFTER_SUBMIT
 
 
 class Stage(_Doc):
@@ -182,5 +192,6 @@ class Lesson(_Doc):
 
 def content_hash(doc: Module | Lesson) -> str:
     """A fingerprint of a document's meaning: equal documents hash equal, whatever the file looked like."""
-    canonical = json.dumps(doc.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    # Defaults left out, so a new optional field never changes the hash of existing content.
+    canonical = json.dumps(doc.model_dump(mode="json", exclude_defaults=True), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

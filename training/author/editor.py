@@ -126,7 +126,7 @@ def start_draft(slug: str):
 @bp.route(DRAFT + "/settings", methods=["GET", "POST"])
 @allow(*AUTHORS)
 def edit_settings(slug: str):
-    """Title, summary, procedure and pass mark."""
+    """Title, summary, procedure, pass mark, attempts allowed, time limit and feedback timing."""
     row, draft = _draft(slug)
     doc: Module = draft.content
     form = SettingsForm(
@@ -135,6 +135,9 @@ def edit_settings(slug: str):
             "summary": doc.summary,
             "procedure": doc.procedure,
             "pass_mark": doc.settings.pass_mark,
+            "attempts_allowed": doc.settings.attempts_allowed,
+            "time_limit_minutes": doc.settings.time_limit_minutes,
+            "feedback": doc.settings.feedback.value,
         }
     )
     if form.validate_on_submit():

@@ -29,7 +29,7 @@ TOPICS = [("", "Not set"), *((t.value, t.label) for t in Topic)]
 MARKDOWN = "Markdown: **bold**, *italic*, lists, > quotes, [links](https://example.org). HTML tags are removed."
 
 
-class SettingsForm(FlaskForm):
+class ModuleForm(FlaskForm):
     """A module's title, summary, procedure and pass mark."""
 
     title = StringField("Title")
@@ -38,7 +38,27 @@ class SettingsForm(FlaskForm):
     pass_mark = IntegerField("Pass mark (%)", validators=[Optional()], description="From 0 to 100.")
 
 
-class NewModuleForm(SettingsForm):
+class SettingsForm(ModuleForm):
+    """All of a module's settings: the basics and its attempt policy."""
+
+    attempts_allowed = IntegerField(
+        "Attempts allowed", validators=[Optional()], description="Leave empty for as many as a student likes."
+    )
+    time_limit_minutes = IntegerField(
+        "Time limit (minutes)",
+        validators=[Optional()],
+        description="Leave empty for none. When time is up the attempt is submitted with the answers saved.",
+    )
+    feedback = SelectField(
+        "Feedback",
+        choices=[
+            ("after-submit", "After submitting (exam mode)"),
+            ("after-each-stage", "After each stage locks (tutor mode)"),
+        ],
+    )
+
+
+class NewModuleForm(ModuleForm):
     """A new module: its settings and its first case (a placeholder stage and item are added)."""
 
     slug = StringField(

@@ -6,7 +6,9 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 
 from ..access import SIGNED_IN, allow
+from ..database import declare_write_intent
 from ..extensions import db
+from ..models.types import utcnow
 from ..services import attempts as attempt_service
 from ..services import content, media, progress
 from ..services.attempts import AttemptError
@@ -37,6 +39,7 @@ def module(slug: str):
         version=version,
         open_attempt=open_attempt,
         lessons=content.lessons_for(version.content),
+        used=attempt_service.attempts_used(current_user, row),
     )
 
 
@@ -47,7 +50,17 @@ def start(slug: str):
     row = content.module_by_slug(slug) or abort(404)
     attempt = attempt_service.start_or_resume(current_user, row)
     db.session.commit()
+    if not attempt.is_open:
+        return _time_is_up(attempt)
     return redirect(url_for("learn.take", attempt_id=attempt.id))
+
+
+TIME_IS_UP = "Time is up: your attempt was submitted with the answers saved before the deadline."
+
+
+def _time_is_up(attempt):
+    flash(TIME_IS_UP, "warning")
+    return redirect(url_for("learn.result", attempt_id=attempt.id))
 
 
 @bp.route("/attempts/<int:attempt_id>")
@@ -57,16 +70,31 @@ def take(attempt_id: int):
     attempt = attempt_service.get_attempt(current_user, attempt_id)
     if not attempt.is_open:
         return redirect(url_for("learn.result", attempt_id=attempt.id))
+    if attempt.is_overdue(utcnow()):
+        # Submitting writes: end this read transaction so the write begins IMMEDIATE.
+        db.session.commit()
+        declare_write_intent()
+        attempt = attempt_service.get_attempt(current_user, attempt_id, lock=True)
+        if attempt_service.close_if_overdue(attempt, grace=False):
+            db.session.commit()
+            return _time_is_up(attempt)
     return _render_take(attempt)
 
 
 def _render_take(attempt, status: int = 200, confirm_blank: list[int] | None = None, action: str = "", typed=None):
     """The take page; ``typed`` (the posted form) refills the open stage after a refused post."""
+    stages = attempt_service.stage_views(attempt)
+    revealed = {r.item.lesson for sv in stages for r in (sv.results or []) if r.item.lesson}
+    now = utcnow()
+    left = max(0, int((attempt.deadline - now).total_seconds())) if attempt.deadline else 0
     return (
         render_template(
             "learn/take.html",
             attempt=attempt,
-            stages=attempt_service.stage_views(attempt),
+            stages=stages,
+            sections=content.section_titles(revealed) if revealed else {},
+            now=now,
+            remaining=f"{left // 60}:{left % 60:02d}",
             last_stage=attempt_service.is_last_stage(attempt),
             confirm_blank=confirm_blank,
             action=action,
@@ -89,6 +117,9 @@ def answer_stage(attempt_id: int):
     attempt = attempt_service.get_attempt(current_user, attempt_id, lock=True)
     if not attempt.is_open:
         return redirect(url_for("learn.result", attempt_id=attempt.id))
+    if attempt_service.close_if_overdue(attempt):
+        db.session.commit()
+        return _time_is_up(attempt)
     # "Move on anyway" / "Submit anyway" send confirm=<action> instead of action=<action>.
     confirmed = request.form.get("confirm")
     action = request.form.get("action") or confirmed or "save"
@@ -133,6 +164,9 @@ def autosave(attempt_id: int):
     ):
         return jsonify(error="The answer is missing stage, item, values or seq."), 400
     attempt = attempt_service.get_attempt(current_user, attempt_id, lock=True)
+    if attempt_service.close_if_overdue(attempt):
+        db.session.commit()
+        return jsonify(error=TIME_IS_UP, closed=True, status=409), 409
     applied = attempt_service.save_answers(attempt, stage, {item: values}, seq=seq)
     db.session.commit()
     return jsonify(saved=True, seq=applied)
@@ -194,7 +228,7 @@ def attempt_error(exc: AttemptError):
     db.session.rollback()
     if request.is_json or request.path.endswith("/autosave"):
         return jsonify(error=exc.message, status=exc.status), exc.status
-    if isinstance(exc, attempt_service.AttemptNotFound):
+    if isinstance(exc, attempt_service.AttemptNotFound) or "attempt_id" not in (request.view_args or {}):
         return render_template("error.html", code=exc.status, message=exc.message), exc.status
     flash(exc.message, "danger")
     attempt = attempt_service.get_attempt(current_user, request.view_args["attempt_id"])

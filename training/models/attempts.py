@@ -52,6 +52,8 @@ class Attempt(db.Model):
     # Seeds the per-attempt choice order, so a reload shows the same order.
     seed: Mapped[int]
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set from the module's time limit when the attempt starts; the server enforces it.
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     score: Mapped[float | None]
     max_score: Mapped[float | None]
@@ -64,6 +66,10 @@ class Attempt(db.Model):
     def is_open(self) -> bool:
         """True while answers may still change."""
         return self.status == AttemptStatus.OPEN
+
+    def is_overdue(self, now: datetime) -> bool:
+        """True when an open attempt has run past its deadline."""
+        return self.is_open and self.deadline is not None and now >= self.deadline
 
     @property
     def percent(self) -> float:

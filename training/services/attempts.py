@@ -11,11 +11,13 @@ import random
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from quizzes.content import Feedback as FeedbackTiming
 from quizzes.content import Module, StageRef
 from quizzes.items import AnswerError, Item, Mark, Matching, Ordering
 from quizzes.items.choices import ChoiceItem
@@ -25,6 +27,8 @@ from ..extensions import db
 from ..models import Answer, Attempt, AttemptStatus, ModuleRow, User
 from ..models.types import utcnow
 from .content import latest_version
+
+DEADLINE_GRACE = timedelta(seconds=10)
 
 
 class AttemptError(Exception):
@@ -73,15 +77,42 @@ def open_attempt(user: User, module: ModuleRow) -> Attempt | None:
     )
 
 
+def attempts_used(user: User, module: ModuleRow) -> int:
+    """How many attempts the user has submitted at the module."""
+    return db.session.scalar(
+        select(func.count(Attempt.id)).where(
+            Attempt.user_id == user.id, Attempt.module_id == module.id, Attempt.status == AttemptStatus.SUBMITTED
+        )
+    )
+
+
 def start_or_resume(user: User, module: ModuleRow) -> Attempt:
-    """Resume the open attempt, or start one on the latest version (a double start makes one)."""
+    """Resume the open attempt, or start one on the latest version (a double start makes one).
+
+    An open attempt whose time is up is submitted instead (the caller sees it closed).
+    A new attempt needs an attempt left under the module's limit; its deadline comes from
+    the module's time limit.
+    """
     existing = open_attempt(user, module)
     if existing is not None:
+        close_if_overdue(existing, grace=False)  # resuming carries no answers to wait for
         return existing
     version = latest_version(module.id)
     if version is None:
         raise AttemptNotFound("This module has no published version yet.")
-    attempt = Attempt(user_id=user.id, module_id=module.id, version_id=version.id, seed=secrets.randbits(31))
+    settings = version.content.settings
+    if settings.attempts_allowed is not None and attempts_used(user, module) >= settings.attempts_allowed:
+        raise AttemptError(f"You have used all {settings.attempts_allowed} attempt(s) allowed at this module.")
+    now = utcnow()
+    deadline = now + timedelta(minutes=settings.time_limit_minutes) if settings.time_limit_minutes else None
+    attempt = Attempt(
+        user_id=user.id,
+        module_id=module.id,
+        version_id=version.id,
+        seed=secrets.randbits(31),
+        started_at=now,
+        deadline=deadline,
+    )
     try:
         with db.session.begin_nested():
             db.session.add(attempt)
@@ -205,6 +236,22 @@ def submit(attempt: Attempt) -> Attempt:
         return attempt
     if not is_last_stage(attempt):
         raise AttemptError("Finish the remaining stages before submitting.")
+    return _grade_and_close(attempt)
+
+
+def close_if_overdue(attempt: Attempt, *, grace: bool = True) -> bool:
+    """Submit an open attempt whose deadline has passed, with the answers saved by then.
+
+    Returns True when it did; the caller commits. With ``grace``, saves arriving within a
+    few seconds of the deadline are still accepted, so network delay does not cost an answer.
+    """
+    if not attempt.is_overdue(utcnow() - (DEADLINE_GRACE if grace else timedelta(0))):
+        return False
+    _grade_and_close(attempt)
+    return True
+
+
+def _grade_and_close(attempt: Attempt) -> Attempt:
     module = attempt.version.content
     answers = saved_answers(attempt)
     result = score_attempt(module, {k: row.response for k, row in answers.items()})
@@ -270,6 +317,8 @@ class StageView:
     ref: StageRef
     items: list[ItemView]
     locked: bool
+    # Tutor mode: marks and feedback of a locked stage (None in exam mode or while open).
+    results: list[ResultItem] | None = None
 
 
 def stage_views(attempt: Attempt) -> list[StageView]:
@@ -280,11 +329,18 @@ def stage_views(attempt: Attempt) -> list[StageView]:
     choice texts; see ``templates/learn/_item_inputs.html``).
     """
     answers = {key: row.response for key, row in saved_answers(attempt).items()}
-    return build_stage_views(attempt.version.content, attempt.stage_index, attempt.seed, answers)
+    module = attempt.version.content
+    tutor = module.settings.feedback == FeedbackTiming.AFTER_EACH_STAGE
+    return build_stage_views(module, attempt.stage_index, attempt.seed, answers, reveal_locked=tutor)
 
 
-def build_stage_views(module: Module, current: int, seed: int, answers: dict[str, Any]) -> list[StageView]:
-    """Stages 0..``current`` of ``module`` as the take page (or an author's preview) shows them."""
+def build_stage_views(
+    module: Module, current: int, seed: int, answers: dict[str, Any], *, reveal_locked: bool = False
+) -> list[StageView]:
+    """Stages 0..``current`` of ``module`` as the take page (or an author's preview) shows them.
+
+    :param reveal_locked: tutor mode: locked stages carry their marks and feedback.
+    """
     numbers = {item.key: n for n, item in enumerate(module.items(), 1)}
     views = []
     for ref in module.stages()[: current + 1]:
@@ -297,7 +353,9 @@ def build_stage_views(module: Module, current: int, seed: int, answers: dict[str
             )
             for item in ref.stage.items
         ]
-        views.append(StageView(ref=ref, items=items, locked=ref.index < current))
+        locked = ref.index < current
+        results = [result_item(v.number, ref, v.item, v.answer) for v in items] if locked and reveal_locked else None
+        views.append(StageView(ref=ref, items=items, locked=locked, results=results))
     return views
 
 
@@ -333,20 +391,24 @@ def result_items(attempt: Attempt) -> list[ResultItem]:
             number += 1
             row = answers.get(item.key)
             answer = row.response if row else None
-            out.append(
-                ResultItem(
-                    number=number,
-                    ref=ref,
-                    item=item,
-                    answer=answer,
-                    # The mark stored at submission is the record; regrading is a fallback.
-                    mark=Mark(row.awarded, row.points) if row and row.awarded is not None else item.grade(answer),
-                    given=item.describe_lines(answer),
-                    feedback=_feedback(item, answer),
-                    correct=_correct_answer(item),
-                )
-            )
+            # The mark stored at submission is the record; regrading is a fallback.
+            mark = Mark(row.awarded, row.points) if row and row.awarded is not None else None
+            out.append(result_item(number, ref, item, answer, mark))
     return out
+
+
+def result_item(number: int, ref: StageRef, item: Item, answer: Any | None, mark: Mark | None = None) -> ResultItem:
+    """Everything that teaches about one answered item (graded now unless a mark is given)."""
+    return ResultItem(
+        number=number,
+        ref=ref,
+        item=item,
+        answer=answer,
+        mark=mark or item.grade(answer),
+        given=item.describe_lines(answer),
+        feedback=_feedback(item, answer),
+        correct=_correct_answer(item),
+    )
 
 
 def _feedback(item: Item, answer: Any | None) -> list[Feedback]:

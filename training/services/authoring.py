@@ -195,13 +195,16 @@ def new_module(data: dict, user: User | None) -> ModuleDraft:
 
 
 def update_settings(draft: ModuleDraft, data: dict, user: User | None) -> Module:
-    """Change the module's title, summary, procedure and pass mark."""
+    """Change the module's title, summary, procedure and settings (pass mark, attempts, time limit, feedback)."""
     doc = _locked_copy(draft)
     doc.update(title=data.get("title"), summary=clean_markdown(data.get("summary")), procedure=data.get("procedure"))
-    doc.setdefault("settings", {})["pass_mark"] = data.get("pass_mark")
+    settings = doc.setdefault("settings", {})
+    for name in ("pass_mark", "attempts_allowed", "time_limit_minutes", "feedback"):
+        if name in data:
+            settings[name] = data[name]
 
     def mapper(exc):
-        return {("pass_mark" if k == "settings.pass_mark" else k): v for k, v in errors_for(exc, ()).items()}
+        return {k.removeprefix("settings."): v for k, v in errors_for(exc, ()).items()}
 
     return _save(draft, doc, user, mapper)  # the module's row takes the new title when it is published
 

@@ -3,6 +3,29 @@
 // own buttons save the same answers.
 (function () {
   "use strict";
+
+  // The countdown only shows what the server decided: the deadline is enforced there, and
+  // when it passes the page reloads so the server can submit the attempt.
+  var countdown = document.getElementById("countdown");
+  if (countdown) {
+    var deadline = Date.parse(countdown.dataset.deadline);
+    var skew = Date.parse(countdown.dataset.now) - Date.now();  // server clock minus this clock
+    var shown = countdown.querySelector(".countdown-value");
+    var timer = null;
+    var tick = function () {
+      var left = Math.max(0, Math.round((deadline - (Date.now() + skew)) / 1000));
+      shown.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+      countdown.classList.toggle("alert-warning", left <= 60);
+      if (left === 0 && timer !== null) {
+        clearInterval(timer);
+        timer = null;
+        setTimeout(function () { window.location.reload(); }, 1500);
+      }
+    };
+    timer = setInterval(tick, 1000);
+    tick();
+  }
+
   var form = document.getElementById("stage-form");
   if (!form || !window.fetch) { return; }
   var url = form.dataset.autosaveUrl;
@@ -49,6 +72,9 @@
       return response.json().then(function (data) {
         if (response.ok) {
           status(fieldset, "Saved");
+        } else if (data.closed) {
+          status(fieldset, data.error, true);
+          setTimeout(function () { window.location.reload(); }, 1500);
         } else {
           // 400: the answer itself is wrong (e.g. not a number): the message says what to fix.
           var retry = response.status === 400 ? "" : " Press Save answers to try again.";
