@@ -455,12 +455,14 @@ def item_form_data(item_type: str, item: dict | None) -> dict:
 
 
 def lesson_choices(current: str | None = None) -> list[tuple[str, str]]:
-    """Every known lesson section as (``slug#anchor``, "Lesson: Section"), in teaching order.
+    """Every known lesson section as (``slug#anchor``, "Section (lesson)"), in teaching order.
+
+    The section comes first: it is what tells the choices apart when a narrow select cuts the text.
 
     A reference to a section that no longer exists stays selectable, marked as missing,
     so editing an item never drops it silently.
     """
-    out = [(f"{row.slug}#{s.anchor}", f"{row.title}: {s.title}") for row in lessons() for s in row.content.sections]
+    out = [(f"{row.slug}#{s.anchor}", f"{s.title} ({row.title})") for row in lessons() for s in row.content.sections]
     if current and current not in {v for v, _ in out}:
         out.insert(0, (current, f"{current} (no such lesson section)"))
     return out
