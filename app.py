@@ -21,8 +21,9 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, CLI; then bring the database up to date."""
-    # Tests (and odd deployments) may put the instance folder elsewhere; it must be absolute.
-    instance_path = (test_config or {}).get("INSTANCE_PATH")
+    # The instance folder (database, secret key, photos) may live elsewhere: tests, or a
+    # deployment that keeps data outside the code. It must be an absolute path.
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or None
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True, static_folder="training/static")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     configure(app, test_config)

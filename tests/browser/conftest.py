@@ -151,6 +151,7 @@ def app_server(viewport_name: str, tmp_path_factory: pytest.TempPathFactory):
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp / 'academy.db'}",
+        "INSTANCE_PATH": str(tmp / "instance"),  # its own secret key, lock and photos
         "SECRET_KEY": f"browser-test-secret-{viewport_name}",
         "PYTHONUNBUFFERED": "1",
     }
@@ -268,23 +269,19 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
-@pytest.fixture(scope="session")
-def journey(browser, app_server: AppServer, viewport_name: str):
-    """A fresh browser context at the viewport, pointed at this viewport's own server."""
-    shots_dir = SCREENSHOTS / viewport_name
-    if shots_dir.exists():
-        shutil.rmtree(shots_dir)
-    shots_dir.mkdir(parents=True)
-    context = browser.new_context(base_url=app_server.base_url, device_scale_factor=1, **VIEWPORTS[viewport_name])
+def watched_page(browser, base_url: str, viewport: str, console: list, assets: list):
+    """A page in a new browser context (its own cookies) at ``viewport``, whose console
+    errors, uncaught exceptions, CSP violations and failed assets are appended to the lists.
+    Returns (context, page); the caller closes the context."""
+    context = browser.new_context(base_url=base_url, device_scale_factor=1, **VIEWPORTS[viewport])
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     context.add_init_script(_CSP_LISTENER)
     page = context.new_page()
-    j = Journey(viewport=viewport_name, server=app_server, page=page, shots_dir=shots_dir)
     page.on(
         "console",
-        lambda msg: j.console.append(ConsoleEntry(page.url, msg.type, msg.text, (msg.location or {}).get("url", ""))),
+        lambda msg: console.append(ConsoleEntry(page.url, msg.type, msg.text, (msg.location or {}).get("url", ""))),
     )
-    page.on("pageerror", lambda exc: j.console.append(ConsoleEntry(page.url, "pageerror", str(exc))))
+    page.on("pageerror", lambda exc: console.append(ConsoleEntry(page.url, "pageerror", str(exc))))
 
     def _response(response) -> None:
         request = response.request
@@ -293,7 +290,7 @@ def journey(browser, app_server: AppServer, viewport_name: str):
         # An asset must not fail, nor arrive by way of a redirect (the app sent a page instead).
         # (3xx responses themselves are skipped: 304 is fine, a redirect shows on its target.)
         if response.status >= 400 or request.redirected_from is not None:
-            j.assets.append(
+            assets.append(
                 AssetProblem(
                     page.url,
                     (request.redirected_from or request).url,
@@ -305,5 +302,21 @@ def journey(browser, app_server: AppServer, viewport_name: str):
             )
 
     page.on("response", _response)
+    return context, page
+
+
+@pytest.fixture(scope="session")
+def journey(browser, app_server: AppServer, viewport_name: str):
+    """A fresh browser context at the viewport, pointed at this viewport's own server."""
+    shots_dir = SCREENSHOTS / viewport_name
+    if shots_dir.exists():
+        shutil.rmtree(shots_dir)
+    shots_dir.mkdir(parents=True)
+    console: list[ConsoleEntry] = []
+    assets: list[AssetProblem] = []
+    context, page = watched_page(browser, app_server.base_url, viewport_name, console, assets)
+    j = Journey(
+        viewport=viewport_name, server=app_server, page=page, shots_dir=shots_dir, console=console, assets=assets
+    )
     yield j
     context.close()

@@ -38,14 +38,11 @@ from typing import Any
 import pytest
 import yaml
 from conftest import (
-    _CSP_LISTENER,
-    DEFAULT_TIMEOUT_MS,
-    ROOT,
     SCREENSHOTS,
-    VIEWPORTS,
     AppServer,
     AssetProblem,
     ConsoleEntry,
+    watched_page,
 )
 from PIL import Image
 from playwright.sync_api import Page, expect
@@ -200,38 +197,8 @@ class Teach:
 
     def new_page(self) -> Page:
         """A page in a new browser context (its own cookies) at the viewport, watched for errors."""
-        context = self.browser.new_context(
-            base_url=self.server.base_url, device_scale_factor=1, **VIEWPORTS[self.viewport]
-        )
-        context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-        context.add_init_script(_CSP_LISTENER)
+        context, page = watched_page(self.browser, self.server.base_url, self.viewport, self.console, self.assets)
         self.contexts.append(context)
-        page = context.new_page()
-        page.on(
-            "console",
-            lambda msg: self.console.append(
-                ConsoleEntry(page.url, msg.type, msg.text, (msg.location or {}).get("url", ""))
-            ),
-        )
-        page.on("pageerror", lambda exc: self.console.append(ConsoleEntry(page.url, "pageerror", str(exc))))
-
-        def _response(response) -> None:
-            request = response.request
-            if request.resource_type not in ("stylesheet", "script", "image", "font"):
-                return
-            if response.status >= 400 or request.redirected_from is not None:
-                self.assets.append(
-                    AssetProblem(
-                        page.url,
-                        (request.redirected_from or request).url,
-                        request.resource_type,
-                        response.status,
-                        response.headers.get("content-type", ""),
-                        request.redirected_from is not None,
-                    )
-                )
-
-        page.on("response", _response)
         return page
 
     def shoot(self, name: str, page: Page | None = None, *, full_page: bool = True) -> Path:
@@ -271,9 +238,6 @@ def teach(browser, app_server: AppServer, viewport_name: str, tmp_path_factory: 
     yield t
     for context in t.contexts:
         context.close()
-    # The server keeps photos in the app's instance folder (not per test server): remove ours.
-    for name in t.data.get("media", []):
-        (ROOT / "instance" / "media" / name).unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -677,7 +641,6 @@ def test_05_preview_the_draft_stage_by_stage(teach: Teach) -> None:
 
     # The stored photo is a re-encoded copy: the camera's EXIF is gone.
     src = image.get_attribute("src")
-    teach.data.setdefault("media", []).append(src.rsplit("/", 1)[-1])
     stored = page.context.request.get(teach.url(src))
     assert stored.ok, f"{src}: HTTP {stored.status}"
     with Image.open(io.BytesIO(stored.body())) as served:
