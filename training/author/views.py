@@ -214,4 +214,5 @@ def preview(slug: str):
         last=last,
         show_answers=request.args.get("answers") == "1",
         stages=attempts.build_stage_views(document, stage, 0, {}),
+        sections=content.section_titles(document.lesson_refs()),
     )
