@@ -191,6 +191,16 @@ def assert_no_console_errors(journey, url_pattern: str | None, where: str) -> No
     )
 
 
+def fill_setup_form(page: Page) -> None:
+    """Create the academy and its first admin on the set-up page."""
+    page.get_by_label("Academy name").fill(ACADEMY)
+    page.get_by_label("Your name").fill(ADMIN["name"])
+    page.get_by_label("Your email").fill(ADMIN["email"])
+    page.get_by_label("Password", exact=True).fill(ADMIN["password"])
+    page.get_by_label("Repeat the password").fill(ADMIN["password"])
+    page.get_by_role("button", name="Create the academy").click()
+
+
 # --------------------------------------------------------------------------- the journey
 
 
@@ -201,12 +211,7 @@ def test_01_first_run_setup_then_sign_out(journey) -> None:
     expect(page.get_by_role("heading", name="Set up your academy")).to_be_visible()
     journey.shoot("setup")
 
-    page.get_by_label("Academy name").fill(ACADEMY)
-    page.get_by_label("Your name").fill(ADMIN["name"])
-    page.get_by_label("Your email").fill(ADMIN["email"])
-    page.get_by_label("Password", exact=True).fill(ADMIN["password"])
-    page.get_by_label("Repeat the password").fill(ADMIN["password"])
-    page.get_by_role("button", name="Create the academy").click()
+    fill_setup_form(page)
 
     expect(page).to_have_url(journey.url("/"))
     expect(page.get_by_role("heading", name="Case-based modules")).to_be_visible()

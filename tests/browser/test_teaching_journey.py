@@ -47,12 +47,11 @@ from conftest import (
 from PIL import Image
 from playwright.sync_api import Page, expect
 from test_student_journey import (
-    ACADEMY,
-    ADMIN,
     LOCK_BUTTON,
     MODULE_TITLE,
     STUDENT_PASSWORD,
     answer_open_stage,
+    fill_setup_form,
     sign_in,
 )
 
@@ -258,12 +257,7 @@ def ensure_academy(page: Page, t: Teach) -> None:
     page.goto(t.url("/login"))
     if not page.url.endswith("/setup"):
         return
-    page.get_by_label("Academy name").fill(ACADEMY)
-    page.get_by_label("Your name").fill(ADMIN["name"])
-    page.get_by_label("Your email").fill(ADMIN["email"])
-    page.get_by_label("Password", exact=True).fill(ADMIN["password"])
-    page.get_by_label("Repeat the password").fill(ADMIN["password"])
-    page.get_by_role("button", name="Create the academy").click()
+    fill_setup_form(page)
     expect(page.locator(".alert").first).to_contain_text("is ready")
     page.context.clear_cookies()
     page.goto(t.url("/login"))
