@@ -142,7 +142,8 @@ def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _first_run():
         endpoint = request.endpoint or ""
-        if app.extensions.get("academy_ready") or endpoint == "auth.setup" or endpoint.endswith("static"):
+        is_asset = endpoint == "static" or endpoint.endswith(".static")
+        if app.extensions.get("academy_ready") or endpoint == "auth.setup" or is_asset:
             return None
         if accounts.needs_setup():
             return redirect(url_for("auth.setup"))

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..services import authoring, content, drafts
 from . import bp
 from .editor_forms import ITEM_FORMS, CaseForm, NewModuleForm, SettingsForm, StageForm, attach_errors
-from .views import AUTHORS
+from .views import AUTHORS, module_or_404
 
 DRAFT = "/modules/<slug>/draft"
 CASE = DRAFT + "/cases/<int:c>"
@@ -44,7 +44,7 @@ def _unknown_is_404(view):
 
 def _draft(slug: str):
     """The module's draft; 404 for an unknown module, back to the outline when there is no draft yet."""
-    row = content.module_by_slug(slug) or abort(404)
+    row = module_or_404(slug)
     draft = drafts.draft_for(row)
     if draft is None:
         flash("Start a draft first.", "info")
@@ -55,6 +55,13 @@ def _draft(slug: str):
 def _refused(form: FlaskForm, exc: authoring.EditError) -> None:
     db.session.rollback()
     attach_errors(form, exc.errors)
+
+
+def _refused_back(slug: str, exc: authoring.EditError):
+    """A refused delete or move: nothing changed; say why on the outline."""
+    db.session.rollback()
+    flash(" ".join(m for ms in exc.errors.values() for m in ms), "danger")
+    return redirect(url_for("author.outline", slug=slug))
 
 
 def _done(message: str, endpoint: str = "author.outline", **values):
@@ -95,7 +102,7 @@ def new_module():
 @allow(*AUTHORS)
 def outline(slug: str):
     """The draft's cases, stages and items, with what stops it being published."""
-    row = content.module_by_slug(slug) or abort(404)
+    row = module_or_404(slug)
     draft = drafts.draft_for(row)
     doc = draft.content if draft else None
     return render_template(
@@ -113,7 +120,7 @@ def outline(slug: str):
 @allow(*AUTHORS)
 def start_draft(slug: str):
     """Start a draft from the latest published version (students keep that version meanwhile)."""
-    row = content.module_by_slug(slug) or abort(404)
+    row = module_or_404(slug)
     try:
         drafts.start_draft(row, current_user)
     except drafts.DraftError as exc:
@@ -222,9 +229,7 @@ def _delete(slug: str, action, message: str):
     try:
         removed = action()
     except authoring.EditError as exc:
-        db.session.rollback()
-        flash(" ".join(m for ms in exc.errors.values() for m in ms), "danger")
-        return redirect(url_for("author.outline", slug=slug))
+        return _refused_back(slug, exc)
     return _done(message.format(title=removed.get("title") or removed.get("key")), slug=slug)
 
 
@@ -235,9 +240,7 @@ def _move(slug: str, index: int, action, what: str, anchor):
     try:
         new = action(direction)
     except authoring.EditError as exc:
-        db.session.rollback()
-        flash(" ".join(m for ms in exc.errors.values() for m in ms), "danger")
-        return redirect(url_for("author.outline", slug=slug))
+        return _refused_back(slug, exc)
     db.session.commit()
     if new == index:
         flash(f"The {what} is already {'first' if direction == 'up' else 'last'}.", "info")

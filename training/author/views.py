@@ -10,14 +10,15 @@ from quizzes.stats import BAND_LABELS
 from ..access import allow
 from ..extensions import db
 from ..models import Role
-from ..services import analysis, attempts, content, drafts, media, question_import
+from ..services import analysis, attempts, authoring, content, drafts, media, question_import
 from . import bp
 from .forms import CasePhotoForm, ImportQuestionsForm
 
 AUTHORS = (Role.INSTRUCTOR, Role.ADMIN)
 
 
-def _module_or_404(slug: str):
+def module_or_404(slug: str):
+    """The module with this slug, or 404."""
     return content.module_by_slug(slug) or abort(404)
 
 
@@ -38,7 +39,7 @@ def curriculum():
 @allow(*AUTHORS)
 def module(slug: str):
     """A module for its authors: the published version, the draft and what stops it being published."""
-    row = _module_or_404(slug)
+    row = module_or_404(slug)
     draft = drafts.draft_for(row)
     return render_template(
         "author/module.html",
@@ -53,7 +54,7 @@ def module(slug: str):
 @allow(*AUTHORS)
 def publish(slug: str):
     """Publish the draft as the next version; students get it from their next attempt."""
-    row = _module_or_404(slug)
+    row = module_or_404(slug)
     draft = drafts.draft_for(row)
     if draft is None:
         flash("There is no draft to publish.", "info")
@@ -88,7 +89,7 @@ def export(slug: str):
 @allow(*AUTHORS)
 def history(slug: str):
     """Every version with who published it and when; what changed between two of them."""
-    row = _module_or_404(slug)
+    row = module_or_404(slug)
     versions = content.versions(row.id)
     numbers = [v.number for v, _ in versions]
     old = request.args.get("old", type=int) or (numbers[1] if len(numbers) > 1 else None)
@@ -101,7 +102,7 @@ def history(slug: str):
 @allow(*AUTHORS)
 def item_analysis(slug: str):
     """Which questions work: facility, discrimination and efficiency per item, for one version."""
-    row = _module_or_404(slug)
+    row = module_or_404(slug)
     versions = [v for v, _ in content.versions(row.id)]
     if not versions:
         abort(404)
@@ -149,8 +150,8 @@ def import_questions():
 @allow(*AUTHORS)
 def case_photo(slug: str, case: int):
     """Add or replace a case's photo in the draft (checked, re-encoded, stored under a generated name)."""
-    row = _module_or_404(slug)
-    current = _editable_document(row)
+    row = module_or_404(slug)
+    current, _ = _editable_document(row)
     if not 0 <= case < len(current.cases):
         abort(404)
     form = CasePhotoForm(alt=current.cases[case].image_alt)
@@ -161,35 +162,32 @@ def case_photo(slug: str, case: int):
             form.photo.errors.append(str(exc))
         else:
             draft = drafts.start_draft(row, current_user)
-            data = draft.content.model_dump(mode="json")
-            data["cases"][case].update(image=name, image_alt=form.alt.data.strip())
-            drafts.save_draft(draft, Module.model_validate(data), current_user)
+            authoring.set_case_photo(draft, case, name, form.alt.data, current_user)
             db.session.commit()
             flash("The photo is in the draft; students see it once you publish.", "success")
             return redirect(url_for("author.module", slug=slug))
     return render_template("author/case_photo.html", module=row, case=current.cases[case], index=case, form=form)
 
 
-def _editable_document(row) -> Module:
-    """What an author edits: the draft, or the published version a draft would start from."""
+def _editable_document(row) -> tuple[Module, bool]:
+    """What an author edits, and whether it is a draft: the draft, or the published version
+    a draft would start from."""
     draft = drafts.draft_for(row)
     if draft is not None:
-        return draft.content
+        return draft.content, True
     version = content.latest_version(row.id) or abort(404)
-    return version.content
+    return version.content, False
 
 
 @bp.route("/modules/<slug>/cases/<int:case>/photo/remove", methods=["POST"])
 @allow(*AUTHORS)
 def remove_case_photo(slug: str, case: int):
     """Take the photo off a case in the draft (published versions keep theirs)."""
-    row = _module_or_404(slug)
-    draft = drafts.start_draft(row, current_user)
-    data = draft.content.model_dump(mode="json")
-    if not 0 <= case < len(data["cases"]):
+    row = module_or_404(slug)
+    try:
+        authoring.set_case_photo(drafts.start_draft(row, current_user), case, None, "", current_user)
+    except authoring.UnknownPart:
         abort(404)
-    data["cases"][case].update(image=None, image_alt="")
-    drafts.save_draft(draft, Module.model_validate(data), current_user)
     db.session.commit()
     flash("The photo was removed from the draft.", "success")
     return redirect(url_for("author.module", slug=slug))
@@ -199,17 +197,15 @@ def remove_case_photo(slug: str, case: int):
 @allow(*AUTHORS)
 def preview(slug: str):
     """The draft (or the published version) as a student sees it, stage by stage; nothing is recorded."""
-    row = _module_or_404(slug)
-    draft = drafts.draft_for(row)
-    version = None if draft else (content.latest_version(row.id) or abort(404))
-    document = draft.content if draft else version.content
+    row = module_or_404(slug)
+    document, is_draft = _editable_document(row)
     last = len(document.stages()) - 1
     stage = min(max(request.args.get("stage", 0, type=int), 0), last)
     return render_template(
         "author/preview.html",
         module=row,
         document=document,
-        is_draft=draft is not None,
+        is_draft=is_draft,
         stage=stage,
         last=last,
         show_answers=request.args.get("answers") == "1",

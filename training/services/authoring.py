@@ -110,6 +110,18 @@ def _item(doc: dict, c: int, s: int, i: int) -> dict:
     return items[i]
 
 
+def locked_copy(draft: ModuleDraft) -> dict:
+    """The draft's document to change, its row locked until the commit (see ``_locked_copy``)."""
+    return _locked_copy(draft)
+
+
+def set_case_photo(draft: ModuleDraft, c: int, image: str | None, alt: str, user: User | None) -> None:
+    """Give case ``c`` a stored photo and its description, or take it away (``image=None``)."""
+    doc = _locked_copy(draft)
+    _case(doc, c).update(image=image, image_alt=alt.strip() if image else "")
+    _save(draft, doc, user, lambda exc: errors_for(exc, ("cases", c)))
+
+
 def part(draft: ModuleDraft, c: int, s: int | None = None, i: int | None = None) -> dict:
     """The case, stage or item at this place in the draft (a copy), or UnknownPart."""
     doc = working_copy(draft)

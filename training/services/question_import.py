@@ -22,7 +22,7 @@ from quizzes.formats.packs import Problem, key_path
 from quizzes.items import Topic
 
 from ..models import User
-from . import drafts
+from . import authoring, drafts
 from .content import module_by_slug
 
 FORMATS = {"gift": parse_gift, "aiken": parse_aiken}
@@ -81,7 +81,7 @@ def import_questions(
     row = module_by_slug(module_slug)
     draft = drafts.start_draft(row, user) if row else None
     if draft is not None:
-        data = draft.content.model_dump(mode="json")
+        data = authoring.locked_copy(draft)  # locked: two imports at once must not lose one
     else:
         report.new_module = True
         data = {
