@@ -49,6 +49,28 @@ class Feedback(StrEnum):
     AFTER_EACH_STAGE = "after-each-stage"  # tutor mode: a stage's feedback shows once it locks
 
 
+class ShowAnswers(StrEnum):
+    """When students may see the correct answers, explanations and per-choice feedback.
+
+    Marks (how many points each item earned) are always shown after submitting; this
+    decides whether the key is revealed with them.
+    """
+
+    AFTER_SUBMIT = "after-submit"  # with the result of every submitted attempt
+    AFTER_LAST_ATTEMPT = "after-last-attempt"  # once the student has passed or used every attempt
+    AFTER_DUE_DATE = "after-due-date"  # once the student's cohort due date has passed (no due date: never)
+    NEVER = "never"  # marks only; instructors go through the answers in class
+
+    @property
+    def label(self) -> str:
+        return {
+            "after-submit": "After each submitted attempt",
+            "after-last-attempt": "Once the student has passed or used every attempt",
+            "after-due-date": "Once the student's due date has passed (never without one)",
+            "never": "Never: students see their marks only",
+        }[self.value]
+
+
 class Settings(_Doc):
     """How a module is taken and passed (the server enforces every one of these)."""
 
@@ -56,6 +78,16 @@ class Settings(_Doc):
     attempts_allowed: int | None = Field(default=None, ge=1, le=100, description="None: as many as they like")
     time_limit_minutes: int | None = Field(default=None, ge=1, le=600, description="None: no time limit")
     feedback: Feedback = Feedback.AFTER_SUBMIT
+    show_answers: ShowAnswers = ShowAnswers.AFTER_SUBMIT
+
+    @model_validator(mode="after")
+    def _tutor_mode_shows_answers(self) -> Settings:
+        if self.feedback == Feedback.AFTER_EACH_STAGE and self.show_answers != ShowAnswers.AFTER_SUBMIT:
+            raise ValueError(
+                "feedback after each stage shows the answers as each stage locks; "
+                "to hold the answers back, give feedback after submitting instead"
+            )
+        return self
 
 
 class Stage(_Doc):

@@ -1,18 +1,30 @@
 """Database models, split by aggregate."""
 
 from .attempts import Answer, Attempt, AttemptStatus
+from .audit import AuditEvent
+from .certificates import Certificate
+from .cohorts import Cohort, CohortInstructor, CohortMember, CohortModule
 from .content import LessonRow, ModuleDraft, ModuleRow, ModuleVersion
 from .people import Academy, Role, User
+from .review import ReviewCard, ReviewLog
 
 __all__ = [
     "Academy",
     "Answer",
     "Attempt",
     "AttemptStatus",
+    "AuditEvent",
+    "Certificate",
+    "Cohort",
+    "CohortInstructor",
+    "CohortMember",
+    "CohortModule",
     "LessonRow",
     "ModuleDraft",
     "ModuleRow",
     "ModuleVersion",
+    "ReviewCard",
+    "ReviewLog",
     "Role",
     "User",
 ]

@@ -38,6 +38,8 @@ class Attempt(db.Model):
             postgresql_where=text("status = 'open'"),
         ),
         Index("ix_attempts_user_status", "user_id", "status"),
+        # Reports group a cohort's attempts by module and student.
+        Index("ix_attempts_module_user", "module_id", "user_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

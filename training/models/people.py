@@ -46,6 +46,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped to make every existing session cookie of this user useless.
     session_epoch: Mapped[int] = mapped_column(default=0)
+    # Set when an admin resets the password: the user must choose a new one at next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
