@@ -28,8 +28,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     configure(app, test_config)
     register_extensions(app)
-    register_blueprints(app)
+    # The app's hooks first: a request's write intent is declared before any blueprint
+    # hook (such as the forced password change) loads the user and opens the transaction.
     register_request_hooks(app)
+    register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     if app.config["AUTO_MIGRATE"]:
@@ -115,13 +117,17 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per concern."""
+    from training.admin import bp as admin_bp
     from training.auth import bp as auth_bp
     from training.author import bp as author_bp
+    from training.certificates import bp as certificates_bp
+    from training.cohorts import bp as cohorts_bp
     from training.learn import bp as learn_bp
+    from training.practice import bp as practice_bp
+    from training.reports import bp as reports_bp
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(learn_bp)
-    app.register_blueprint(author_bp)
+    for blueprint in (auth_bp, learn_bp, practice_bp, author_bp, cohorts_bp, reports_bp, admin_bp, certificates_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -185,7 +191,7 @@ def register_errorhandlers(app: Flask) -> None:
         403: "You do not have access to this page.",
         404: "There is nothing here.",
         405: "That action is not allowed here.",
-        413: "That upload is too large: photos can be up to 5 MB, question files up to 1 MB.",
+        413: "That upload is too large: photos can be up to 5 MB, question and enrolment files up to 1 MB.",
         500: "Something went wrong on our side. Nothing you saved is lost; try again.",
     }
     for code, message in messages.items():

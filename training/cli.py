@@ -1,4 +1,4 @@
-"""Flask commands: content packs and users."""
+"""Flask commands: content packs, users and enrolment."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from quizzes.formats.packs import PackError, read_pack
 from .database import writing
 from .extensions import db
 from .models import Role
-from .services import accounts, content, question_import
+from .services import accounts, cohorts, content, enrolment, question_import
 
 
 def register(app: Flask) -> None:
@@ -23,6 +23,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(packs)
     app.cli.add_command(create_user)
     app.cli.add_command(import_questions)
+    app.cli.add_command(enrol)
 
 
 @click.group(cls=AppGroup)
@@ -150,3 +151,27 @@ def import_questions(file: Path, fmt: str, module_slug: str, case_key: str | Non
         f"{len(report.imported)} question(s) imported into {where} '{module_slug}'; "
         "publish it once every question has a topic and a lesson section"
     )
+
+
+@click.command("enrol")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--cohort", "cohort_name", required=True, help="the cohort's exact name")
+def enrol(file: Path, cohort_name: str) -> None:
+    """Enrol the students listed in a CSV file (columns email and name) in a cohort, all or nothing."""
+    with file.open("rb") as fh:
+        data = fh.read(enrolment.MAX_BYTES + 1)  # enough to know it is too big, never more
+    with writing():
+        cohort = cohorts.cohort_by_name(cohort_name)
+        if cohort is None:
+            db.session.rollback()
+            raise click.ClickException(f"There is no cohort called '{cohort_name}'; nothing was changed.")
+        report = enrolment.enrol_file(cohort, data, None)
+        if report.refused:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    for line in report.lines():
+        click.echo(line)
+    if report.refused:
+        raise SystemExit(1)

@@ -1,4 +1,4 @@
-"""Forms for set-up and sign-in."""
+"""Forms for set-up, sign-in and changing one's password."""
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField
@@ -33,3 +33,22 @@ class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     submit = SubmitField("Sign in")
+
+
+class ChangePasswordForm(FlaskForm):
+    """The current password and the new one, twice."""
+
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
+    new_password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
+        ],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters, different from the current one.",
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("new_password", message="The new passwords differ.")],
+    )
+    submit = SubmitField("Change password")

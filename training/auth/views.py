@@ -1,19 +1,25 @@
-"""Views for set-up, sign-in and sign-out."""
+"""Views for set-up, sign-in, sign-out and changing one's password."""
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..access import PUBLIC, SIGNED_IN, allow
 from ..extensions import db
+from ..models import Role
 from ..services import accounts
 from . import bp
-from .forms import LoginForm, SetupForm
+from .forms import ChangePasswordForm, LoginForm, SetupForm
+
+# What a user who must choose a new password may still open.
+OPEN_WHILE_PASSWORD_MUST_CHANGE = {"auth.change_password", "auth.logout"}
 
 
 def _safe_next(target: str | None) -> str:
-    """Only redirect to a path on this site (no open redirects)."""
+    """Only redirect to a path on this site (no open redirects); by default students land on their dashboard."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
+    if current_user.is_authenticated and current_user.role == Role.STUDENT:
+        return url_for("practice.dashboard")
     return url_for("learn.catalogue")
 
 
@@ -68,3 +74,36 @@ def logout():
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.before_app_request
+def require_new_password():
+    """Until a user replaces a password an admin gave them, every page but this one and sign-out redirects here."""
+    endpoint = request.endpoint or ""
+    if endpoint in OPEN_WHILE_PASSWORD_MUST_CHANGE or endpoint == "static" or endpoint.endswith(".static"):
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        flash("Choose a new password to continue: the one you were given is temporary.", "warning")
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@allow(*SIGNED_IN)
+def change_password():
+    """Change one's own password; every other session ends, and this browser stays signed in."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            accounts.change_password(user, form.current_password.data, form.new_password.data)
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "new_password").errors.append(str(exc))
+        else:
+            db.session.commit()
+            session.clear()  # a fresh session, like at sign-in
+            login_user(user)  # the old cookie's epoch is gone: sign this browser in with the new one
+            flash("Your password is changed. Any other device you were signed in on is signed out.", "success")
+            return redirect(_safe_next(None))
+    return render_template("auth/password.html", form=form, forced=current_user.must_change_password)

@@ -133,7 +133,7 @@ def start_draft(slug: str):
 @bp.route(DRAFT + "/settings", methods=["GET", "POST"])
 @allow(*AUTHORS)
 def edit_settings(slug: str):
-    """Title, summary, procedure, pass mark, attempts allowed, time limit and feedback timing."""
+    """Title, summary, procedure, pass mark, attempts allowed, time limit, feedback and answer timing."""
     row, draft = _draft(slug)
     doc: Module = draft.content
     form = SettingsForm(
@@ -145,6 +145,7 @@ def edit_settings(slug: str):
             "attempts_allowed": doc.settings.attempts_allowed,
             "time_limit_minutes": doc.settings.time_limit_minutes,
             "feedback": doc.settings.feedback.value,
+            "show_answers": doc.settings.show_answers.value,
         }
     )
     if form.validate_on_submit():

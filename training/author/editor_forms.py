@@ -21,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
-from quizzes.content import Procedure
+from quizzes.content import Procedure, ShowAnswers
 from quizzes.items import Topic
 
 PROCEDURES = [(p.value, p.label) for p in Procedure]
@@ -55,6 +55,12 @@ class SettingsForm(ModuleForm):
             ("after-submit", "After submitting (exam mode)"),
             ("after-each-stage", "After each stage locks (tutor mode)"),
         ],
+    )
+    show_answers = SelectField(
+        "When students see the correct answers",
+        choices=[(choice.value, choice.label) for choice in ShowAnswers],
+        description="Marks are always shown after submitting; this decides when the answers and explanations are. "
+        "Tutor mode needs 'After each submitted attempt'.",
     )
 
 

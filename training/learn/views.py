@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 
 from ..access import SIGNED_IN, allow
 from ..database import declare_write_intent
 from ..extensions import db
 from ..models.types import utcnow
+from ..services import answer_policy, certificates, content, media, progress
 from ..services import attempts as attempt_service
-from ..services import content, media, progress
 from ..services.attempts import AttemptError
 from . import bp
 
@@ -182,7 +184,12 @@ def result(attempt_id: int):
         return redirect(url_for("learn.take", attempt_id=attempt.id))
     items = attempt_service.result_items(attempt)
     sections = content.section_titles({r.item.lesson for r in items})
-    return render_template("learn/result.html", attempt=attempt, items=items, sections=sections)
+    settings = attempt.version.content.settings
+    reveal = answer_policy.answers_visible(current_user.id, attempt.module_id, settings)
+    certificate = certificates.certificate_for_attempt(attempt.id) if attempt.passed else None
+    return render_template(
+        "learn/result.html", attempt=attempt, items=items, sections=sections, reveal=reveal, certificate=certificate
+    )
 
 
 @bp.route("/progress")
@@ -238,3 +245,78 @@ def attempt_error(exc: AttemptError):
         if attempt.is_open
         else redirect(url_for("learn.result", attempt_id=attempt.id))
     )
+
+
+SESSION_EXPIRED = (
+    "Your session expired, so nothing was saved. Sign in again in another tab if you were signed out; "
+    "your answers are below: press Save again."
+)
+SESSION_EXPIRED_SIGNED_OUT = (
+    "Your session expired, so nothing was saved. Sign in again in another tab, then come back to this page "
+    "and press Save again (go back if your answers are not on the page)."
+)
+DATABASE_BUSY = "The academy is very busy and nothing was saved. Your answers are below: press Save again in a moment."
+DATABASE_FULL = (
+    "The academy's server is out of storage space, so nothing was saved. Your answers are below: "
+    "press Save again in a few minutes, and tell your instructor if it keeps happening."
+)
+RETRY_AFTER_SECONDS = 5
+
+
+def _refill_take_page(message: str, status: int):
+    """The take page again with the answers just posted, or None when it cannot be shown.
+
+    Used when a post was refused before anything was saved (a stale CSRF token, a busy or
+    full database), so the student loses nothing and can press Save again.
+    """
+    attempt_id = (request.view_args or {}).get("attempt_id")
+    if request.endpoint != "learn.answer_stage" or attempt_id is None:
+        return None
+    # Reading never needs the write lock that may be the very thing that is busy.
+    declare_write_intent(False)
+    try:
+        if not current_user.is_authenticated:
+            return None
+        attempt = attempt_service.get_attempt(current_user, attempt_id)
+        if not attempt.is_open:
+            return None
+        flash(message, "danger")
+        return _render_take(attempt, status=status, typed=request.form)
+    except (AttemptError, OperationalError):
+        db.session.rollback()
+        return None
+
+
+def _refused(message: str, status: int, **extra):
+    """A refused request outside the take page: JSON for autosave and JSON clients, else the error page."""
+    if request.is_json or request.path.endswith("/autosave"):
+        return jsonify(error=message, status=status, **extra), status
+    return render_template("error.html", code=status, message=message), status
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(exc: CSRFError):
+    """A missing or stale CSRF token: keep the student's answers on the page instead of a bare error."""
+    db.session.rollback()
+    page = _refill_take_page(SESSION_EXPIRED, 400)
+    if page is not None:
+        return page
+    if request.path.endswith("/autosave"):
+        message = "your session expired. Sign in again in another tab; your answer stays here."
+        return jsonify(error=message, csrf=True, status=400), 400
+    return _refused(SESSION_EXPIRED_SIGNED_OUT, 400)
+
+
+@bp.errorhandler(OperationalError)
+def database_unavailable(exc: OperationalError):
+    """The database is locked past the timeout, full or down: nothing was saved; keep the answers to retry."""
+    db.session.rollback()
+    full = "full" in str(exc.orig)
+    current_app.logger.warning("database unavailable: %s", exc.orig)
+    message = DATABASE_FULL if full else DATABASE_BUSY
+    response = _refill_take_page(message, 503)
+    if response is None:
+        response = _refused(message, 503, retry=True)
+    response = current_app.make_response(response)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

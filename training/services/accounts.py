@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Academy, Role, User
+from . import audit
 
 # argon2id with the library's RFC 9106 low-memory profile: strong, and fast enough that
 # a class signing in at once is not throttled by hashing.
@@ -20,7 +21,14 @@ MIN_PASSWORD_LENGTH = 10
 
 
 class AccountError(ValueError):
-    """A request about accounts that cannot be carried out, with a message for people."""
+    """A request about accounts that cannot be carried out, with a message for people.
+
+    ``field`` names the form field the message belongs next to, when there is one.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def hash_password(password: str) -> str:
@@ -42,11 +50,11 @@ def check_password_rules(password: str) -> None:
 def create_user(email: str, name: str, role: str, password: str) -> User:
     """Add a user; flushes so the caller sees the id. Raises AccountError on a clash or bad data."""
     if role not in set(Role):
-        raise AccountError(f"Unknown role '{role}'; use one of: {', '.join(Role)}.")
+        raise AccountError(f"Unknown role '{role}'; use one of: {', '.join(Role)}.", field="role")
     check_password_rules(password)
     email = normalise_email(email)
     if db.session.scalar(select(exists().where(User.email == email))):
-        raise AccountError(f"A user with the email {email} already exists.")
+        raise AccountError(f"A user with the email {email} already exists.", field="email")
     user = User(email=email, name=name.strip() or email, role=role, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
@@ -68,14 +76,48 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def load_session_user(session_id: str) -> User | None:
-    """The user a session cookie names, if the cookie's epoch is still current."""
+    """The active user a session cookie names, if the cookie's epoch is still current."""
     user_id, _, epoch = session_id.partition(".")
     if not (user_id.isdigit() and epoch.isdigit()):
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or user.session_epoch != int(epoch):
+    if user is None or not user.active or user.session_epoch != int(epoch):
         return None
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Make every session cookie issued to ``user`` so far useless (they are signed out on their next request)."""
+    user.session_epoch += 1
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """The user's own password change: check the current one, store the new one, end every other session.
+
+    The caller signs the current browser in again (its cookie carries the old epoch).
+    Raises AccountError, with the field it belongs to, when the change cannot be made.
+    """
+    try:
+        _hasher.verify(user.password_hash, current_password)
+    except (VerificationError, InvalidHashError):
+        raise AccountError("That is not your current password.", field="current_password") from None
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Use at least {MIN_PASSWORD_LENGTH} characters.", field="new_password")
+    if new_password == current_password:
+        raise AccountError("Choose a password different from the current one.", field="new_password")
+    before = {"must_change_password": user.must_change_password, "session_epoch": user.session_epoch}
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    end_sessions(user)
+    audit.record(
+        user,
+        "user.password_change",
+        target_type="user",
+        target_id=user.id,
+        summary=f"{user.email} changed their password; their other sessions ended",
+        before=before,
+        after={"must_change_password": False, "session_epoch": user.session_epoch},
+    )
 
 
 def academy() -> Academy | None:

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from quizzes.content import Feedback as FeedbackTiming
-from quizzes.content import Module, StageRef
+from quizzes.content import Module, ShowAnswers, StageRef
 from quizzes.items import AnswerError, Item, Mark, Matching, Ordering
 from quizzes.items.choices import ChoiceItem
 from quizzes.scoring import score_attempt
@@ -26,6 +26,7 @@ from quizzes.scoring import score_attempt
 from ..extensions import db
 from ..models import Answer, Attempt, AttemptStatus, ModuleRow, User
 from ..models.types import utcnow
+from . import answer_policy, certificates, review
 from .content import latest_version
 
 DEADLINE_GRACE = timedelta(seconds=10)
@@ -104,6 +105,11 @@ def start_or_resume(user: User, module: ModuleRow) -> Attempt:
     if settings.attempts_allowed is not None and attempts_used(user, module) >= settings.attempts_allowed:
         raise AttemptError(f"You have used all {settings.attempts_allowed} attempt(s) allowed at this module.")
     now = utcnow()
+    if settings.show_answers == ShowAnswers.AFTER_DUE_DATE:
+        due = answer_policy.due_date(user.id, module.id)
+        if due is not None and now >= due:
+            # Its answers are out once the due date passes, so a new attempt would be graded against them.
+            raise AttemptError("The due date has passed and the answers are now shown, so this module is closed.")
     deadline = now + timedelta(minutes=settings.time_limit_minutes) if settings.time_limit_minutes else None
     attempt = Attempt(
         user_id=user.id,
@@ -265,6 +271,9 @@ def _grade_and_close(attempt: Attempt) -> Attempt:
     attempt.submitted_at = utcnow()
     attempt.score, attempt.max_score, attempt.passed = result.score, result.max_score, result.passed
     db.session.flush()
+    # In the same transaction: missed items join the review queue; a pass earns a certificate.
+    review.schedule_missed(attempt, result)
+    certificates.issue_if_passed(attempt)
     return attempt
 
 

@@ -207,16 +207,20 @@ def new_module(data: dict, user: User | None) -> ModuleDraft:
 
 
 def update_settings(draft: ModuleDraft, data: dict, user: User | None) -> Module:
-    """Change the module's title, summary, procedure and settings (pass mark, attempts, time limit, feedback)."""
+    """Change the module's title, summary, procedure and settings (its attempt and feedback policy)."""
     doc = _locked_copy(draft)
     doc.update(title=data.get("title"), summary=clean_markdown(data.get("summary")), procedure=data.get("procedure"))
     settings = doc.setdefault("settings", {})
-    for name in ("pass_mark", "attempts_allowed", "time_limit_minutes", "feedback"):
+    for name in ("pass_mark", "attempts_allowed", "time_limit_minutes", "feedback", "show_answers"):
         if name in data:
             settings[name] = data[name]
 
     def mapper(exc):
-        return {k.removeprefix("settings."): v for k, v in errors_for(exc, ()).items()}
+        # A rule across settings (tutor mode with answers held back) is shown by the answers field.
+        renamed = {k.removeprefix("settings."): v for k, v in errors_for(exc, ()).items()}
+        if "settings" in renamed:
+            renamed.setdefault("show_answers", []).extend(renamed.pop("settings"))
+        return renamed
 
     return _save(draft, doc, user, mapper)  # the module's row takes the new title when it is published
 

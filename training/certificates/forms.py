@@ -1,0 +1,28 @@
+"""Forms of the certificates blueprint."""
+
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from ..services.certificates import normalise_code
+
+
+class VerifyForm(FlaskForm):
+    """Look a certificate up by its code. A lookup changes nothing, so it is sent by GET
+    (bookmarkable, no session needed); a POST is still checked by the global CSRF guard."""
+
+    class Meta:
+        csrf = False
+
+    code = StringField(
+        "Certificate code",
+        validators=[DataRequired("Enter the code printed on the certificate."), Length(max=64)],
+        description="Sixteen letters and digits, as printed on the certificate, e.g. 7KQ2-M9XD-4TPV-8R3C.",
+    )
+
+    def validate_code(self, field: StringField) -> None:
+        """Refuse what cannot be a code, before looking anything up."""
+        if normalise_code(field.data) is None:
+            raise ValidationError(
+                "That is not a certificate code: a code has 16 letters and digits, e.g. 7KQ2-M9XD-4TPV-8R3C."
+            )

@@ -1,0 +1,162 @@
+"""Score review for instructors and admins: cohort matrix, heatmap, student and attempt pages, exports.
+
+Every page asks ``services.scope`` whose work the viewer may see: another cohort's
+cohort, student or attempt is a 404, so nothing hints that it exists.
+"""
+
+from __future__ import annotations
+
+from flask import Response, render_template, request, url_for
+from flask_login import current_user
+
+from ..access import allow
+from ..models import Role
+from ..models.types import utcnow
+from ..services import attempts as attempt_service
+from ..services import content, exports, progress, reports, scope
+from . import bp
+from .forms import MatrixFilterForm, SearchForm
+
+STAFF = (Role.INSTRUCTOR, Role.ADMIN)
+
+
+@bp.context_processor
+def _report_helpers() -> dict:
+    """``url_with(...)``: this page's URL with some query parameters changed (None drops one)."""
+
+    def url_with(endpoint: str | None = None, **changes) -> str:
+        args = request.args.to_dict() | changes
+        args = {key: value for key, value in args.items() if value not in (None, "")}
+        # Path values win over a query parameter of the same name (?cohort_id=... must not clash).
+        return url_for(endpoint or request.endpoint, **(args | (request.view_args or {})))
+
+    return {"url_with": url_with}
+
+
+def _page_number() -> int:
+    """The ``page`` query parameter (1 when missing or not a number)."""
+    return request.args.get("page", 1, type=int) or 1
+
+
+def _accepted(field) -> str:
+    """A validated field's text; blank when it failed validation (its error shows next to it)."""
+    return "" if field.errors else (field.data or "").strip()
+
+
+@bp.route("/")
+@allow(*STAFF)
+def index():
+    """The cohorts the viewer may review, with their sizes."""
+    return render_template("reports/index.html", cohorts=reports.cohort_summaries(current_user))
+
+
+@bp.route("/students")
+@allow(*STAFF)
+def students():
+    """Students by name, 50 a page, searchable: admins see all, instructors their cohorts' students."""
+    form = SearchForm(formdata=request.args)
+    form.validate()
+    q = _accepted(form.q)
+    page = reports.student_directory(current_user, q, _page_number())
+    return render_template("reports/students.html", form=form, page=page, q=q)
+
+
+def _matrix_query(form: MatrixFilterForm) -> reports.MatrixQuery:
+    """The matrix query from the page's parameters; a filter that failed validation is left out."""
+    form.validate()
+    return reports.MatrixQuery(
+        q=_accepted(form.q),
+        status=_accepted(form.status),
+        module=_accepted(form.module),
+        sort=request.args.get("sort", "name"),
+        direction=request.args.get("dir", "asc"),
+        page=_page_number(),
+    )
+
+
+@bp.route("/cohorts/<int:cohort_id>")
+@allow(*STAFF)
+def matrix(cohort_id: int):
+    """Students × assigned modules: best, latest, result, attempts, last activity; sortable and filterable."""
+    cohort = scope.cohort_or_404(current_user, cohort_id)
+    form = MatrixFilterForm(formdata=request.args)
+    modules = reports.assigned_modules(cohort)
+    form.set_modules(modules)
+    result = reports.cohort_matrix(cohort, modules, _matrix_query(form), utcnow())
+    return render_template("reports/matrix.html", cohort=cohort, form=form, matrix=result, statuses=reports.STATUSES)
+
+
+@bp.route("/cohorts/<int:cohort_id>/heatmap")
+@allow(*STAFF)
+def heatmap(cohort_id: int):
+    """Students × topics: mastery on the cohort's assigned modules, coloured by band, with the average."""
+    cohort = scope.cohort_or_404(current_user, cohort_id)
+    form = SearchForm(formdata=request.args)
+    form.validate()
+    q = _accepted(form.q)
+    result = reports.cohort_heatmap(cohort, q, _page_number())
+    return render_template(
+        "reports/heatmap.html", cohort=cohort, form=form, heatmap=result, bands=reports.BANDS, band=reports.band
+    )
+
+
+@bp.route("/students/<int:student_id>")
+@allow(*STAFF)
+def student(student_id: int):
+    """One student: cohorts, every attempt newest first, and mastery per topic."""
+    person = scope.student_or_404(current_user, student_id)
+    return render_template(
+        "reports/student.html",
+        student=person,
+        cohorts=reports.student_cohorts(current_user, person),
+        history=attempt_service.history(person),
+        mastery=progress.topic_mastery(person),
+    )
+
+
+@bp.route("/attempts/<int:attempt_id>")
+@allow(*STAFF)
+def attempt(attempt_id: int):
+    """One attempt as its result page shows it, correct answers included; an open one only says so."""
+    found, person = reports.attempt_or_404(current_user, attempt_id)
+    items = [] if found.is_open else attempt_service.result_items(found)
+    sections = content.section_titles({r.item.lesson for r in items}) if items else {}
+    return render_template("reports/attempt.html", attempt=found, student=person, items=items, sections=sections)
+
+
+def _download(table: exports.Table, fmt: str, *name: str) -> Response:
+    """The table as a CSV or XLSX attachment."""
+    if fmt == "csv":
+        body, mimetype = exports.to_csv(table), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = exports.to_xlsx(table), exports.XLSX_MIMETYPE
+    filename = exports.download_name(*name, extension=fmt)
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/cohorts/<int:cohort_id>/matrix.<any(csv, xlsx):fmt>")
+@allow(*STAFF)
+def matrix_export(cohort_id: int, fmt: str):
+    """The matrix as filtered and sorted on the page (every page of it)."""
+    cohort = scope.cohort_or_404(current_user, cohort_id)
+    form = MatrixFilterForm(formdata=request.args)
+    modules = reports.assigned_modules(cohort)
+    form.set_modules(modules)
+    query = reports.clean_query(_matrix_query(form), modules)
+    rows = reports.matrix_rows(cohort, modules, query, utcnow())
+    return _download(exports.matrix_table(cohort, modules, rows), fmt, cohort.name, "matrix")
+
+
+@bp.route("/cohorts/<int:cohort_id>/attempts.<any(csv, xlsx):fmt>")
+@allow(*STAFF)
+def cohort_attempts_export(cohort_id: int, fmt: str):
+    """Every attempt of the cohort's students at its assigned modules."""
+    cohort = scope.cohort_or_404(current_user, cohort_id)
+    return _download(exports.attempts_table(cohort), fmt, cohort.name, "attempts")
+
+
+@bp.route("/attempts.<any(csv, xlsx):fmt>")
+@allow(Role.ADMIN)
+def all_attempts_export(fmt: str):
+    """Every attempt of every student (admins only)."""
+    return _download(exports.attempts_table(), fmt, "all", "attempts")

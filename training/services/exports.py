@@ -1,0 +1,190 @@
+"""Spreadsheet downloads of the reports: CSV and XLSX, safe to open in Excel.
+
+CSV is UTF-8 with a byte-order mark, so Excel reads accented names right. Text that a
+spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, tab or CR)
+gets a leading apostrophe, so a student named ``=HYPERLINK(...)`` stays a name (OWASP
+"CSV injection").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Attempt, Cohort, CohortMember, CohortModule, ModuleRow, ModuleVersion, User
+from .reports import AssignedModule, MatrixRow
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+DATE_FORMAT = "%Y-%m-%d %H:%M"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A sheet to download: a title, column headings and rows of plain values."""
+
+    title: str
+    header: list[str]
+    rows: list[list[Any]]
+
+
+def safe_text(value: str) -> str:
+    """Text a spreadsheet will show as text: a would-be formula gets a leading apostrophe."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def csv_value(value: Any) -> str:
+    """One value as CSV text: dates in UTC, yes/no for booleans, percentages to one decimal."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime(DATE_FORMAT)
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    if isinstance(value, int):
+        return str(value)
+    return safe_text(str(value))
+
+
+def to_csv(table: Table) -> bytes:
+    """The table as CSV bytes, UTF-8 with a byte-order mark."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([safe_text(h) for h in table.header])
+    for row in table.rows:
+        writer.writerow([csv_value(v) for v in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _xlsx_cell(sheet, value: Any) -> Any:
+    """One value as a worksheet cell: real dates (UTC, Excel has no time zones) and numbers, safe text."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return round(value, 1)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(sheet, value=value.astimezone(UTC).replace(tzinfo=None))
+        cell.number_format = "yyyy-mm-dd hh:mm"
+        return cell
+    return safe_text(str(value))
+
+
+def to_xlsx(table: Table) -> bytes:
+    """The table as an XLSX workbook (openpyxl write-only mode, so memory stays flat), built in memory."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", table.title)[:31] or "Sheet")
+    sheet.append([safe_text(h) for h in table.header])
+    for row in table.rows:
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def download_name(*parts: str, extension: str) -> str:
+    """A safe file name from ``parts`` and today's date: ASCII letters, digits and hyphens only."""
+    words = "-".join(parts) + "-" + datetime.now(UTC).strftime("%Y-%m-%d")
+    words = unicodedata.normalize("NFKD", words).encode("ascii", "ignore").decode()  # Été -> Ete
+    stem = re.sub(r"[^a-z0-9]+", "-", words.lower()).strip("-")[:100] or "report"
+    return f"{stem}.{extension}"
+
+
+def matrix_table(cohort: Cohort, modules: Sequence[AssignedModule], rows: Iterable[MatrixRow]) -> Table:
+    """The cohort matrix as a flat sheet: per module best, latest, passed, attempts, last activity, overdue."""
+    header = ["Student", "Email"]
+    for module in modules:
+        header += [
+            f"{module.title}: best %",
+            f"{module.title}: latest %",
+            f"{module.title}: passed",
+            f"{module.title}: attempts",
+            f"{module.title}: last activity (UTC)",
+            f"{module.title}: overdue",
+        ]
+    header += ["Modules passed", "Modules assigned"]
+    body = []
+    for row in rows:
+        values: list[Any] = [row.name, row.email]
+        for cell in row.cells:
+            values += [cell.best, cell.latest, cell.passed, cell.attempts, cell.last_activity, cell.overdue]
+        body.append([*values, row.passed, len(modules)])
+    return Table(f"{cohort.name} matrix", header, body)
+
+
+ATTEMPT_HEADER = [
+    "Student",
+    "Email",
+    "Module",
+    "Version",
+    "Started (UTC)",
+    "Submitted (UTC)",
+    "Status",
+    "Score",
+    "Max",
+    "Percent",
+    "Passed",
+]
+
+
+def attempts_table(cohort: Cohort | None = None) -> Table:
+    """Every attempt, one row each (one query): of the cohort's students at its assigned modules, or of everyone."""
+    query = (
+        select(
+            User.name,
+            User.email,
+            ModuleRow.title,
+            ModuleVersion.number,
+            Attempt.started_at,
+            Attempt.submitted_at,
+            Attempt.status,
+            Attempt.score,
+            Attempt.max_score,
+            Attempt.passed,
+        )
+        .join(User, User.id == Attempt.user_id)
+        .join(ModuleRow, ModuleRow.id == Attempt.module_id)
+        .join(ModuleVersion, ModuleVersion.id == Attempt.version_id)
+        .order_by(User.name, User.email, ModuleRow.title, Attempt.started_at, Attempt.id)
+    )
+    if cohort is not None:
+        query = query.where(
+            Attempt.user_id.in_(select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id)),
+            Attempt.module_id.in_(select(CohortModule.module_id).where(CohortModule.cohort_id == cohort.id)),
+        )
+    body = []
+    for name, email, title, version, started, submitted, status, score, max_score, passed in db.session.execute(query):
+        graded = submitted is not None
+        percent = 100.0 * (score or 0) / max_score if graded and max_score else (0.0 if graded else None)
+        body.append(
+            [
+                name,
+                email,
+                title,
+                version,
+                started,
+                submitted,
+                status,
+                score,
+                max_score,
+                percent,
+                passed if graded else None,
+            ]
+        )
+    return Table(f"{cohort.name} attempts" if cohort else "All attempts", ATTEMPT_HEADER, body)

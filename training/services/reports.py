@@ -1,0 +1,483 @@
+"""Score review for staff: the cohorts list, the student directory, the cohort matrix and the heatmap.
+
+Every figure comes from one grouped SQL query over the cohort's attempts; filtering,
+sorting and paging the resulting few rows per student are plain functions, so a page
+costs the same handful of queries for 3 students or 3,000.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import abort
+from sqlalchemy import Select, and_, case, func, literal_column, or_, select
+
+from quizzes.items import Topic
+from quizzes.mastery import TopicMastery, mastery_by_topic
+
+from ..extensions import db
+from ..models import Answer, Attempt, AttemptStatus, Cohort, CohortMember, CohortModule, ModuleRow, Role, User
+from . import scope
+
+MATRIX_PAGE_SIZE = 100
+HEATMAP_PAGE_SIZE = 100
+STUDENTS_PAGE_SIZE = 50
+
+# Matrix filters, applied to one module's cell or to any assigned module's cell.
+STATUSES = {
+    "overdue": "Overdue",
+    "not-passed": "Not passed yet",
+    "not-started": "Not started",
+    "passed": "Passed",
+}
+SORTS_ASCENDING_FIRST = ("name", "email")
+
+# Heatmap bands: (key, label, lowest percent). Colour is never the only signal: cells print the number.
+BANDS = (
+    ("strong", "85% and above", 85.0),
+    ("good", "70–84%", 70.0),
+    ("fair", "50–69%", 50.0),
+    ("weak", "Below 50%", 0.0),
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a longer list."""
+
+    items: list
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the list fills (at least one, even when empty)."""
+        return max(1, math.ceil(self.total / self.size))
+
+    @property
+    def first_index(self) -> int:
+        """The 1-based position of the page's first item (0 when empty)."""
+        return (self.number - 1) * self.size + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        """The 1-based position of the page's last item."""
+        return (self.number - 1) * self.size + len(self.items)
+
+
+def page_of(items: Sequence, number: int, size: int) -> Page:
+    """The ``number``-th page of ``items``, clamped to the pages that exist."""
+    pages = max(1, math.ceil(len(items) / size))
+    number = min(max(1, number), pages)
+    start = (number - 1) * size
+    return Page(list(items[start : start + size]), number, size, len(items))
+
+
+# ---------------------------------------------------------------- cohorts and students
+
+
+@dataclass(frozen=True)
+class CohortSummary:
+    """A cohort on the reports home page."""
+
+    cohort: Cohort
+    students: int
+    modules: int
+
+
+def cohort_summaries(viewer: User) -> list[CohortSummary]:
+    """The cohorts ``viewer`` may review, by name, with student and module counts (one query)."""
+    students = (
+        select(func.count()).select_from(CohortMember).where(CohortMember.cohort_id == Cohort.id).scalar_subquery()
+    )
+    modules = (
+        select(func.count()).select_from(CohortModule).where(CohortModule.cohort_id == Cohort.id).scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Cohort, students, modules).where(Cohort.id.in_(scope.visible_cohort_ids(viewer))).order_by(Cohort.name)
+    )
+    return [CohortSummary(cohort, n_students, n_modules) for cohort, n_students, n_modules in rows]
+
+
+@dataclass(frozen=True)
+class StudentEntry:
+    """A student in the directory, with how much they have done."""
+
+    id: int
+    name: str
+    email: str
+    submitted: int
+    last_activity: datetime | None
+
+
+def _name_or_email_contains(q: str):
+    """A case-insensitive "name or email contains" condition (LIKE wildcards in ``q`` are literal)."""
+    return or_(User.name.icontains(q, autoescape=True), User.email.icontains(q, autoescape=True))
+
+
+def student_directory(viewer: User, q: str = "", number: int = 1) -> Page:
+    """Students ``viewer`` may review, by name, 50 a page: admins see all, instructors their cohorts'."""
+    query = select(User.id, User.name, User.email).where(User.role == Role.STUDENT)
+    if viewer.role != Role.ADMIN:
+        taught = select(CohortMember.user_id).where(CohortMember.cohort_id.in_(scope.visible_cohort_ids(viewer)))
+        query = query.where(User.id.in_(taught))
+    if q:
+        query = query.where(_name_or_email_contains(q))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    pages = max(1, math.ceil(total / STUDENTS_PAGE_SIZE))
+    number = min(max(1, number), pages)
+    people = db.session.execute(
+        query.order_by(User.name, User.id).limit(STUDENTS_PAGE_SIZE).offset((number - 1) * STUDENTS_PAGE_SIZE)
+    ).all()
+    activity = {}
+    if people:
+        activity = {
+            user_id: (submitted, last)
+            for user_id, submitted, last in db.session.execute(
+                select(
+                    Attempt.user_id,
+                    func.count(case((Attempt.status == AttemptStatus.SUBMITTED, 1))),
+                    func.max(func.coalesce(Attempt.submitted_at, Attempt.started_at)),
+                )
+                .where(Attempt.user_id.in_([p.id for p in people]))
+                .group_by(Attempt.user_id)
+            )
+        }
+    entries = [StudentEntry(p.id, p.name, p.email, *activity.get(p.id, (0, None))) for p in people]
+    return Page(entries, number, STUDENTS_PAGE_SIZE, total)
+
+
+def student_cohorts(viewer: User, student: User) -> list[Cohort]:
+    """The student's cohorts that ``viewer`` may review, by name."""
+    return list(
+        db.session.scalars(
+            select(Cohort)
+            .join(CohortMember, CohortMember.cohort_id == Cohort.id)
+            .where(CohortMember.user_id == student.id, Cohort.id.in_(scope.visible_cohort_ids(viewer)))
+            .order_by(Cohort.name)
+        )
+    )
+
+
+def attempt_or_404(viewer: User, attempt_id: int) -> tuple[Attempt, User]:
+    """An attempt and its student, if ``viewer`` may see the student's work; 404 otherwise."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        abort(404)
+    return attempt, scope.student_or_404(viewer, attempt.user_id)
+
+
+# ---------------------------------------------------------------- the cohort matrix
+
+
+@dataclass(frozen=True)
+class AssignedModule:
+    """A module the cohort must take, and when by."""
+
+    id: int
+    slug: str
+    title: str
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One student's standing on one assigned module."""
+
+    best: float | None = None
+    latest: float | None = None
+    attempts: int = 0
+    passed: bool = False
+    in_progress: bool = False
+    last_activity: datetime | None = None
+    overdue: bool = False
+
+    @property
+    def started(self) -> bool:
+        """True once the student has opened an attempt at the module."""
+        return self.attempts > 0 or self.in_progress
+
+    def has(self, status: str) -> bool:
+        """True when the cell is in the named filter status (see ``STATUSES``)."""
+        return {
+            "overdue": self.overdue,
+            "not-passed": not self.passed,
+            "not-started": not self.started,
+            "passed": self.passed,
+        }[status]
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """One student's row: a cell per assigned module, in the matrix's module order."""
+
+    student_id: int
+    name: str
+    email: str
+    cells: list[Cell]
+
+    @property
+    def passed(self) -> int:
+        """How many assigned modules the student has passed."""
+        return sum(cell.passed for cell in self.cells)
+
+    @property
+    def last_activity(self) -> datetime | None:
+        """The student's latest start or submission on any assigned module."""
+        return max((c.last_activity for c in self.cells if c.last_activity), default=None)
+
+
+@dataclass(frozen=True)
+class MatrixQuery:
+    """What the matrix is filtered and sorted by (the page's query string, already checked)."""
+
+    q: str = ""
+    status: str = ""
+    module: str = ""
+    sort: str = "name"
+    direction: str = "asc"
+    page: int = 1
+
+    def next_direction(self, key: str) -> str:
+        """The direction a click on column ``key`` sorts by: flips the current one, else its natural order."""
+        if key == self.sort:
+            return "desc" if self.direction == "asc" else "asc"
+        return "asc" if key in SORTS_ASCENDING_FIRST else "desc"
+
+    def aria_sort(self, key: str) -> str | None:
+        """The ``aria-sort`` value of column ``key`` (None when it is not the sorted column)."""
+        if key != self.sort:
+            return None
+        return "ascending" if self.direction == "asc" else "descending"
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """The cohort matrix: assigned modules, and the rows that pass the filters (paged or all)."""
+
+    cohort: Cohort
+    modules: list[AssignedModule]
+    query: MatrixQuery
+    rows: Page
+    cohort_size: int
+
+
+def assigned_modules(cohort: Cohort) -> list[AssignedModule]:
+    """The cohort's assigned modules, by title (one query)."""
+    rows = db.session.execute(
+        select(ModuleRow.id, ModuleRow.slug, ModuleRow.title, CohortModule.due_at)
+        .join(CohortModule, CohortModule.module_id == ModuleRow.id)
+        .where(CohortModule.cohort_id == cohort.id)
+        .order_by(ModuleRow.title, ModuleRow.id)
+    )
+    return [AssignedModule(*row) for row in rows]
+
+
+def _members(cohort: Cohort, q: str = "") -> Select:
+    """A select of the ids of the cohort's students, optionally whose name or email contains ``q``."""
+    query = select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id)
+    if q:
+        query = query.join(User, User.id == CohortMember.user_id).where(_name_or_email_contains(q))
+    return query
+
+
+def _member_rows(cohort: Cohort, q: str = "") -> list[Any]:
+    """(id, name, email) of the cohort's students, by name (one query)."""
+    return db.session.execute(
+        select(User.id, User.name, User.email).where(User.id.in_(_members(cohort, q))).order_by(User.name, User.id)
+    ).all()
+
+
+def _cell_statistics(member_ids: Select, module_ids: Select) -> dict[tuple[int, int], Any]:
+    """Per (student, module): submitted count, best and latest %, passed, open, last activity. One query.
+
+    A window numbers each student's attempts at a module newest first (per status), so
+    "latest" is the submitted attempt numbered 1; conditional aggregates do the rest.
+    """
+    submitted_first = Attempt.submitted_at.desc()
+    ranked = (
+        select(
+            Attempt.user_id,
+            Attempt.module_id,
+            Attempt.status,
+            Attempt.passed,
+            case((Attempt.max_score > 0, 100.0 * Attempt.score / Attempt.max_score), else_=0.0).label("percent"),
+            func.coalesce(Attempt.submitted_at, Attempt.started_at).label("activity"),
+            func.row_number()
+            .over(
+                partition_by=(Attempt.user_id, Attempt.module_id, Attempt.status),
+                order_by=(submitted_first, Attempt.id.desc()),
+            )
+            .label("recency"),
+        )
+        .where(Attempt.user_id.in_(member_ids), Attempt.module_id.in_(module_ids))
+        .subquery()
+    )
+    submitted = ranked.c.status == AttemptStatus.SUBMITTED
+    # Inline constants, not bound parameters: PostgreSQL would type an untyped CASE of parameters as text.
+    one, zero = literal_column("1"), literal_column("0")
+    rows = db.session.execute(
+        select(
+            ranked.c.user_id,
+            ranked.c.module_id,
+            func.count(case((submitted, one))).label("attempts"),
+            func.max(case((submitted, ranked.c.percent))).label("best"),
+            func.max(case((and_(submitted, ranked.c.recency == 1), ranked.c.percent))).label("latest"),
+            func.max(case((and_(submitted, ranked.c.passed.is_(True)), one), else_=zero)).label("passed"),
+            func.max(case((ranked.c.status == AttemptStatus.OPEN, one), else_=zero)).label("in_progress"),
+            func.max(ranked.c.activity).label("last_activity"),
+        ).group_by(ranked.c.user_id, ranked.c.module_id)
+    )
+    return {(row.user_id, row.module_id): row for row in rows}
+
+
+def _cell(stats: Any | None, module: AssignedModule, now: datetime) -> Cell:
+    """A matrix cell from its aggregate row (None: never started); overdue when due, past and not passed."""
+    passed = bool(stats and stats.passed)
+    overdue = module.due_at is not None and module.due_at <= now and not passed
+    if stats is None:
+        return Cell(overdue=overdue)
+    return Cell(
+        best=stats.best,
+        latest=stats.latest,
+        attempts=int(stats.attempts),
+        passed=passed,
+        in_progress=bool(stats.in_progress),
+        last_activity=stats.last_activity,
+        overdue=overdue,
+    )
+
+
+def _sort_key(key: str, modules: list[AssignedModule]) -> Callable[[MatrixRow], Any]:
+    """The value a matrix row sorts by for column ``key`` (None sorts last either way)."""
+    if key == "email":
+        return lambda row: row.email.casefold()
+    if key == "passed":
+        return lambda row: row.passed
+    if key == "last_activity":
+        return lambda row: row.last_activity
+    index = next((i for i, m in enumerate(modules) if m.slug == key), None)
+    if index is not None:
+        return lambda row: row.cells[index].best
+    return lambda row: row.name.casefold()
+
+
+def sort_rows(rows: list[MatrixRow], key: str, direction: str, modules: list[AssignedModule]) -> list[MatrixRow]:
+    """Rows sorted by column ``key``; ties by name, rows without a value (no attempt) at the end."""
+    value = _sort_key(key, modules)
+    by_name = sorted(rows, key=lambda row: (row.name.casefold(), row.student_id))
+    known = [row for row in by_name if value(row) is not None]
+    unknown = [row for row in by_name if value(row) is None]
+    return sorted(known, key=value, reverse=direction == "desc") + unknown
+
+
+def filter_rows(rows: list[MatrixRow], status: str, module: str, modules: list[AssignedModule]) -> list[MatrixRow]:
+    """Rows whose cell for ``module`` (or any module when blank) is in ``status``; all rows when no status."""
+    if not status:
+        return rows
+    indexes = [i for i, m in enumerate(modules) if not module or m.slug == module]
+    return [row for row in rows if any(row.cells[i].has(status) for i in indexes)]
+
+
+def clean_query(args: MatrixQuery, modules: list[AssignedModule]) -> MatrixQuery:
+    """The query with an unknown sort or direction replaced by the defaults (links are typed by hand too)."""
+    sorts = {"name", "email", "passed", "last_activity"} | {m.slug for m in modules}
+    sort = args.sort if args.sort in sorts else "name"
+    direction = args.direction if args.direction in ("asc", "desc") else "asc"
+    return MatrixQuery(args.q, args.status, args.module, sort, direction, max(1, args.page))
+
+
+def matrix_rows(cohort: Cohort, modules: list[AssignedModule], query: MatrixQuery, now: datetime) -> list[MatrixRow]:
+    """Every row of the matrix that passes the filters, sorted (two queries: students, then the aggregate)."""
+    people = _member_rows(cohort, query.q)
+    stats = {}
+    if people and modules:
+        assigned = select(CohortModule.module_id).where(CohortModule.cohort_id == cohort.id)
+        stats = _cell_statistics(_members(cohort, query.q), assigned)
+    rows = [MatrixRow(p.id, p.name, p.email, [_cell(stats.get((p.id, m.id)), m, now) for m in modules]) for p in people]
+    rows = filter_rows(rows, query.status, query.module, modules)
+    return sort_rows(rows, query.sort, query.direction, modules)
+
+
+def cohort_size(cohort: Cohort) -> int:
+    """How many students the cohort has."""
+    return db.session.scalar(select(func.count()).select_from(CohortMember).where(CohortMember.cohort_id == cohort.id))
+
+
+def cohort_matrix(cohort: Cohort, modules: list[AssignedModule], query: MatrixQuery, now: datetime) -> Matrix:
+    """One page (100 rows) of the cohort matrix over ``modules`` (its assigned ones), filtered and sorted as asked."""
+    query = clean_query(query, modules)
+    rows = matrix_rows(cohort, modules, query, now)
+    page = page_of(rows, query.page, MATRIX_PAGE_SIZE)
+    query = MatrixQuery(query.q, query.status, query.module, query.sort, query.direction, page.number)
+    return Matrix(cohort, modules, query, page, cohort_size(cohort))
+
+
+# ---------------------------------------------------------------- the mastery heatmap
+
+
+def band(percent: float | None) -> str:
+    """The heatmap band of a mastery percentage ("none" when there is nothing to show)."""
+    if percent is None:
+        return "none"
+    percent += 1e-9  # 100 * 5.1 / 6 is 84.999...: it means 85, as in TopicMastery.level
+    return next(key for key, _, lowest in BANDS if percent >= lowest)
+
+
+@dataclass(frozen=True)
+class HeatmapRow:
+    """One student's mastery of each topic, in ``Topic`` order."""
+
+    student_id: int
+    name: str
+    email: str
+    mastery: list[TopicMastery]
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """Students × topics on a cohort's assigned modules, with the cohort's average per topic."""
+
+    cohort: Cohort
+    topics: list[Topic]
+    rows: Page
+    average: list[float | None]
+    counted: list[int]
+
+
+def topic_totals(cohort: Cohort, member_ids: Select) -> dict[int, list[tuple[str, float, float, int]]]:
+    """Per student: (topic, awarded, points, items) summed over submitted attempts at assigned modules. One query."""
+    assigned = select(CohortModule.module_id).where(CohortModule.cohort_id == cohort.id)
+    rows = db.session.execute(
+        select(Attempt.user_id, Answer.topic, func.sum(Answer.awarded), func.sum(Answer.points), func.count(Answer.id))
+        .join(Attempt, Attempt.id == Answer.attempt_id)
+        .where(
+            Attempt.status == AttemptStatus.SUBMITTED,
+            Attempt.user_id.in_(member_ids),
+            Attempt.module_id.in_(assigned),
+        )
+        .group_by(Attempt.user_id, Answer.topic)
+    )
+    totals: dict[int, list[tuple[str, float, float, int]]] = {}
+    for user_id, topic, awarded, points, items in rows:
+        totals.setdefault(user_id, []).append((topic, float(awarded or 0), float(points or 0), int(items)))
+    return totals
+
+
+def cohort_heatmap(cohort: Cohort, q: str = "", number: int = 1) -> Heatmap:
+    """One page of the heatmap; the average row is over every (matching) student with data in a topic."""
+    people = _member_rows(cohort, q)
+    totals = topic_totals(cohort, _members(cohort, q)) if people else {}
+    rows = [HeatmapRow(p.id, p.name, p.email, mastery_by_topic(totals.get(p.id, []))) for p in people]
+    topics = list(Topic)
+    average, counted = [], []
+    for index in range(len(topics)):
+        known = [row.mastery[index].percent for row in rows if row.mastery[index].percent is not None]
+        average.append(sum(known) / len(known) if known else None)
+        counted.append(len(known))
+    return Heatmap(cohort, topics, page_of(rows, number, HEATMAP_PAGE_SIZE), average, counted)
