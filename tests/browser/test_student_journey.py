@@ -449,6 +449,8 @@ def test_09_overtaken_autosave_is_not_lost(journey) -> None:
     journey.server.create_user(email, "student", "Rita Race", STUDENT_PASSWORD)
     page.goto(journey.url("/login"))
     sign_in(page, email, STUDENT_PASSWORD)
+    expect(page).to_have_url(journey.url("/dashboard"))  # a student lands on their dashboard
+    page.goto(journey.url("/"))
     page.locator("article.card").filter(has_text=MODULE_TITLE).get_by_role("button", name="Start").click()
     expect(page).to_have_url(ATTEMPT_PATH)
 

@@ -692,6 +692,8 @@ def test_07_a_student_takes_the_new_module(teach: Teach) -> None:
     teach.server.create_user(email, "student", "Stella Student", STUDENT_PASSWORD)
     page.goto(teach.url("/login"))
     sign_in(page, email, STUDENT_PASSWORD)
+    expect(page).to_have_url(teach.url("/dashboard"))  # a student lands on their dashboard
+    open_nav_link(page, "Modules")
     expect(page).to_have_url(teach.url("/"))
 
     card = page.locator("article.card").filter(has_text=MODULE["title"])

@@ -7,13 +7,13 @@ from datetime import timedelta
 from quizzes.content import Module
 from training.database import writing
 from training.extensions import db
-from training.models import Attempt
+from training.models import Attempt, Cohort, CohortMember, CohortModule
 from training.models.types import utcnow
 from training.services import drafts
 from training.services.content import module_by_slug
 
 from .conftest import module_doc, start_attempt
-from .helpers import key_values
+from .helpers import key_values, wrong_values
 from .test_taking import autosave, finish, post_stage, stored
 
 SLUG = "thread-lift-nerve-pain"
@@ -155,3 +155,115 @@ def test_authors_set_the_policy_in_the_settings_form(app, instructor_client, sta
         45,
         "after-each-stage",
     )
+
+
+# ---------------------------------------------------------------- when students see the correct answers
+
+
+def result_page(client, attempt_id) -> str:
+    return client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+
+
+def reveals_answers(html: str) -> bool:
+    return "Correct answer" in html and 'class="explanation"' in html
+
+
+def test_answers_after_submit_are_shown_with_the_result(app, student_client, starter):
+    doc = module_doc(app, SLUG)
+    attempt_id = start_attempt(student_client, SLUG)
+    finish(student_client, doc, attempt_id, values=wrong_values)
+    assert reveals_answers(result_page(student_client, attempt_id))
+
+
+def test_never_shows_marks_but_no_answer_or_explanation(app, student_client, starter):
+    publish_settings(app, show_answers="never")
+    doc = module_doc(app, SLUG)
+    attempt_id = start_attempt(student_client, SLUG)
+    finish(student_client, doc, attempt_id, values=wrong_values)
+    html = result_page(student_client, attempt_id)
+    assert not reveals_answers(html)
+    assert "does not show its correct answers" in html and "Incorrect" in html
+    first = next(doc.items())
+    assert first.explanation[:40] not in html
+    assert "Correct answers: never" in student_client.get(f"/modules/{SLUG}").get_data(as_text=True)
+
+
+def test_after_last_attempt_waits_for_a_pass_or_the_last_attempt(app, student_client, starter):
+    publish_settings(app, show_answers="after-last-attempt", attempts_allowed=2)
+    doc = module_doc(app, SLUG)
+    first = start_attempt(student_client, SLUG)
+    finish(student_client, doc, first, values=wrong_values)
+    assert not reveals_answers(result_page(student_client, first))
+    assert "once you pass this module or have used every attempt" in result_page(student_client, first)
+    second = start_attempt(student_client, SLUG)
+    finish(student_client, doc, second, values=wrong_values)
+    assert reveals_answers(result_page(student_client, second))
+    assert reveals_answers(result_page(student_client, first))
+
+
+def test_after_last_attempt_shows_answers_once_passed(app, student_client, starter):
+    publish_settings(app, show_answers="after-last-attempt")
+    doc = module_doc(app, SLUG)
+    attempt_id = start_attempt(student_client, SLUG)
+    finish(student_client, doc, attempt_id)
+    assert reveals_answers(result_page(student_client, attempt_id))
+
+
+def assign_with_due_date(app, student_id, due):
+    with app.app_context(), writing():
+        cohort = Cohort(name="Spring")
+        db.session.add(cohort)
+        db.session.flush()
+        db.session.add(CohortMember(cohort_id=cohort.id, user_id=student_id))
+        db.session.add(CohortModule(cohort_id=cohort.id, module_id=module_by_slug(SLUG).id, due_at=due))
+        db.session.commit()
+
+
+def test_after_due_date_holds_answers_until_the_cohort_due_date(app, student, student_client, starter):
+    publish_settings(app, show_answers="after-due-date")
+    assign_with_due_date(app, student, utcnow() + timedelta(days=3))
+    doc = module_doc(app, SLUG)
+    attempt_id = start_attempt(student_client, SLUG)
+    finish(student_client, doc, attempt_id, values=wrong_values)
+    html = result_page(student_client, attempt_id)
+    assert not reveals_answers(html) and "due date has passed" in html
+    with app.app_context(), writing():
+        db.session.execute(db.update(CohortModule).values(due_at=utcnow() - timedelta(minutes=1)))
+        db.session.commit()
+    assert reveals_answers(result_page(student_client, attempt_id))
+
+
+def test_after_due_date_without_a_due_date_holds_answers_back(app, student_client, starter):
+    publish_settings(app, show_answers="after-due-date")
+    doc = module_doc(app, SLUG)
+    attempt_id = start_attempt(student_client, SLUG)
+    finish(student_client, doc, attempt_id, values=wrong_values)
+    assert not reveals_answers(result_page(student_client, attempt_id))
+
+
+def test_after_due_date_no_new_attempt_once_the_answers_are_out(app, student, student_client, starter):
+    publish_settings(app, show_answers="after-due-date")
+    assign_with_due_date(app, student, utcnow() - timedelta(minutes=1))
+    refused = student_client.post(f"/modules/{SLUG}/start")
+    assert refused.status_code == 409 and "this module is closed" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 0
+
+
+def test_tutor_mode_cannot_hold_answers_back(app, instructor_client, starter):
+    assert instructor_client.post(f"/author/modules/{SLUG}/draft/start").status_code == 302
+    data = {
+        "title": "Nerve pain",
+        "procedure": "thread-lift",
+        "summary": "Kept",
+        "pass_mark": "70",
+        "feedback": "after-each-stage",
+        "show_answers": "never",
+    }
+    html = instructor_client.post(f"/author/modules/{SLUG}/draft/settings", data=data).get_data(as_text=True)
+    assert "Nothing was saved" in html and "give feedback after submitting instead" in html
+    data["feedback"] = "after-submit"
+    assert instructor_client.post(f"/author/modules/{SLUG}/draft/settings", data=data).status_code == 302
+    with app.app_context():
+        draft = drafts.draft_for(module_by_slug(SLUG))
+        assert draft.content.settings.show_answers == "never"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 
 from training.extensions import db
-from training.models import Academy, Role, User
+from training.models import Academy, AuditEvent, Role, User
 
 from .conftest import PASSWORD, login, make_user, user_by_email
 
@@ -93,7 +95,7 @@ def test_sign_in_starts_a_fresh_session(app, student):
 def test_login_redirects_only_to_local_paths(app, student):
     client = app.test_client()
     response = client.post("/login?next=https://evil.example/", data={"email": "sam@example.com", "password": PASSWORD})
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/dashboard"  # a student's default landing page
     client.post("/logout")
     response = client.post("/login?next=/progress", data={"email": "sam@example.com", "password": PASSWORD})
     assert response.headers["Location"] == "/progress"
@@ -167,3 +169,129 @@ def test_create_user_refuses_duplicates_bad_roles_and_short_passwords(app, stude
 def test_an_admin_made_on_the_command_line_closes_setup(app):
     make_user(app, "root@example.com", Role.ADMIN)
     assert app.test_client().get("/setup").headers["Location"].endswith("/login")
+
+
+# --- Changing one's password, and the forced change after an admin set it ---------------
+
+
+def temporary_account(app, email: str = "nia@example.com") -> str:
+    """An account as an admin adds it: a temporary password that must be changed. Returns the password."""
+    from training.database import writing
+    from training.services import users
+
+    with app.app_context(), writing():
+        admin = user_by_email("admin@example.com")
+        _user, password = users.add_user(admin, email, "Nia Nurse", Role.STUDENT)
+        db.session.commit()
+    return password
+
+
+def password_change(current: str, new: str, confirm: str | None = None) -> dict:
+    return {"current_password": current, "new_password": new, "confirm": new if confirm is None else confirm}
+
+
+def test_forced_password_change_end_to_end(app, academy):
+    temporary = temporary_account(app)
+    earlier = app.test_client()  # a second browser, signed in before the change
+    assert login(earlier, "nia@example.com", temporary).status_code == 302
+    client = app.test_client()
+    assert login(client, "nia@example.com", temporary).headers["Location"] == "/dashboard"
+
+    for path in ("/", "/progress", "/lessons"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"] == "/account/password", path
+    assert client.post("/modules/anything/start").headers["Location"] == "/account/password"
+    page = client.get("/account/password").get_data(as_text=True)
+    assert "Choose a new password to continue" in page and "Choose your own password" in page
+
+    wrong = client.post("/account/password", data=password_change("not the temporary one", PASSWORD))
+    assert wrong.status_code == 200 and "That is not your current password." in wrong.get_data(as_text=True)
+    mismatch = client.post("/account/password", data=password_change(temporary, PASSWORD, "something else here"))
+    assert mismatch.status_code == 200 and "The new passwords differ." in mismatch.get_data(as_text=True)
+    with app.app_context():
+        nia = user_by_email("nia@example.com")
+        assert nia.must_change_password and nia.session_epoch == 0
+
+    done = client.post("/account/password", data=password_change(temporary, PASSWORD))
+    assert done.status_code == 302 and done.headers["Location"] == "/dashboard"
+    assert client.get("/").status_code == 200  # this browser stays signed in
+    refused = earlier.get("/")  # the old cookie of the other browser
+    assert refused.status_code == 302 and refused.headers["Location"].startswith("/login")
+    with app.app_context():
+        nia = user_by_email("nia@example.com")
+        assert not nia.must_change_password and nia.session_epoch == 1
+        [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.password_change"))
+        assert (event.actor_id, event.target_type, event.target_id) == (nia.id, "user", str(nia.id))
+        assert event.before == {"must_change_password": True, "session_epoch": 0}
+        assert event.after == {"must_change_password": False, "session_epoch": 1}
+        assert nia.password_hash not in json.dumps([event.before, event.after, event.summary])
+    assert login(app.test_client(), "nia@example.com", temporary).status_code == 200  # the temporary one is gone
+    assert login(app.test_client(), "nia@example.com", PASSWORD).status_code == 302
+
+
+def test_sign_out_and_static_files_work_while_a_password_must_change(app, academy):
+    temporary = temporary_account(app)
+    client = app.test_client()
+    login(client, "nia@example.com", temporary)
+    with client.get("/static/css/app.css") as stylesheet:
+        assert stylesheet.status_code == 200
+    signed_out = client.post("/logout")
+    assert signed_out.status_code == 302 and signed_out.headers["Location"] == "/login"
+
+
+def test_new_password_must_be_long_enough_and_differ_from_the_current(app, student_client, student):
+    short = student_client.post("/account/password", data=password_change(PASSWORD, "short"))
+    assert "Use at least 10 characters." in short.get_data(as_text=True)
+    same = student_client.post("/account/password", data=password_change(PASSWORD, PASSWORD))
+    assert "Choose a password different from the current one." in same.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, student).session_epoch == 0
+        assert db.session.scalar(select(func.count(AuditEvent.id))) == 0
+
+
+def test_any_user_can_change_their_password_and_other_sessions_end(app, student_client, student):
+    other_device = app.test_client()
+    login(other_device, "sam@example.com")
+    with student_client.session_transaction() as session:
+        old_cookie = dict(session)
+    response = student_client.post(
+        "/account/password", data=password_change(PASSWORD, "a brand new passphrase"), follow_redirects=True
+    )
+    assert "Your password is changed." in response.get_data(as_text=True)
+    assert student_client.get("/progress").status_code == 200
+    assert other_device.get("/progress").headers["Location"].startswith("/login")
+    # The very cookie this browser had before the change is refused too.
+    replay = app.test_client()
+    with replay.session_transaction() as session:
+        session.update(old_cookie)
+    assert replay.get("/progress").headers["Location"].startswith("/login")
+
+
+def test_change_password_page_needs_sign_in(app, academy):
+    response = app.test_client().get("/account/password")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_a_signed_in_post_still_begins_a_write_transaction(app, student_client):
+    # The forced-change check loads the user before the app's own hooks run; the
+    # transaction it opens must already be a write one (BEGIN IMMEDIATE on SQLite).
+    from sqlalchemy import event
+
+    from training import database
+
+    with app.app_context():
+        engine = db.engine
+    intents: list[bool] = []
+
+    def on_begin(conn):
+        intents.append(database._write_intent.get())
+
+    event.listen(engine, "begin", on_begin)
+    try:
+        assert student_client.post("/modules/no-such-module/start").status_code == 404
+        posted, intents[:] = list(intents), []
+        assert student_client.get("/progress").status_code == 200
+    finally:
+        event.remove(engine, "begin", on_begin)
+    assert posted and all(posted)
+    assert intents == [False]

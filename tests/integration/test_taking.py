@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from training.extensions import db
-from training.models import Answer, Attempt, AttemptStatus
+from training.models import Answer, Attempt, AttemptStatus, Certificate
 
 from .conftest import module_doc, start_attempt
 from .helpers import key_values, wrong_values
@@ -361,3 +361,17 @@ def test_every_shipped_module_can_be_taken_to_a_result_and_every_lesson_read(app
         assert page.status_code == 200 and "100%" in page.get_data(as_text=True), slug
     for slug in lesson_slugs:
         assert student_client.get(f"/lessons/{slug}").status_code == 200, slug
+
+
+def test_a_passed_result_links_its_certificate_and_a_failed_one_does_not(app, student_client, starter):
+    doc = module_doc(app, starter)
+    passed = start_attempt(student_client, starter)
+    finish(student_client, doc, passed)
+    with app.app_context():
+        code = db.session.scalar(select(Certificate.code).where(Certificate.attempt_id == passed))
+    html = student_client.get(f"/attempts/{passed}/result").get_data(as_text=True)
+    assert f"/certificates/{code}.pdf" in html and "earned a certificate" in html
+
+    failed = start_attempt(student_client, starter)
+    finish(student_client, doc, failed, values=wrong_values)
+    assert "earned a certificate" not in student_client.get(f"/attempts/{failed}/result").get_data(as_text=True)
