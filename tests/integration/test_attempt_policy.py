@@ -188,6 +188,16 @@ def test_never_shows_marks_but_no_answer_or_explanation(app, student_client, sta
     assert "Correct answers: never" in student_client.get(f"/modules/{SLUG}").get_data(as_text=True)
 
 
+def test_a_newer_version_that_hides_answers_hides_them_on_older_results_too(app, student_client, starter):
+    doc = module_doc(app, SLUG)
+    attempt_id = start_attempt(student_client, SLUG)
+    finish(student_client, doc, attempt_id, values=wrong_values)
+    assert reveals_answers(result_page(student_client, attempt_id))
+    publish_settings(app, show_answers="never")
+    html = result_page(student_client, attempt_id)
+    assert not reveals_answers(html) and "does not show its correct answers" in html
+
+
 def test_after_last_attempt_waits_for_a_pass_or_the_last_attempt(app, student_client, starter):
     publish_settings(app, show_answers="after-last-attempt", attempts_allowed=2)
     doc = module_doc(app, SLUG)

@@ -284,6 +284,25 @@ def test_after_last_attempt_misses_join_the_queue_only_with_the_last_attempt(app
     assert set(cards(app, student)) == every_item
 
 
+def test_cards_wait_while_a_newer_version_holds_the_answers_back(app, missed, student_client):
+    publish_settings(app, show_answers="never")
+    card = missed[SINGLE]
+    assert "Nothing to review now" in student_client.get("/review").get_data(as_text=True)
+    held = student_client.get(f"/review/{card.id}", follow_redirects=True).get_data(as_text=True)
+    assert "on hold" in held and f'name="item-{SINGLE}"' not in held
+    # Posting every choice in turn tells nothing and records nothing.
+    for choice in item(app, SINGLE).choices:
+        answered = post_answer(student_client, card, [choice.id])
+        assert answered.status_code == 302
+        page = student_client.get(answered.headers["Location"]).get_data(as_text=True)
+        assert "on hold" in page and "Correct answer" not in page
+    assert logs(app, card.id) == []
+    assert cards(app, card.user_id)[SINGLE].due == card.due  # its schedule is kept for later
+
+    publish_settings(app, show_answers="after-submit")  # loosened again: the card is back
+    assert f'name="item-{SINGLE}"' in student_client.get("/review").get_data(as_text=True)
+
+
 def test_students_only_see_their_own_queue(app, missed, other_student, other_client, student_client):
     page = other_client.get("/review").get_data(as_text=True)
     assert "Nothing to review now" in page and f'name="item-{SINGLE}"' not in page
@@ -297,7 +316,7 @@ def test_review_needs_signing_in(app, starter):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_scheduling_at_grading_loads_the_cards_in_one_query(app, student, student_client, starter):
+def test_scheduling_at_grading_reads_the_policy_and_the_cards_in_two_queries(app, student, student_client, starter):
     attempt_id = take_missing(app, student_client, {SINGLE, NUMERIC, MULTIPLE})
     with app.app_context(), writing():
         attempt = db.session.get(Attempt, attempt_id)
@@ -309,4 +328,5 @@ def test_scheduling_at_grading_loads_the_cards_in_one_query(app, student, studen
         with count_queries(app) as selects:
             review.schedule_missed(attempt, result)
         db.session.rollback()
-    assert len(selects) == 1 and "review_cards" in selects[0]
+    # The newest version's show-answers policy, then every card of the module at once.
+    assert len(selects) == 2 and "module_versions" in selects[0] and "review_cards" in selects[1]

@@ -184,11 +184,16 @@ def result(attempt_id: int):
         return redirect(url_for("learn.take", attempt_id=attempt.id))
     items = attempt_service.result_items(attempt)
     sections = content.section_titles({r.item.lesson for r in items})
-    settings = attempt.version.content.settings
-    reveal = answer_policy.answers_visible(current_user.id, attempt.module_id, settings)
+    reveal, policy = answer_policy.reveal(current_user.id, attempt.module_id)
     certificate = certificates.certificate_for_attempt(attempt.id) if attempt.passed else None
     return render_template(
-        "learn/result.html", attempt=attempt, items=items, sections=sections, reveal=reveal, certificate=certificate
+        "learn/result.html",
+        attempt=attempt,
+        items=items,
+        sections=sections,
+        reveal=reveal,
+        policy=policy,
+        certificate=certificate,
     )
 
 

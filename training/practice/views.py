@@ -43,6 +43,8 @@ def review_next():
 def review_card(card_id: int):
     """One of the user's own cards, due or not (practising early is allowed)."""
     card = review.own_card_or_404(current_user, card_id)
+    if not answer_policy.answers_visible(current_user.id, card.module_id):
+        return _on_hold()
     return _render_practice(review.practice_item(card), PracticeForm(reviews=card.reviews))
 
 
@@ -51,6 +53,8 @@ def review_card(card_id: int):
 def answer(card_id: int):
     """Grade a practice answer, reschedule the card, and show whether it was right."""
     card = review.own_card_or_404(current_user, card_id, lock=True)
+    if not answer_policy.answers_visible(current_user.id, card.module_id):
+        return _on_hold()
     form = PracticeForm()
     if not form.validate():
         abort(400)
@@ -69,11 +73,16 @@ def answer(card_id: int):
         "practice/feedback.html",
         practice=practice,
         result=result,
-        reveal=answer_policy.answers_visible(current_user.id, card.module_id, practice.module.settings),
         sections=content.section_titles({practice.item.lesson}),
         queue=review.queue_summary(current_user, now),
         now=now,
     )
+
+
+def _on_hold():
+    """A card whose module holds its answers back again: nothing is graded or shown."""
+    flash("That question is on hold: its module does not show its answers at the moment.", "info")
+    return redirect(url_for("practice.review_next"))
 
 
 def _render_practice(practice, form, *, error: str = "", typed=None, status: int = 200):

@@ -2,23 +2,44 @@
 
 Staff reviewing a student's work always see the answers; this decides only what the
 student is shown: on their result page, in tutor-mode stage feedback and in review practice.
+
+The module's newest published version decides, for every attempt at any version: an
+instructor who tightens the policy (say to "never" while a class is still sitting the
+module) hides the key from then on, including on older results and in review practice.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from quizzes.content import Settings, ShowAnswers
 
 from ..extensions import db
-from ..models import Attempt, AttemptStatus, CohortMember, CohortModule
+from ..models import Attempt, AttemptStatus, CohortMember, CohortModule, ModuleVersion
 from ..models.types import utcnow
+from . import content
 
 
-def answers_visible(student_id: int, module_id: int, settings: Settings, now: datetime | None = None) -> bool:
+def current_settings(module_id: int) -> Settings:
+    """The settings of the module's newest published version (the defaults if it has none)."""
+    version = content.latest_version(module_id)
+    return version.content.settings if version is not None else Settings()
+
+
+def answers_visible(student_id: int, module_id: int, now: datetime | None = None) -> bool:
     """True when the student may see the module's correct answers now (after submitting)."""
+    return reveal(student_id, module_id, now)[0]
+
+
+def reveal(student_id: int, module_id: int, now: datetime | None = None) -> tuple[bool, ShowAnswers]:
+    """Whether the student may see the answers now, and the policy that says so (for the wording)."""
+    settings = current_settings(module_id)
+    return _visible(student_id, module_id, settings, now), settings.show_answers
+
+
+def _visible(student_id: int, module_id: int, settings: Settings, now: datetime | None) -> bool:
     policy = settings.show_answers
     if policy == ShowAnswers.AFTER_SUBMIT:
         return True
@@ -48,3 +69,23 @@ def due_date(student_id: int, module_id: int) -> datetime | None:
         .join(CohortMember, CohortMember.cohort_id == CohortModule.cohort_id)
         .where(CohortMember.user_id == student_id, CohortModule.module_id == module_id)
     )
+
+
+def hidden_modules(student_id: int, module_ids: Select, now: datetime | None = None) -> set[int]:
+    """Those of the modules ``module_ids`` selects whose answers are held back from the student now.
+
+    One query reads the newest version of every module; only modules whose policy depends on
+    the student's attempts or due dates (rare) cost a query more each.
+    """
+    newest = (
+        select(ModuleVersion.module_id, func.max(ModuleVersion.number).label("number"))
+        .where(ModuleVersion.module_id.in_(module_ids))
+        .group_by(ModuleVersion.module_id)
+        .subquery()
+    )
+    versions = db.session.scalars(
+        select(ModuleVersion).join(
+            newest, (ModuleVersion.module_id == newest.c.module_id) & (ModuleVersion.number == newest.c.number)
+        )
+    )
+    return {v.module_id for v in versions if not _visible(student_id, v.module_id, v.content.settings, now)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from sqlalchemy import Select, func, select
 
 from ..extensions import db
 from ..models import AuditEvent
-from .exports import safe_text
+from .exports import csv_writer, safe_text
 
 PER_PAGE = 50
 
@@ -85,7 +84,7 @@ def _csv_json(value: Any) -> str:
 def csv_chunks(filters: AuditFilter, chunk_size: int = 64 * 1024) -> Iterator[str]:
     """The matching audit log as CSV text in chunks: UTF-8 BOM and header first, rows read in batches."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     buffer.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
     writer.writerow(CSV_HEADER)
     events = db.session.scalars(_audit_select(filters), execution_options={"yield_per": 500})

@@ -59,10 +59,16 @@ def csv_value(value: Any) -> str:
     return safe_text(str(value))
 
 
+def csv_writer(buffer: io.StringIO):
+    """A CSV writer that quotes every cell, so no locale's separator (``;`` too) can start a new cell
+    that a spreadsheet would read as a formula."""
+    return csv.writer(buffer, quoting=csv.QUOTE_ALL)
+
+
 def to_csv(table: Table) -> bytes:
     """The table as CSV bytes, UTF-8 with a byte-order mark."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow([safe_text(h) for h in table.header])
     for row in table.rows:
         writer.writerow([csv_value(v) for v in row])

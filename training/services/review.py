@@ -94,7 +94,7 @@ def schedule_missed(attempt: Attempt, result: AttemptScore) -> None:
     answers back from this student (its ``show_answers`` setting) no new card is added.
     """
     at = attempt.submitted_at or utcnow()
-    may_add = answer_policy.answers_visible(attempt.user_id, attempt.module_id, attempt.version.content.settings)
+    may_add = answer_policy.answers_visible(attempt.user_id, attempt.module_id, at)
     existing = {
         row.item_key: row
         for row in db.session.scalars(
@@ -136,11 +136,29 @@ def own_card_or_404(user: User, card_id: int, *, lock: bool = False) -> ReviewCa
     return db.session.scalar(query) or abort(404)
 
 
+def on_hold(user: User, now: datetime | None = None) -> set[int]:
+    """Modules whose cards the user may not practise now: their answers are held back again.
+
+    Practice tells right from wrong, so it would leak the key of a module whose instructor
+    has since tightened its ``show_answers`` setting. Those cards wait (their schedule kept)
+    until the policy lets the student see the answers.
+    """
+    return answer_policy.hidden_modules(user.id, select(ReviewCard.module_id).where(ReviewCard.user_id == user.id), now)
+
+
+def _practisable(user: User, now: datetime | None):
+    """The condition for the user's cards that may be practised now."""
+    hidden = on_hold(user, now)
+    condition = ReviewCard.user_id == user.id
+    return condition & ReviewCard.module_id.not_in(hidden) if hidden else condition
+
+
 def next_due_card(user: User, now: datetime | None = None) -> ReviewCard | None:
     """The user's card due soonest among those due by ``now`` (None when nothing is due)."""
+    now = now or utcnow()
     return db.session.scalar(
         select(ReviewCard)
-        .where(ReviewCard.user_id == user.id, ReviewCard.due <= (now or utcnow()))
+        .where(_practisable(user, now), ReviewCard.due <= now)
         .order_by(ReviewCard.due, ReviewCard.id)
         .limit(1)
     )
@@ -156,14 +174,14 @@ class QueueSummary:
 
 
 def queue_summary(user: User, now: datetime | None = None) -> QueueSummary:
-    """The user's queue in numbers (one aggregate query)."""
+    """The user's practisable cards in numbers (one aggregate, after the policy check per module)."""
     now = now or utcnow()
     total, due_now, next_due = db.session.execute(
         select(
             func.count(ReviewCard.id),
             func.coalesce(func.sum(case((ReviewCard.due <= now, 1), else_=0)), 0),
             func.min(case((ReviewCard.due > now, ReviewCard.due))),
-        ).where(ReviewCard.user_id == user.id)
+        ).where(_practisable(user, now))
     ).one()
     return QueueSummary(due_now=int(due_now), total=int(total), next_due=next_due)
 
