@@ -9,7 +9,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, g, jsonify, redirect, render_template, request, url_for
+from flask import Flask, abort, g, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
@@ -144,6 +144,15 @@ def register_request_hooks(app: Flask) -> None:
         # A GET may have declared a write (e.g. closing an attempt past its deadline);
         # never let it leak into the next request served by this thread.
         database.declare_write_intent(False)
+
+    @app.before_request
+    def _refuse_nul():
+        # No person types a NUL byte, and PostgreSQL cannot store one in text: refuse it up front
+        # with a 400 rather than fail inside the transaction.
+        fields = (request.args, request.form)
+        if any("\x00" in value for values in fields for _key, listed in values.lists() for value in listed):
+            abort(400, "A field contains a NUL byte, which is not allowed in text.")
+        return None
 
     @app.before_request
     def _first_run():

@@ -15,7 +15,7 @@ from quizzes.formats.packs import PackError, read_pack
 from .database import writing
 from .extensions import db
 from .models import Role
-from .services import accounts, cohorts, content, enrolment, question_import
+from .services import accounts, audit, cohorts, content, enrolment, question_import
 
 
 def register(app: Flask) -> None:
@@ -110,6 +110,14 @@ def create_user(email: str, role: str, name: str, password: str | None) -> None:
         except accounts.AccountError as exc:
             db.session.rollback()
             raise click.ClickException(str(exc)) from None
+        audit.record(
+            None,
+            "user.create",
+            target_type="user",
+            target_id=user.id,
+            summary=f"Added {user.email} as {user.role} from the command line",
+            after={"email": user.email, "name": user.name, "role": user.role},
+        )
         db.session.commit()
     click.echo(json.dumps({"created": user.email, "role": user.role, "id": user.id}))
 

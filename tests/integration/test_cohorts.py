@@ -188,7 +188,13 @@ def test_delete_asks_first_then_keeps_students_and_their_attempts(
     assert count(app, CohortMember) == count(app, CohortInstructor) == count(app, CohortModule) == 0
     assert count(app, User) == 3 and count(app, Attempt) == 1 and count(app, ModuleRow) > 0
     [event] = audit_rows(app, "cohort.delete")
-    assert event.before == {"name": "Spring", "members": 1}
+    assert event.before == {
+        "name": "Spring",
+        "members": 1,
+        "students": ["sam@example.com"],
+        "instructors": ["ina@example.com"],
+        "modules": [starter],
+    }
     assert "deleted" in admin_client.get("/cohorts/").get_data(as_text=True)
 
 
@@ -334,7 +340,10 @@ def test_add_one_new_student_shows_the_temporary_password_once(app, admin_client
         assert accounts.authenticate("new@example.com", password) is not None
         assert db.session.get(CohortMember, (cohort_id, user.id)) is not None
     [event] = audit_rows(app, "cohort.enrol")
-    assert event.summary == "Enrolled 1 students (1 new) in Spring 2027" and event.after == ["new@example.com"]
+    assert event.summary == "Enrolled 1 students (1 new) in Spring 2027" and event.after == {
+        "enrolled": ["new@example.com"],
+        "created": ["new@example.com"],
+    }
 
 
 def test_add_one_existing_student_enrols_them_unchanged(app, admin_client, student):

@@ -100,7 +100,7 @@ def test_upload_creates_new_students_enrols_existing_ones_and_shows_passwords_on
     with app.app_context():
         [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "cohort.enrol"))
         assert event.summary == "Enrolled 2 students (1 new) in Spring 2027"
-        assert event.after == ["nia@example.com", "sam@example.com"]
+        assert event.after == {"enrolled": ["nia@example.com", "sam@example.com"], "created": ["nia@example.com"]}
         assert event.actor_email == "admin@example.com" and event.target_id == str(cohort_id)
 
     # The password is not kept anywhere it could be shown again.
@@ -178,6 +178,7 @@ BAD_FILES = {
     "invalid email": (b"email,name\nnew@example.com,New\nnot-an-email,X\n", ["“not-an-email” is not a valid email"]),
     "blank email": (b"email,name\n,Nobody\n", ["The email is missing."]),
     "blank name": (b"email,name\nnew@example.com,  \n", ["The name is missing."]),
+    "a NUL byte in a name": (b"email,name\nnew@example.com,Ne\x00w\n", ["contains a control character"]),
     "empty file": (b"", ["The file is empty."]),
     "blank lines only": (b"\n \n", ["The file is empty."]),
     "header only": ("\ufeffemail,name\n".encode(), ["header row but no students"]),

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from quizzes.formats.packs import parse_document, read_pack
 from training.extensions import db
-from training.models import LessonRow, ModuleRow, ModuleVersion
+from training.models import AuditEvent, LessonRow, ModuleRow, ModuleVersion
 from training.services.content import STARTER_PACKS, catalogue
 
 MODULE_FILE = STARTER_PACKS / "thread-lift-nerve-pain" / "module.yaml"
@@ -75,6 +75,17 @@ def test_a_changed_pack_publishes_a_new_version_and_keeps_the_old(app, academy, 
             .order_by(ModuleVersion.number)
         )
         assert [v.content.settings.pass_mark for v in marks] == [70, 75]
+        # Every published version is in the audit log, the command line as its actor.
+        events = db.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "module.publish", AuditEvent.target_id == "thread-lift-nerve-pain"
+            )
+        ).all()
+        assert [(e.actor_email, e.after["settings"]["pass_mark"]) for e in events] == [
+            ("(command line)", 70),
+            ("(command line)", 75),
+        ]
+        assert events[1].before["settings"]["pass_mark"] == 70
 
 
 def test_export_then_import_is_lossless(app, academy, tmp_path):

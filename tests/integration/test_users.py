@@ -230,6 +230,28 @@ def test_change_role_changes_the_user_and_writes_one_audit_row(app, admin_client
     assert (event.before, event.after) == ({"role": "student"}, {"role": "instructor"})
 
 
+def test_a_new_role_drops_the_cohort_links_of_the_old_one(app, admin_client, academy, student, instructor):
+    with app.app_context(), writing():
+        evening = Cohort(name="Evening")
+        db.session.add(evening)
+        db.session.flush()
+        db.session.add_all(
+            [
+                CohortMember(cohort_id=evening.id, user_id=student),
+                CohortInstructor(cohort_id=evening.id, user_id=instructor),
+            ]
+        )
+        db.session.commit()
+    admin_client.post(f"/admin/users/{student}/role", data={"role": "instructor"})
+    admin_client.post(f"/admin/users/{instructor}/role", data={"role": "student"})
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CohortMember)) == 0
+        assert db.session.scalar(select(func.count()).select_from(CohortInstructor)) == 0
+    befores = {event.target_id: event.before for event in audit_rows(app, "user.role")}
+    assert befores[str(student)] == {"role": "student", "student_in": ["Evening"]}
+    assert befores[str(instructor)] == {"role": "instructor", "taught": ["Evening"]}
+
+
 def test_change_role_to_an_unknown_or_the_same_role_changes_nothing(app, admin_client, student):
     bad = admin_client.post(f"/admin/users/{student}/role", data={"role": "wizard"}, follow_redirects=True)
     assert "Nothing was changed: choose one of the roles offered." in bad.get_data(as_text=True)

@@ -154,7 +154,19 @@ def member_count(cohort: Cohort) -> int:
 
 def delete_cohort(actor: User | None, cohort: Cohort) -> None:
     """Delete a cohort and its links; its students, instructors, modules and attempts all stay."""
-    before = {"name": cohort.name, "members": member_count(cohort)}
+    emails = (
+        select(User.email).join(link, link.user_id == User.id).where(link.cohort_id == cohort.id).order_by(User.email)
+        for link in (CohortMember, CohortInstructor)
+    )
+    students_before, instructors_before = (list(db.session.scalars(query)) for query in emails)
+    slugs = select(ModuleRow.slug).join(CohortModule, CohortModule.module_id == ModuleRow.id)
+    before = {
+        "name": cohort.name,
+        "members": len(students_before),
+        "students": students_before,
+        "instructors": instructors_before,
+        "modules": list(db.session.scalars(slugs.where(CohortModule.cohort_id == cohort.id).order_by(ModuleRow.slug))),
+    }
     # Explicit deletes rather than relying on ON DELETE CASCADE, so the result is the same
     # whether or not the database enforces foreign keys.
     for link in (CohortMember, CohortInstructor, CohortModule):

@@ -14,6 +14,7 @@ from quizzes.formats.packs import dump_document, read_pack
 from ..extensions import db
 from ..models import LessonRow, ModuleRow, ModuleVersion, User
 from ..models.types import utcnow
+from . import audit
 
 STARTER_PACKS = Path(__file__).resolve().parents[2] / "quizzes" / "packs"
 PROCEDURE_ORDER = ("thread-lift", "mesotherapy", "mixed")
@@ -94,6 +95,17 @@ def publish(module: Module, publisher: User | None) -> ModuleVersion | None:
         published_by_id=publisher.id if publisher else None,
     )
     db.session.add(version)
+    audit.record(
+        publisher,
+        "module.publish",
+        target_type="module",
+        target_id=module.slug,
+        summary=f"Published {module.title} version {version.number}",
+        before={"version": latest.number, "settings": latest.content.settings.model_dump(mode="json")}
+        if latest
+        else None,
+        after={"version": version.number, "settings": module.settings.model_dump(mode="json")},
+    )
     return version
 
 

@@ -13,7 +13,6 @@ from quizzes.content import Module
 from ..extensions import db
 from ..models import ModuleDraft, ModuleRow, ModuleVersion, User
 from ..models.types import utcnow
-from . import audit
 from .content import known_lesson_refs, latest_version, module_by_slug, publish
 
 
@@ -98,20 +97,7 @@ def publish_draft(draft: ModuleDraft, user: User | None) -> ModuleVersion | None
     problems = publish_problems(document)
     if problems:
         raise DraftError(problems)
-    previous = latest_version(draft.module_id)
-    version = publish(document, user)
-    if version is not None:
-        audit.record(
-            user,
-            "module.publish",
-            target_type="module",
-            target_id=document.slug,
-            summary=f"Published {document.title} version {version.number}",
-            before={"version": previous.number, "settings": previous.content.settings.model_dump(mode="json")}
-            if previous
-            else None,
-            after={"version": version.number, "settings": document.settings.model_dump(mode="json")},
-        )
+    version = publish(document, user)  # audited there
     db.session.delete(draft)
     db.session.flush()
     return version

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -235,6 +236,8 @@ def _parse_row(number: int | None, email: str, name: str) -> EnrolmentRow:
             row.error("email", f"“{email}” is not a valid email address: {exc}")
     if not name:
         row.error("name", "The name is missing.")
+    elif any(unicodedata.category(char) == "Cc" for char in name):
+        row.error("name", "The name contains a control character (such as a NUL byte); retype it as plain text.")
     elif len(name) > MAX_NAME_LENGTH:
         row.error("name", f"The name is longer than {MAX_NAME_LENGTH} characters.")
     return row
@@ -314,6 +317,9 @@ def _enrol(cohort: Cohort, report: EnrolmentReport, found: dict[str, tuple[User,
             target_type="cohort",
             target_id=cohort.id,
             summary=f"Enrolled {len(enrolled)} students ({len(new_users)} new) in {cohort.name}",
-            after=[row.email for row in enrolled],
+            after={
+                "enrolled": [row.email for row in enrolled],
+                "created": [user.email for user in new_users],  # new accounts, with a temporary password
+            },
         )
     db.session.flush()

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, distinct, func, select, union_all
+from sqlalchemy import Select, delete, distinct, func, select, union_all
 
 from ..extensions import db
 from ..models import Cohort, CohortInstructor, CohortMember, Role, User
@@ -143,6 +143,10 @@ def _keep_an_admin(actor: User, user: User, admin_ids: list[int], doing: str) ->
         raise AccountError("Your account is no longer an active admin; nothing was changed.")
 
 
+# Which cohort link belongs to which role, and what the audit log calls it.
+ROLE_LINKS = ((CohortMember, "student_in", Role.STUDENT), (CohortInstructor, "taught", Role.INSTRUCTOR))
+
+
 def change_role(actor: User, user: User, role: str) -> str:
     """Give ``user`` another role; returns the previous one."""
     if role not in set(Role):
@@ -156,13 +160,23 @@ def change_role(actor: User, user: User, role: str) -> str:
     _keep_an_admin(actor, user, admin_ids, "demoted")
     before = user.role
     user.role = role
+    # Cohort links belong to a role: a student is a member, an instructor teaches. Links the
+    # new role does not have go, so no one is listed (or sees work) as what they no longer are.
+    dropped: dict[str, list[str]] = {}
+    for link, kind, keeps in ROLE_LINKS:
+        if role == keeps:
+            continue
+        query = select(Cohort.name).join(link, link.cohort_id == Cohort.id).where(link.user_id == user.id)
+        if names := sorted(db.session.scalars(query)):
+            dropped[kind] = names
+            db.session.execute(delete(link).where(link.user_id == user.id))
     audit.record(
         actor,
         "user.role",
         target_type="user",
         target_id=user.id,
         summary=f"Role of {user.email}: {before} → {role}",
-        before={"role": before},
+        before={"role": before, **dropped},
         after={"role": role},
     )
     return before
