@@ -50,7 +50,7 @@ def comparable(value):
 
 def attachment_name(response) -> str:
     disposition = response.headers["Content-Disposition"]
-    match = re.fullmatch(r'attachment; filename="([a-z0-9-]+\.(csv|xlsx))"', disposition)
+    match = re.fullmatch(r'attachment; filename="?([a-z0-9-]+\.(csv|xlsx))"?', disposition)
     assert match, disposition
     return match.group(1)
 

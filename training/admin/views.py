@@ -12,9 +12,9 @@ from ..access import allow
 from ..extensions import db
 from ..models import Role, User
 from ..models.types import utcnow
-from ..services import users
+from ..services import exports, users
 from ..services.accounts import AccountError
-from ..services.audit_log import AuditFilter, audit_choices, audit_page, csv_chunks, pretty_json
+from ..services.audit_log import AuditFilter, audit_choices, audit_page, csv_table, pretty_json
 from . import bp
 from .forms import AuditFilterForm, NewUserForm, RoleForm, UserSearchForm
 
@@ -182,7 +182,7 @@ def audit_csv():
     _form, filters = _audit_filters()
     filename = f"audit-{utcnow():%Y%m%d-%H%M}.csv"
     return Response(
-        stream_with_context(csv_chunks(filters)),
+        stream_with_context(exports.csv_chunks(csv_table(filters))),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )

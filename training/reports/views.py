@@ -6,7 +6,7 @@ cohort, student or attempt is a 404, so nothing hints that it exists.
 
 from __future__ import annotations
 
-from flask import Response, render_template, request, url_for
+from flask import Response, abort, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
 from ..access import allow
@@ -125,13 +125,18 @@ def attempt(attempt_id: int):
 
 
 def _download(table: exports.Table, fmt: str, *name: str) -> Response:
-    """The table as a CSV or XLSX attachment."""
-    if fmt == "csv":
-        body, mimetype = exports.to_csv(table), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = exports.to_xlsx(table), exports.XLSX_MIMETYPE
+    """The table as a CSV attachment streamed as its rows are read, or as an XLSX workbook."""
     filename = exports.download_name(*name, extension=fmt)
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    if fmt == "csv":
+        body = stream_with_context(exports.csv_chunks(table))
+        headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+        return Response(body, mimetype="text/csv; charset=utf-8", headers=headers)
+    try:
+        workbook = exports.to_xlsx(table)
+    except exports.TooManyRows as exc:
+        abort(413, str(exc))
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(workbook, mimetype=exports.XLSX_MIMETYPE, headers=headers)
 
 
 @bp.route("/cohorts/<int:cohort_id>/matrix.<any(csv, xlsx):fmt>")

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from quizzes.content import Feedback as FeedbackTiming
 from quizzes.content import Module, ShowAnswers, StageRef
@@ -24,7 +25,7 @@ from quizzes.items.choices import ChoiceItem
 from quizzes.scoring import score_attempt
 
 from ..extensions import db
-from ..models import Answer, Attempt, AttemptStatus, ModuleRow, User
+from ..models import Answer, Attempt, AttemptStatus, ModuleRow, ModuleVersion, User
 from ..models.types import utcnow
 from . import answer_policy, certificates, review
 from .content import latest_version
@@ -438,6 +439,8 @@ def history(user: User) -> list[tuple[Attempt, ModuleRow]]:
     rows = db.session.execute(
         select(Attempt, ModuleRow)
         .join(ModuleRow, ModuleRow.id == Attempt.module_id)
+        # A list needs each version's number, not its whole module document (tens of kB each).
+        .options(joinedload(Attempt.version).load_only(ModuleVersion.id, ModuleVersion.number))
         .where(Attempt.user_id == user.id)
         .order_by(Attempt.started_at.desc(), Attempt.id.desc())
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from sqlalchemy import Select, func, select
 
 from ..extensions import db
 from ..models import AuditEvent
-from .exports import csv_writer, safe_text
+from .exports import Table
 
 PER_PAGE = 50
 
@@ -81,27 +80,21 @@ def _csv_json(value: Any) -> str:
     return "" if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def csv_chunks(filters: AuditFilter, chunk_size: int = 64 * 1024) -> Iterator[str]:
-    """The matching audit log as CSV text in chunks: UTF-8 BOM and header first, rows read in batches."""
-    buffer = io.StringIO()
-    writer = csv_writer(buffer)
-    buffer.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
-    writer.writerow(CSV_HEADER)
-    events = db.session.scalars(_audit_select(filters), execution_options={"yield_per": 500})
-    for event in events:
-        cells = (
-            event.at.astimezone(UTC).isoformat(timespec="seconds"),
-            event.actor_email,
-            event.action,
-            event.target_type,
-            event.target_id,
-            event.summary,
-            _csv_json(event.before),
-            _csv_json(event.after),
-        )
-        writer.writerow([safe_text(cell) for cell in cells])
-        if buffer.tell() >= chunk_size:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+def csv_table(filters: AuditFilter) -> Table:
+    """The matching audit log as a table whose rows are read from the database in batches."""
+
+    def rows() -> Iterator[list[Any]]:
+        events = db.session.scalars(_audit_select(filters), execution_options={"yield_per": 500})
+        for event in events:
+            yield [
+                event.at.astimezone(UTC).isoformat(timespec="seconds"),
+                event.actor_email,
+                event.action,
+                event.target_type,
+                event.target_id,
+                event.summary,
+                _csv_json(event.before),
+                _csv_json(event.after),
+            ]
+
+    return Table("Audit log", list(CSV_HEADER), rows())

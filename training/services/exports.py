@@ -4,6 +4,10 @@ CSV is UTF-8 with a byte-order mark, so Excel reads accented names right. Text t
 spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, tab or CR)
 gets a leading apostrophe, so a student named ``=HYPERLINK(...)`` stays a name (OWASP
 "CSV injection").
+
+Rows are produced lazily and written as they come: a CSV streams to the browser in chunks,
+and an XLSX is built in a temporary file (openpyxl's write-only mode), so an export of a
+million attempts never holds them all in memory.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,15 +33,18 @@ from .reports import AssignedModule, MatrixRow
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "%Y-%m-%d %H:%M"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_MAX_ROWS = 1_048_576 - 1  # Excel's limit, less the header row
+CSV_CHUNK = 64 * 1024  # characters per streamed piece
+ROWS_PER_FETCH = 1000
 
 
 @dataclass(frozen=True)
 class Table:
-    """A sheet to download: a title, column headings and rows of plain values."""
+    """A sheet to download: a title, column headings and rows of plain values (read once, lazily)."""
 
     title: str
     header: list[str]
-    rows: list[list[Any]]
+    rows: Iterable[list[Any]]
 
 
 def safe_text(value: str) -> str:
@@ -65,14 +73,24 @@ def csv_writer(buffer: io.StringIO):
     return csv.writer(buffer, quoting=csv.QUOTE_ALL)
 
 
-def to_csv(table: Table) -> bytes:
-    """The table as CSV bytes, UTF-8 with a byte-order mark."""
+def csv_chunks(table: Table) -> Iterator[bytes]:
+    """The table as CSV, UTF-8 with a byte-order mark, in pieces of about ``CSV_CHUNK`` characters."""
     buffer = io.StringIO()
+    buffer.write("\ufeff")
     writer = csv_writer(buffer)
     writer.writerow([safe_text(h) for h in table.header])
     for row in table.rows:
         writer.writerow([csv_value(v) for v in row])
-    return buffer.getvalue().encode("utf-8-sig")
+        if buffer.tell() >= CSV_CHUNK:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def to_csv(table: Table) -> bytes:
+    """The whole table as CSV bytes (for small tables and tests; downloads stream ``csv_chunks``)."""
+    return b"".join(csv_chunks(table))
 
 
 def _xlsx_cell(sheet, value: Any) -> Any:
@@ -92,16 +110,27 @@ def _xlsx_cell(sheet, value: Any) -> Any:
     return safe_text(str(value))
 
 
+class TooManyRows(Exception):
+    """The table has more rows than a worksheet can hold."""
+
+
 def to_xlsx(table: Table) -> bytes:
-    """The table as an XLSX workbook (openpyxl write-only mode, so memory stays flat), built in memory."""
+    """The table as an XLSX workbook: rows stream into openpyxl's write-only sheet (kept in a temporary
+    file), so only the finished, compressed workbook is ever held in memory.
+
+    :raises TooManyRows: past Excel's row limit (the CSV has no limit).
+    """
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", table.title)[:31] or "Sheet")
     sheet.append([safe_text(h) for h in table.header])
-    for row in table.rows:
+    for count, row in enumerate(table.rows, 1):
+        if count > XLSX_MAX_ROWS:
+            raise TooManyRows(f"More than {XLSX_MAX_ROWS:,} rows do not fit in an Excel sheet; download the CSV.")
         sheet.append([_xlsx_cell(sheet, v) for v in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as output:
+        book.save(output)
+        output.seek(0)
+        return output.read()
 
 
 def download_name(*parts: str, extension: str) -> str:
@@ -125,13 +154,15 @@ def matrix_table(cohort: Cohort, modules: Sequence[AssignedModule], rows: Iterab
             f"{module.title}: overdue",
         ]
     header += ["Modules passed", "Modules assigned"]
-    body = []
-    for row in rows:
-        values: list[Any] = [row.name, row.email]
-        for cell in row.cells:
-            values += [cell.best, cell.latest, cell.passed, cell.attempts, cell.last_activity, cell.overdue]
-        body.append([*values, row.passed, len(modules)])
-    return Table(f"{cohort.name} matrix", header, body)
+
+    def body() -> Iterator[list[Any]]:
+        for row in rows:
+            values: list[Any] = [row.name, row.email]
+            for cell in row.cells:
+                values += [cell.best, cell.latest, cell.passed, cell.attempts, cell.last_activity, cell.overdue]
+            yield [*values, row.passed, len(modules)]
+
+    return Table(f"{cohort.name} matrix", header, body())
 
 
 ATTEMPT_HEADER = [
@@ -174,12 +205,13 @@ def attempts_table(cohort: Cohort | None = None) -> Table:
             Attempt.user_id.in_(select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id)),
             Attempt.module_id.in_(select(CohortModule.module_id).where(CohortModule.cohort_id == cohort.id)),
         )
-    body = []
-    for name, email, title, version, started, submitted, status, score, max_score, passed in db.session.execute(query):
-        graded = submitted is not None
-        percent = 100.0 * (score or 0) / max_score if graded and max_score else (0.0 if graded else None)
-        body.append(
-            [
+
+    def rows() -> Iterator[list[Any]]:
+        result = db.session.execute(query, execution_options={"yield_per": ROWS_PER_FETCH})
+        for name, email, title, version, started, submitted, status, score, max_score, passed in result:
+            graded = submitted is not None
+            percent = 100.0 * (score or 0) / max_score if graded and max_score else (0.0 if graded else None)
+            yield [
                 name,
                 email,
                 title,
@@ -192,5 +224,5 @@ def attempts_table(cohort: Cohort | None = None) -> Table:
                 percent,
                 passed if graded else None,
             ]
-        )
-    return Table(f"{cohort.name} attempts" if cohort else "All attempts", ATTEMPT_HEADER, body)
+
+    return Table(f"{cohort.name} attempts" if cohort else "All attempts", ATTEMPT_HEADER, rows())

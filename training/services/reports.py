@@ -339,7 +339,7 @@ def _cell_statistics(member_ids: Select, module_ids: Select) -> dict[tuple[int, 
 def _cell(stats: Any | None, module: AssignedModule, now: datetime) -> Cell:
     """A matrix cell from its aggregate row (None: never started); overdue when due, past and not passed."""
     passed = bool(stats and stats.passed)
-    overdue = module.due_at is not None and module.due_at <= now and not passed
+    overdue = module.due_at is not None and module.due_at < now and not passed
     if stats is None:
         return Cell(overdue=overdue)
     return Cell(
