@@ -77,9 +77,9 @@ def test_a_changed_pack_publishes_a_new_version_and_keeps_the_old(app, academy, 
         assert [v.content.settings.pass_mark for v in marks] == [70, 75]
         # Every published version is in the audit log, the command line as its actor.
         events = db.session.scalars(
-            select(AuditEvent).where(
-                AuditEvent.action == "module.publish", AuditEvent.target_id == "thread-lift-nerve-pain"
-            )
+            select(AuditEvent)
+            .where(AuditEvent.action == "module.publish", AuditEvent.target_id == "thread-lift-nerve-pain")
+            .order_by(AuditEvent.id)
         ).all()
         assert [(e.actor_email, e.after["settings"]["pass_mark"]) for e in events] == [
             ("(command line)", 70),

@@ -413,8 +413,28 @@ def test_matrix_and_heatmap_query_counts_do_not_grow_with_students(app, admin_cl
             counts[name, page] = len(statements)
     for page in ("", "/heatmap", "?sort=passed&status=not-passed"):
         assert counts["small", page] == counts["large", page], counts
-    # Signed-in user, academy name, cohort, (assigned modules), students, the grouped aggregate, (cohort size).
-    assert counts["large", ""] == 7 and counts["large", "/heatmap"] == 5, counts
+    # Signed-in user, academy name, cohort, assigned modules, then by name: the count, the page of
+    # students, the aggregate of that page, the cohort size; by score or status: students, aggregate, size.
+    assert counts["large", ""] == 8 and counts["large", "?sort=passed&status=not-passed"] == 7, counts
+    assert counts["large", "/heatmap"] == 5, counts
+
+
+@pytest.mark.parametrize("sort", ["name", "email"])
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_matrix_paged_in_sql_matches_the_whole_cohort_sorted_in_python(app, starter, monkeypatch, sort, direction):
+    modules = module_ids(app, starter, SECOND)
+    cohort_id = seed_cohort(app, 7, modules)
+    monkeypatch.setattr(reports, "MATRIX_PAGE_SIZE", 3)
+    with app.app_context():
+        cohort = db.session.get(Cohort, cohort_id)
+        assigned = reports.assigned_modules(cohort)
+        everyone = reports.matrix_rows(cohort, assigned, reports.MatrixQuery(sort=sort, direction=direction), NOW)
+        for number in (1, 2, 3, 9):
+            query = reports.MatrixQuery(sort=sort, direction=direction, page=number)
+            page = reports.cohort_matrix(cohort, assigned, query, NOW).rows
+            expected = reports.page_of(everyone, number, 3)
+            assert (page.number, page.total) == (expected.number, 7)
+            assert page.items == expected.items  # the same students with the same cells
 
 
 # ---------------------------------------------------------------- the heatmap

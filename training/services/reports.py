@@ -1,8 +1,10 @@
 """Score review for staff: the cohorts list, the student directory, the cohort matrix and the heatmap.
 
-Every figure comes from one grouped SQL query over the cohort's attempts; filtering,
-sorting and paging the resulting few rows per student are plain functions, so a page
-costs the same handful of queries for 3 students or 3,000.
+Every figure comes from one grouped SQL query over the cohort's attempts, so a page costs
+the same handful of queries for 3 students or 3,000. The matrix in name or email order
+(its default) pages in SQL first and aggregates only that page's students; filtering by
+status or sorting by a score needs every student's figures, so those are aggregated for
+the whole cohort and filtered, sorted and paged by plain functions.
 """
 
 from __future__ import annotations
@@ -293,7 +295,7 @@ def _member_rows(cohort: Cohort, q: str = "") -> list[Any]:
     ).all()
 
 
-def _cell_statistics(member_ids: Select, module_ids: Select) -> dict[tuple[int, int], Any]:
+def _cell_statistics(member_ids: Select | list[int], module_ids: Select) -> dict[tuple[int, int], Any]:
     """Per (student, module): submitted count, best and latest %, passed, open, last activity. One query.
 
     A window numbers each student's attempts at a module newest first (per status), so
@@ -409,11 +411,32 @@ def cohort_size(cohort: Cohort) -> int:
     return db.session.scalar(select(func.count()).select_from(CohortMember).where(CohortMember.cohort_id == cohort.id))
 
 
+def _matrix_page_by_column(cohort: Cohort, modules: list[AssignedModule], query: MatrixQuery, now: datetime) -> Page:
+    """A page of the matrix in name or email order, unfiltered by status: the page's students
+    are chosen in SQL, and only their attempts are aggregated (three queries)."""
+    members = select(User.id, User.name, User.email).where(User.id.in_(_members(cohort, query.q)))
+    total = db.session.scalar(select(func.count()).select_from(members.subquery()))
+    number = min(max(1, query.page), max(1, math.ceil(total / MATRIX_PAGE_SIZE)))
+    column = func.lower(User.email if query.sort == "email" else User.name)
+    order = (column.desc() if query.direction == "desc" else column, User.id)  # ties by id, as in sort_rows
+    people = db.session.execute(
+        members.order_by(*order).limit(MATRIX_PAGE_SIZE).offset((number - 1) * MATRIX_PAGE_SIZE)
+    ).all()
+    stats = {}
+    if people and modules:
+        assigned = select(CohortModule.module_id).where(CohortModule.cohort_id == cohort.id)
+        stats = _cell_statistics([p.id for p in people], assigned)
+    rows = [MatrixRow(p.id, p.name, p.email, [_cell(stats.get((p.id, m.id)), m, now) for m in modules]) for p in people]
+    return Page(rows, number, MATRIX_PAGE_SIZE, total)
+
+
 def cohort_matrix(cohort: Cohort, modules: list[AssignedModule], query: MatrixQuery, now: datetime) -> Matrix:
     """One page (100 rows) of the cohort matrix over ``modules`` (its assigned ones), filtered and sorted as asked."""
     query = clean_query(query, modules)
-    rows = matrix_rows(cohort, modules, query, now)
-    page = page_of(rows, query.page, MATRIX_PAGE_SIZE)
+    if not query.status and query.sort in SORTS_ASCENDING_FIRST:
+        page = _matrix_page_by_column(cohort, modules, query, now)
+    else:
+        page = page_of(matrix_rows(cohort, modules, query, now), query.page, MATRIX_PAGE_SIZE)
     query = MatrixQuery(query.q, query.status, query.module, query.sort, query.direction, page.number)
     return Matrix(cohort, modules, query, page, cohort_size(cohort))
 
