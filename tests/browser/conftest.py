@@ -273,7 +273,11 @@ def watched_page(browser, base_url: str, viewport: str, console: list, assets: l
     """A page in a new browser context (its own cookies) at ``viewport``, whose console
     errors, uncaught exceptions, CSP violations and failed assets are appended to the lists.
     Returns (context, page); the caller closes the context."""
-    context = browser.new_context(base_url=base_url, device_scale_factor=1, **VIEWPORTS[viewport])
+    # Reduced motion: Bootstrap then skips its collapse and scroll animations, so a click never
+    # lands on a menu that is still opening (a person waits for it; a test would race it).
+    context = browser.new_context(
+        base_url=base_url, device_scale_factor=1, reduced_motion="reduce", **VIEWPORTS[viewport]
+    )
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     context.add_init_script(_CSP_LISTENER)
     page = context.new_page()

@@ -67,7 +67,6 @@ def klass(journey, browser, app_server, viewport_name):
     def new_page() -> Page:
         context, page = watched_page(browser, app_server.base_url, viewport_name, journey.console, journey.assets)
         contexts.append(context)
-        page.emulate_media(reduced_motion="reduce")
         return page
 
     state.new_page = new_page
