@@ -419,6 +419,35 @@ def test_matrix_and_heatmap_query_counts_do_not_grow_with_students(app, admin_cl
     assert counts["large", "/heatmap"] == 5, counts
 
 
+def test_student_directory_page_and_exports_query_counts_do_not_grow(app, admin_client, starter):
+    modules = module_ids(app, starter, SECOND)
+    small, large = seed_cohort(app, 2, modules), seed_cohort(app, 20, modules)
+    pages = {
+        "directory": "/reports/students",
+        "matrix.csv": "/reports/cohorts/{cohort}/matrix.csv",
+        "matrix.xlsx": "/reports/cohorts/{cohort}/matrix.xlsx",
+        "attempts.csv": "/reports/cohorts/{cohort}/attempts.csv",
+        "attempts.xlsx": "/reports/cohorts/{cohort}/attempts.xlsx",
+        "everyone.csv": "/reports/attempts.csv",
+    }
+    counts = {}
+    for size, cohort in (("small", small), ("large", large)):
+        for name, url in pages.items():
+            with count_queries(app) as statements:
+                response = admin_client.get(url.format(cohort=cohort))
+                assert response.status_code == 200 and response.get_data()  # streamed bodies read inside
+            counts[size, name] = len(statements)
+        with app.app_context():
+            first = db.session.scalar(select(CohortMember.user_id).where(CohortMember.cohort_id == cohort))
+        for extra in range(8 if size == "large" else 0):  # many more attempts for the large cohort's student
+            add_attempt(app, first, modules[0], 50, started=NOW - timedelta(days=3 + extra), submitted=NOW)
+        with count_queries(app) as statements:
+            assert admin_client.get(f"/reports/students/{first}").status_code == 200
+        counts[size, "student"] = len(statements)
+    for name in [*pages, "student"]:
+        assert counts["small", name] == counts["large", name] > 0, (name, counts)
+
+
 @pytest.mark.parametrize("sort", ["name", "email"])
 @pytest.mark.parametrize("direction", ["asc", "desc"])
 def test_matrix_paged_in_sql_matches_the_whole_cohort_sorted_in_python(app, starter, monkeypatch, sort, direction):
