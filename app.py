@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
 from training import database
-from training.extensions import bootstrap, csrf, db, login_manager, migrate
+from training.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -78,6 +78,16 @@ def configure(app: Flask, test_config: dict | None) -> None:
         BOOTSTRAP_SERVE_LOCAL=True,
         # A little over the 5 MB a case photo may be; anything bigger is refused with 413.
         MAX_CONTENT_LENGTH=6 * 1024 * 1024,
+        # Failed sign-ins allowed per account and per client address; the next one gets 429.
+        # Per account stops guessing one password from many places; the per-address limit is
+        # higher because a whole class may sign in from behind one school router.
+        LOGIN_FAILURES_PER_ACCOUNT="10 per minute",
+        LOGIN_FAILURES_PER_ADDRESS="50 per minute",
+        RATELIMIT_STORAGE_URI=os.environ.get("REDIS_URL") or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,  # Retry-After on a 429
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, so
+        # those headers are ignored and cannot be used to dodge the sign-in throttle).
+        PROXY_COUNT=int(os.environ.get("PROXY_COUNT", "0")),
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()
@@ -92,7 +102,13 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=str(Path(app.root_path) / "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
     bootstrap.init_app(app)
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to continue."
@@ -201,6 +217,7 @@ def register_errorhandlers(app: Flask) -> None:
         404: "There is nothing here.",
         405: "That action is not allowed here.",
         413: "That upload is too large: photos can be up to 5 MB, question and enrolment files up to 1 MB.",
+        429: "Too many failed sign-ins. Wait a minute, then try again.",
         500: "Something went wrong on our side. Nothing you saved is lost; try again.",
     }
     for code, message in messages.items():

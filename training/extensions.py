@@ -1,6 +1,8 @@
 """Flask extensions, created unbound and bound to the app in ``create_app``."""
 
 from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -29,3 +31,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
+# No default limits: only sign-in is throttled (see auth.views). Counts live in memory for
+# one process, or in Redis (RATELIMIT_STORAGE_URI / REDIS_URL) so several app servers share them.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

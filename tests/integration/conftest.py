@@ -14,7 +14,7 @@ from sqlalchemy import event, text
 
 from app import create_app, database_url
 from training.database import writing
-from training.extensions import db
+from training.extensions import db, limiter
 from training.models import ModuleRow, Role, User
 from training.services import accounts, content
 
@@ -67,6 +67,7 @@ def clean_db(app: Flask) -> Iterator[None]:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
     app.extensions.pop("academy_ready", None)
+    limiter.reset()  # sign-in throttle counts start from zero in every test
 
 
 @pytest.fixture

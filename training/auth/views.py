@@ -1,10 +1,10 @@
 """Views for set-up, sign-in, sign-out and changing one's password."""
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..access import PUBLIC, SIGNED_IN, allow
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import Role
 from ..services import accounts
 from . import bp
@@ -46,8 +46,25 @@ def setup():
     return render_template("auth/setup.html", form=form)
 
 
+def _failed_sign_in(response) -> bool:
+    """Only failures count towards the throttle (a successful sign-in redirects)."""
+    return response.status_code != 302
+
+
+def _email_tried() -> str:
+    """The throttle key per account: the email typed, as accounts normalise it."""
+    return "login:" + (request.form.get("email") or "").strip().lower()
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @allow(PUBLIC)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
+    key_func=_email_tried,
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+)
+@limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"], methods=["POST"], deduct_when=_failed_sign_in)
 def login():
     """Sign in with email and password; every failure gets the same message."""
     if current_user.is_authenticated:
