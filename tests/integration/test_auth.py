@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from training.database import writing
 from training.extensions import db
-from training.models import Academy, AuditEvent, Role, User
+from training.models import Academy, AuditEvent, Role, User, UserSession
+from training.models.types import utcnow
+from training.services import accounts
 
 from .conftest import PASSWORD, login, make_user, user_by_email
 
@@ -295,3 +299,55 @@ def test_a_signed_in_post_still_begins_a_write_transaction(app, student_client):
         event.remove(engine, "begin", on_begin)
     assert posted and all(posted)
     assert intents == [False]
+
+
+def replay(app, cookie: dict):
+    """A new browser holding a copy of an earlier session cookie."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session.update(cookie)
+    return client
+
+
+def test_a_copy_of_the_cookie_is_useless_after_signing_out(app, student_client):
+    with student_client.session_transaction() as session:
+        copied = dict(session)
+    assert replay(app, copied).get("/progress").status_code == 200  # the copy works while signed in
+    student_client.post("/logout")
+    assert replay(app, copied).get("/progress").headers["Location"].startswith("/login")
+
+
+def test_signing_out_one_browser_keeps_the_others_signed_in(app, student_client):
+    laptop = app.test_client()
+    login(laptop, "sam@example.com")
+    student_client.post("/logout")
+    assert laptop.get("/progress").status_code == 200
+
+
+def test_a_copy_of_the_cookie_is_useless_once_an_admin_ends_the_sessions(app, student_client, student, academy):
+    with student_client.session_transaction() as session:
+        copied = dict(session)
+    admin = app.test_client()
+    login(admin, "admin@example.com")
+    assert admin.post(f"/admin/users/{student}/end-sessions").status_code == 302
+    assert replay(app, copied).get("/progress").headers["Location"].startswith("/login")
+    assert student_client.get("/progress").headers["Location"].startswith("/login")
+
+
+def test_each_sign_in_gets_a_new_session_id(app, student):
+    client = app.test_client()
+    login(client, "sam@example.com")
+    with client.session_transaction() as session:
+        first = session["_user_id"]
+    client.post("/logout")
+    login(client, "sam@example.com")
+    with client.session_transaction() as session:
+        assert session["_user_id"] != first
+
+
+def test_a_session_older_than_the_absolute_lifetime_is_refused(app, student_client):
+    with app.app_context(), writing():
+        for row in db.session.scalars(select(UserSession)):
+            row.created_at = utcnow() - accounts.SESSION_LIFETIME - timedelta(minutes=1)
+        db.session.commit()
+    assert student_client.get("/progress").headers["Location"].startswith("/login")

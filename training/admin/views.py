@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 from wtforms import Field
 
 from ..access import allow
+from ..auth.sessions import sign_in
 from ..extensions import db
 from ..models import Role, User
 from ..models.types import utcnow
@@ -122,11 +123,11 @@ def end_sessions(user_id: int):
     """Sign the user out everywhere; an admin ending their own sessions stays signed in here."""
     user = users.user_or_404(user_id)
     users.end_sessions(current_user, user)
-    db.session.commit()
     if user.id == current_user.id:
-        login_user(user)  # this browser's cookie carries the old epoch: give it the new one
+        sign_in(user)  # every session of theirs ended, this browser's too: give it a new one
         flash("Your other sessions are ended; this one continues.", "success")
     else:
+        db.session.commit()
         flash(f"{user.email} is signed out everywhere.", "success")
     return redirect(url_for("admin.user_detail", user_id=user_id))
 

@@ -1,7 +1,7 @@
 """Views for set-up, sign-in, sign-out and changing one's password."""
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from ..access import PUBLIC, SIGNED_IN, allow
 from ..extensions import db, limiter
@@ -9,6 +9,7 @@ from ..models import Role
 from ..services import accounts
 from . import bp
 from .forms import ChangePasswordForm, LoginForm, SetupForm
+from .sessions import sign_in
 
 # What a user who must choose a new password may still open.
 OPEN_WHILE_PASSWORD_MUST_CHANGE = {"auth.change_password", "auth.logout"}
@@ -38,9 +39,7 @@ def setup():
             db.session.rollback()
             flash(str(exc), "danger")
             return redirect(url_for("auth.login"))
-        db.session.commit()
-        session.clear()
-        login_user(admin)
+        sign_in(admin)
         flash(f"Welcome. {form.academy_name.data} is ready.", "success")
         return redirect(url_for("learn.catalogue"))
     return render_template("auth/setup.html", form=form)
@@ -75,9 +74,7 @@ def login():
         if user is None:
             flash("That email and password do not match an active account.", "danger")
             return render_template("auth/login.html", form=form), 200
-        db.session.commit()  # a rehashed password, if the hash parameters changed
-        session.clear()  # a fresh session at sign-in: nothing carries over from before
-        login_user(user)
+        sign_in(user)  # with a rehashed password, if the hash parameters changed
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
@@ -87,6 +84,8 @@ def login():
 @login_required
 def logout():
     """Sign out (a POST, so a link elsewhere cannot sign anyone out)."""
+    accounts.close_session(current_user)
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -118,9 +117,7 @@ def change_password():
             db.session.rollback()
             getattr(form, exc.field or "new_password").errors.append(str(exc))
         else:
-            db.session.commit()
-            session.clear()  # a fresh session, like at sign-in
-            login_user(user)  # the old cookie's epoch is gone: sign this browser in with the new one
+            sign_in(user)  # every session ended with the change: this browser gets a new one
             flash("Your password is changed. Any other device you were signed in on is signed out.", "success")
             return redirect(_safe_next(None))
     return render_template("auth/password.html", form=form, forced=current_user.must_change_password)

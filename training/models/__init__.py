@@ -5,7 +5,7 @@ from .audit import AuditEvent
 from .certificates import Certificate
 from .cohorts import Cohort, CohortInstructor, CohortMember, CohortModule
 from .content import LessonRow, ModuleDraft, ModuleRow, ModuleVersion
-from .people import Academy, Role, User
+from .people import Academy, Role, User, UserSession
 from .review import ReviewCard, ReviewLog
 
 __all__ = [
@@ -27,4 +27,5 @@ __all__ = [
     "ReviewLog",
     "Role",
     "User",
+    "UserSession",
 ]

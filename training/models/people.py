@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -54,9 +54,23 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    # The server-side session this request runs in (set at sign-in and when a cookie is loaded).
+    session_token = None
+
     def get_id(self) -> str:
-        """The session's user id carries the epoch, so bumping it signs the user out everywhere."""
-        return f"{self.id}.{self.session_epoch}"
+        """What the cookie stores: the user, the epoch (bumped to sign out everywhere) and the
+        token of this browser's server-side session (deleted to sign out this browser)."""
+        return f"{self.id}.{self.session_epoch}.{self.session_token}"
+
+
+class UserSession(db.Model):
+    """One signed-in browser. Signing out deletes the row, so a copy of the old cookie is useless."""
+
+    __tablename__ = "user_sessions"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def has_role(self, *roles: str) -> bool:
         """True when the user's role is one of ``roles``."""

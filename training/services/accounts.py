@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import exists, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Academy, Role, User
+from ..models import Academy, Role, User, UserSession
+from ..models.types import utcnow
 from . import audit
 
 # argon2id with the library's RFC 9106 low-memory profile: strong, and fast enough that
@@ -75,20 +79,48 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+# However active, a sign-in lasts at most this long (an absolute timeout, OWASP ASVS 3.3).
+SESSION_LIFETIME = timedelta(days=30)
+
+
+def open_session(user: User) -> None:
+    """Start a server-side session for ``user`` (call before ``login_user``); drops their expired ones."""
+    db.session.execute(
+        delete(UserSession).where(UserSession.user_id == user.id, UserSession.created_at < utcnow() - SESSION_LIFETIME)
+    )
+    user.session_token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(token=user.session_token, user_id=user.id))
+
+
+def close_session(user: User) -> None:
+    """End the session this request runs in: its cookie, even copied, no longer signs anyone in."""
+    db.session.execute(delete(UserSession).where(UserSession.token == user.session_token))
+
+
 def load_session_user(session_id: str) -> User | None:
-    """The active user a session cookie names, if the cookie's epoch is still current."""
-    user_id, _, epoch = session_id.partition(".")
-    if not (user_id.isdigit() and epoch.isdigit()):
+    """The active user a session cookie names, if its epoch is current and its session still open (one query)."""
+    user_id, epoch, token = (session_id.split(".", 2) + ["", ""])[:3]
+    if not (user_id.isdigit() and epoch.isdigit() and token):
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.scalar(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == int(user_id),
+            UserSession.token == token,
+            UserSession.created_at >= utcnow() - SESSION_LIFETIME,
+        )
+    )
     if user is None or not user.active or user.session_epoch != int(epoch):
         return None
+    user.session_token = token
     return user
 
 
 def end_sessions(user: User) -> None:
-    """Make every session cookie issued to ``user`` so far useless (they are signed out on their next request)."""
+    """Sign ``user`` out everywhere: every session cookie issued so far becomes useless."""
     user.session_epoch += 1
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
