@@ -62,6 +62,10 @@ class User(UserMixin, db.Model):
         token of this browser's server-side session (deleted to sign out this browser)."""
         return f"{self.id}.{self.session_epoch}.{self.session_token}"
 
+    def has_role(self, *roles: str) -> bool:
+        """True when the user's role is one of ``roles``."""
+        return self.role in roles
+
 
 class UserSession(db.Model):
     """One signed-in browser. Signing out deletes the row, so a copy of the old cookie is useless."""
@@ -71,7 +75,3 @@ class UserSession(db.Model):
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    def has_role(self, *roles: str) -> bool:
-        """True when the user's role is one of ``roles``."""
-        return self.role in roles
