@@ -1,4 +1,4 @@
-"""Flask commands: content packs, users and enrolment."""
+"""Flask commands: content packs, users, enrolment, backup and restore."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from quizzes.coverage import format_table, summarise
@@ -16,6 +16,7 @@ from .database import writing
 from .extensions import db
 from .models import Role
 from .services import accounts, audit, cohorts, content, enrolment, question_import
+from .services import backup as backups
 
 
 def register(app: Flask) -> None:
@@ -24,6 +25,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(import_questions)
     app.cli.add_command(enrol)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
 
 
 @click.group(cls=AppGroup)
@@ -183,3 +186,80 @@ def enrol(file: Path, cohort_name: str) -> None:
         click.echo(line)
     if report.refused:
         raise SystemExit(1)
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} kB"
+
+
+def _live_sqlite_file(path: Path, *, restore: bool) -> Path:
+    """The SQLite file of the app's database; on PostgreSQL, the pg_dump/pg_restore hint and exit 2."""
+    url = db.engine.url
+    if url.get_backend_name() == "postgresql":
+        click.echo(backups.postgres_hint(url, path, restore=restore), err=True)
+        raise SystemExit(2)
+    try:
+        return backups.sqlite_file(url)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="replace PATH if it exists")
+def backup(path: Path, force: bool) -> None:
+    """Copy the SQLite database to PATH while the app runs (on PostgreSQL: how to use pg_dump)."""
+    live = _live_sqlite_file(path, restore=False)
+    try:
+        snapshot = backups.backup_sqlite(live, path, force=force)
+    except (backups.BackupError, OSError) as exc:
+        raise click.ClickException(f"{exc}; no backup was written") from None
+    click.echo(f"backed up {live} to {snapshot.path}")
+    click.echo(f"{_size(snapshot.size)}, revision {snapshot.revision}, integrity check ok; rows per table:")
+    for line in snapshot.lines():
+        click.echo(line)
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def restore(path: Path, yes: bool) -> None:
+    """Replace the SQLite database with the backup PATH (the current one is kept as *.before-restore)."""
+    live = _live_sqlite_file(path, restore=True)
+    migrations = Path(current_app.extensions["migrate"].directory)
+
+    def confirm(candidate: backups.Snapshot, current: backups.Snapshot) -> bool:
+        click.echo(f"backup {candidate.path}: revision {candidate.revision}, {_size(candidate.size)}")
+        click.echo(f"{'table':<24} {'now':>8} {'backup':>8}")
+        for table in sorted(set(candidate.rows) | set(current.rows)):
+            now, then = current.rows.get(table, "-"), candidate.rows.get(table, "-")
+            click.echo(f"{table:<24} {now!s:>8} {then!s:>8}")
+        click.echo(
+            "Everything saved since the backup (answers, attempts, accounts) will be replaced. "
+            "Stop the app servers first: pages open now would show the old data until reloaded."
+        )
+        return yes or click.confirm(f"Replace {live} with this backup?", default=False)
+
+    def upgrade() -> None:
+        from flask_migrate import upgrade as migrate_upgrade
+
+        with backups.foreign_keys_off(db.engine), writing():
+            migrate_upgrade(directory=str(migrations))
+            db.session.remove()
+
+    def release() -> None:
+        db.session.remove()
+        db.engine.dispose()
+
+    try:
+        report = backups.restore_sqlite(live, path, migrations, confirm=confirm, upgrade=upgrade, release=release)
+    except (backups.BackupError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if report is None:
+        click.echo("nothing was changed")
+        raise SystemExit(1)
+    click.echo(f"restored {path} into {live}; the previous database is kept as {report.previous}")
+    if report.upgraded_from:
+        click.echo(f"upgraded it from revision {report.upgraded_from} to {report.head}")
