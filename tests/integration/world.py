@@ -67,6 +67,9 @@ class World:
     card: int
     certificate: str
     photo: str
+    item: str = ""  # the key of the open attempt's first item (for autosave)
+    # Per role, the token of the server-side session opened for it (what signing in makes).
+    tokens: dict[str, str] | None = None
 
     @property
     def owner(self) -> int:
@@ -129,6 +132,10 @@ def build_world(app: Flask) -> World:
         db.session.flush()
         drafts.start_draft(module, people["admin"])
         photo = media.save_image(_tiny_png(), app.instance_path)
+        tokens = {}
+        for role, user in people.items():
+            accounts.open_session(user)
+            tokens[role] = user.session_token
         world = World(
             users={"anonymous": 0} | {role: user.id for role, user in people.items()},
             cohort=a.id,
@@ -142,6 +149,8 @@ def build_world(app: Flask) -> World:
             card=db.session.scalar(select(func.min(ReviewCard.id)).where(ReviewCard.user_id == owner.id)),
             certificate=db.session.scalar(select(Certificate.code).where(Certificate.user_id == owner.id)),
             photo=photo,
+            item=still_open.version.content.stages()[0].stage.items[0].key,
+            tokens=tokens,
         )
         db.session.commit()
     assert world.card and world.certificate, "the world needs a review card and a certificate"
@@ -166,13 +175,15 @@ def empty_database(app: Flask) -> None:
 def client_as(app: Flask, world: World, role: str) -> FlaskClient:
     """A test client signed in as ``role`` of the world (anonymous: signed in as nobody).
 
-    The session is written directly, as Flask-Login would after the sign-in form, so a
-    world can be rebuilt many times without paying for a password check each time.
+    The session is written directly, as Flask-Login would after the sign-in form, naming the
+    server-side session the world opened for the role, so a world can be rebuilt many times
+    without paying for a password check each time.
     """
     client = app.test_client()
     if role != "anonymous":
         with app.app_context():
             user = db.session.get(User, world.users[role])
+            user.session_token = world.tokens[role]
             session_id = user.get_id()
         with client.session_transaction() as session:
             session["_user_id"] = session_id
