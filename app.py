@@ -95,6 +95,12 @@ def configure(app: Flask, test_config: dict | None) -> None:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secret_key(instance)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Like SQLite's busy timeout: a row or table held locked longer than this fails the
+        # request (503, nothing changed) instead of leaving it waiting for ever.
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        connect_args = options["connect_args"] = dict(options.get("connect_args", {}))
+        connect_args.setdefault("options", f"-c lock_timeout={database.BUSY_TIMEOUT_MS}")
 
 
 def register_extensions(app: Flask) -> None:
