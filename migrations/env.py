@@ -110,7 +110,10 @@ def run_migrations_online():
                         raise RuntimeError(f'migration left broken foreign keys: {broken[:5]}')
         finally:
             if sqlite:
-                connection.connection.driver_connection.execute('PRAGMA foreign_keys=ON')
+                # Never hand this connection back to the pool with foreign keys off (the pragma
+                # would be ignored inside a still-open transaction): drop it, so the next one is
+                # made fresh with the app's settings.
+                connection.invalidate()
 
 
 if context.is_offline_mode():

@@ -17,7 +17,7 @@ from training.database import writing
 from training.extensions import db
 from training.models import Answer, Attempt
 
-from .conftest import count_queries, module_doc, start_attempt
+from .conftest import PASSWORD, count_queries, module_doc, start_attempt
 from .test_taking import finish, post_stage
 
 
@@ -164,6 +164,20 @@ def test_security_headers_are_set(app, academy):
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "camera=()" in response.headers["Permissions-Policy"]
+    assert "Strict-Transport-Security" not in response.headers  # plain HTTP: HSTS would mean nothing
+
+
+def test_behind_https_cookies_are_secure_and_hsts_is_sent(app, student):
+    app.config["SESSION_COOKIE_SECURE"] = True
+    try:
+        client = app.test_client()
+        response = client.post("/login", data={"email": "sam@example.com", "password": PASSWORD})
+        cookie = response.headers["Set-Cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    finally:
+        app.config["SESSION_COOKIE_SECURE"] = False
 
 
 def test_pages_have_no_inline_script(app, student_client, starter):
