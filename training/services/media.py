@@ -50,7 +50,12 @@ def save_image(stream: BinaryIO, instance_path: str | Path) -> str:
         if image.width * image.height > MAX_PIXELS:
             raise MediaError("The photo has too many pixels. Make it smaller and try again.")
         image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, ValueError):
+    except MediaError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own limit (a warning, or an error when far over it): too many pixels either way.
+        raise MediaError("The photo has too many pixels. Make it smaller and try again.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise MediaError("That file is not a JPEG, PNG or WebP image.") from None
     if kind not in FORMATS:
         raise MediaError("That file is not a JPEG, PNG or WebP image.")
