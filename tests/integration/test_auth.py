@@ -351,3 +351,36 @@ def test_a_session_older_than_the_absolute_lifetime_is_refused(app, student_clie
             row.created_at = utcnow() - accounts.SESSION_LIFETIME - timedelta(minutes=1)
         db.session.commit()
     assert student_client.get("/progress").headers["Location"].startswith("/login")
+
+
+def test_a_hash_made_with_older_settings_is_upgraded_at_sign_in(app, student):
+    from argon2 import PasswordHasher
+
+    with app.app_context(), writing():
+        db.session.get(User, student).password_hash = PasswordHasher(time_cost=3, memory_cost=65536).hash(PASSWORD)
+        db.session.commit()
+    assert login(app.test_client(), "sam@example.com").status_code == 302
+    with app.app_context():
+        assert "m=19456,t=2,p=1" in db.session.get(User, student).password_hash
+
+
+def test_the_password_check_runs_outside_a_write_transaction(app, student, monkeypatch):
+    """On SQLite a write transaction holds the database's write lock: the slow check must not."""
+    from training import database
+
+    seen = []
+    real = accounts._hasher
+
+    class Watching:
+        """The real hasher, noting whether each check runs with write intent."""
+
+        def verify(self, hashed, password):
+            seen.append(database._write_intent.get())
+            return real.verify(hashed, password)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(accounts, "_hasher", Watching())
+    assert login(app.test_client(), "sam@example.com").status_code == 302
+    assert seen == [False]

@@ -15,9 +15,11 @@ from ..models import Academy, Role, User, UserSession
 from ..models.types import utcnow
 from . import audit
 
-# argon2id with the library's RFC 9106 low-memory profile: strong, and fast enough that
-# a class signing in at once is not throttled by hashing.
-_hasher = PasswordHasher()
+# argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about 50 ms a check
+# here, so a class of 200 signing in at once is not queued behind hashing. The library's
+# default (64 MiB, 3 passes, 4 lanes) took 300 ms idle and 500 ms under load (bench/README.md).
+# Hashes made with other settings are upgraded at the next sign-in.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 # Verified against when the email is unknown, so both paths cost the same.
 _DUMMY_HASH = _hasher.hash("not a real password")
 
@@ -66,7 +68,10 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None (same cost and answer for every failure)."""
+    """The active user with these credentials, or None (same cost and answer for every failure).
+
+    Only reads, so the caller can check the (deliberately slow) password outside a write transaction.
+    """
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
@@ -74,9 +79,13 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if user is None or not user.active:
         return None
+    return user
+
+
+def rehash_if_needed(user: User, password: str) -> None:
+    """Store the password again with the current hash settings if it was hashed with others."""
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    return user
 
 
 # However active, a sign-in lasts at most this long (an absolute timeout, OWASP ASVS 3.3).
