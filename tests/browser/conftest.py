@@ -11,6 +11,7 @@ Chromium or Playwright cannot start, the tests FAIL (they never skip).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,36 +145,42 @@ def viewport_name(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-@pytest.fixture(scope="session")
-def app_server(viewport_name: str, tmp_path_factory: pytest.TempPathFactory):
-    """The real app (``python -m flask --app app run``) on a free port, with an EMPTY database."""
-    tmp = tmp_path_factory.mktemp(f"academy-{viewport_name}")
+@contextlib.contextmanager
+def serve_app(name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """The real app (``python -m flask --app app run``) on a free port, with an EMPTY database of its own."""
+    tmp = tmp_path_factory.mktemp(f"academy-{name}")
     port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp / 'academy.db'}",
         "INSTANCE_PATH": str(tmp / "instance"),  # its own secret key, lock and photos
-        "SECRET_KEY": f"browser-test-secret-{viewport_name}",
+        "SECRET_KEY": f"browser-test-secret-{name}",
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("FLASK_RUN_PORT", None)
     log_path = tmp / "server.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        # --no-reload: one process, so terminate() stops the whole server even if FLASK_DEBUG is set
-        [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port), "--no-reload"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    server = AppServer(base_url=f"http://127.0.0.1:{port}", env=env, proc=proc, log_path=log_path)
-    try:
-        _wait_until_answering(server)
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            # --no-reload: one process, so terminate() stops the whole server even if FLASK_DEBUG is set
+            [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port), "--no-reload"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        server = AppServer(base_url=f"http://127.0.0.1:{port}", env=env, proc=proc, log_path=log_path)
+        try:
+            _wait_until_answering(server)
+            yield server
+        finally:
+            _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def app_server(viewport_name: str, tmp_path_factory: pytest.TempPathFactory):
+    """The journeys' server, one per viewport; other test files may start their own with ``serve_app``."""
+    with serve_app(viewport_name, tmp_path_factory) as server:
         yield server
-    finally:
-        _stop(proc)
-        log.close()
 
 
 # --------------------------------------------------------------------------- the browser

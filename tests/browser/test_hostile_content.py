@@ -15,16 +15,13 @@ so the journeys' server is never touched.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, AppServer, _stop, _wait_until_answering, free_port, watched_page
+from conftest import ROOT, AppServer, serve_app, watched_page
 from PIL import Image
 from playwright.sync_api import Page, expect
 
@@ -84,31 +81,8 @@ _DANGER = r"""
 @pytest.fixture
 def hostile_server(viewport_name: str, tmp_path_factory: pytest.TempPathFactory):
     """The real app with its own empty database (not the journeys' server)."""
-    tmp = tmp_path_factory.mktemp(f"hostile-{viewport_name}")
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp / 'academy.db'}",
-        "INSTANCE_PATH": str(tmp / "instance"),
-        "SECRET_KEY": f"hostile-test-secret-{viewport_name}",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("FLASK_RUN_PORT", None)
-    log_path = tmp / "server.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port), "--no-reload"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        server = AppServer(base_url=f"http://127.0.0.1:{port}", env=env, proc=proc, log_path=log_path)
-        try:
-            _wait_until_answering(server)
-            yield server
-        finally:
-            _stop(proc)
+    with serve_app(f"hostile-{viewport_name}", tmp_path_factory) as server:
+        yield server
 
 
 def _item(key: str, n: int) -> dict:
