@@ -11,6 +11,8 @@ import fcntl
 from collections.abc import Iterator
 from pathlib import Path
 
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import text
@@ -41,12 +43,33 @@ def _startup_lock(app: Flask) -> Iterator[None]:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _nothing_to_do(app: Flask, directory: str) -> bool:
+    """True when the database is at the latest revision and has its content: a read, no lock.
+
+    A worker that restarts while the others are busy writing (an exam) must not wait for
+    the write lock just to learn there is nothing to do; on SQLite that wait can pass the
+    busy timeout, and a worker that fails to boot makes gunicorn stop the whole server.
+    """
+    from .services.content import has_modules
+
+    with app.app_context():
+        head = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config(directory)).get_current_head()
+        with db.engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+        done = current == head and (not app.config["LOAD_STARTER_CONTENT"] or has_modules())
+        db.session.remove()
+    return done
+
+
 def prepare_database(app: Flask) -> None:
     """Migrate to the latest revision; on an empty catalogue, import the shipped packs."""
     from .services.content import load_starter_content
 
+    directory = str(Path(app.root_path) / "migrations")
+    if _nothing_to_do(app, directory):
+        return
     with app.app_context(), _startup_lock(app), writing():
-        upgrade(directory=str(Path(app.root_path) / "migrations"))
+        upgrade(directory=directory)
         if app.config["LOAD_STARTER_CONTENT"]:
             report = load_starter_content()
             db.session.commit()
