@@ -107,6 +107,9 @@ def take_module(page: Page, values_for) -> str:
     expect(page).to_have_url(re.compile(r"/attempts/\d+$"))
     while True:
         choose_answers(page, values_for)
+        # Like a person, wait for "Saving…" to finish before moving on: a save still in flight
+        # when the stage locks is (rightly) refused, and the browser logs that 409.
+        expect(page.locator("#stage-form .save-status").filter(has_text="Saving")).to_have_count(0)
         submit = page.get_by_role("button", name="Submit the attempt")
         if submit.count():
             page.once("dialog", lambda dialog: dialog.accept())
