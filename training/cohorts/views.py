@@ -184,20 +184,26 @@ def enrol(cohort_id: int):
     return _without_cache(render_template("cohorts/enrol.html", cohort=cohort, report=report, form=form))
 
 
-@bp.route("/<int:cohort_id>/students/<int:user_id>/remove", methods=["POST"])
-@allow(Role.ADMIN)
-def remove_student(cohort_id: int, user_id: int):
-    """Take a student out of the cohort; their account and attempts stay."""
+def _remove(cohort_id: int, user_id: int, remove, done: str, anchor: str):
+    """Unlink a person from the cohort with ``remove``; a clear message either way, one commit."""
     cohort = _cohort(cohort_id)
     try:
-        student = cohorts.remove_student(current_user, cohort, user_id)
+        person = remove(current_user, cohort, user_id)
     except CohortError as exc:
         db.session.rollback()
         flash(str(exc), "warning")
     else:
         db.session.commit()
-        flash(f"{student.name} ({student.email}) was removed from this cohort.", "success")
-    return _back(cohort.id, "students")
+        flash(done.format(name=person.name, email=person.email), "success")
+    return _back(cohort.id, anchor)
+
+
+@bp.route("/<int:cohort_id>/students/<int:user_id>/remove", methods=["POST"])
+@allow(Role.ADMIN)
+def remove_student(cohort_id: int, user_id: int):
+    """Take a student out of the cohort; their account and attempts stay."""
+    done = "{name} ({email}) was removed from this cohort."
+    return _remove(cohort_id, user_id, cohorts.remove_student, done, "students")
 
 
 @bp.route("/<int:cohort_id>/instructors", methods=["POST"])
@@ -223,16 +229,8 @@ def add_instructor(cohort_id: int):
 @allow(Role.ADMIN)
 def remove_instructor(cohort_id: int, user_id: int):
     """Stop an instructor teaching the cohort."""
-    cohort = _cohort(cohort_id)
-    try:
-        teacher = cohorts.remove_instructor(current_user, cohort, user_id)
-    except CohortError as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
-    else:
-        db.session.commit()
-        flash(f"{teacher.name} no longer teaches this cohort.", "success")
-    return _back(cohort.id, "instructors")
+    done = "{name} no longer teaches this cohort."
+    return _remove(cohort_id, user_id, cohorts.remove_instructor, done, "instructors")
 
 
 @bp.route("/<int:cohort_id>/modules", methods=["POST"])
