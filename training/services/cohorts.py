@@ -195,23 +195,29 @@ def students(cohort: Cohort) -> list[User]:
     )
 
 
-def remove_student(actor: User | None, cohort: Cohort, user_id: int) -> User:
-    """Take a student out of the cohort (their account and attempts stay). Raises CohortError if not in it."""
-    student = db.session.get(User, user_id)
-    link = db.session.get(CohortMember, (cohort.id, user_id))
-    if student is None or link is None:
-        raise CohortError("That student is not in this cohort (perhaps already removed); nothing was changed.")
+def _unlink(actor: User | None, cohort: Cohort, link_model, user_id: int, action: str, missing: str, summary: str):
+    """Delete one person's link to the cohort and audit it; CohortError(``missing``) when there is none."""
+    person = db.session.get(User, user_id)
+    link = db.session.get(link_model, (cohort.id, user_id))
+    if person is None or link is None:
+        raise CohortError(missing)
     db.session.delete(link)
     audit.record(
         actor,
-        "cohort.unenrol",
+        action,
         target_type="cohort",
         target_id=cohort.id,
-        summary=f"Removed {student.email} from {cohort.name}",
-        before={"email": student.email},
+        summary=summary.format(email=person.email, cohort=cohort.name),
+        before={"email": person.email},
     )
     db.session.flush()
-    return student
+    return person
+
+
+def remove_student(actor: User | None, cohort: Cohort, user_id: int) -> User:
+    """Take a student out of the cohort (their account and attempts stay). Raises CohortError if not in it."""
+    missing = "That student is not in this cohort (perhaps already removed); nothing was changed."
+    return _unlink(actor, cohort, CohortMember, user_id, "cohort.unenrol", missing, "Removed {email} from {cohort}")
 
 
 def instructors(cohort: Cohort) -> list[User]:
@@ -257,21 +263,9 @@ def add_instructor(actor: User | None, cohort: Cohort, user_id: int) -> User:
 
 def remove_instructor(actor: User | None, cohort: Cohort, user_id: int) -> User:
     """Stop an instructor teaching the cohort. Raises CohortError if they do not teach it."""
-    teacher = db.session.get(User, user_id)
-    link = db.session.get(CohortInstructor, (cohort.id, user_id))
-    if teacher is None or link is None:
-        raise CohortError("That instructor does not teach this cohort; nothing was changed.")
-    db.session.delete(link)
-    audit.record(
-        actor,
-        "cohort.instructor_remove",
-        target_type="cohort",
-        target_id=cohort.id,
-        summary=f"{teacher.email} no longer teaches {cohort.name}",
-        before={"email": teacher.email},
-    )
-    db.session.flush()
-    return teacher
+    missing = "That instructor does not teach this cohort; nothing was changed."
+    summary = "{email} no longer teaches {cohort}"
+    return _unlink(actor, cohort, CohortInstructor, user_id, "cohort.instructor_remove", missing, summary)
 
 
 def assigned_modules(cohort: Cohort) -> list[AssignedModule]:
