@@ -24,16 +24,12 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from conftest import ROOT, AppServer, serve_app, watched_page
 from playwright.sync_api import Page, expect
-
-from quizzes.formats.packs import read_pack
-from training.services.content import STARTER_PACKS
+from test_term_journey import MODULE, SLUG, choose_answers, first_wrong, right
 
 pytestmark = pytest.mark.browser
 
 REPORTS = ROOT / "artifacts" / "accessibility"
 BLOCKING = ("serious", "critical")
-SLUG = "thread-lift-nerve-pain"
-MODULE = next(module for _, module in read_pack(STARTER_PACKS).modules if module.slug == SLUG)
 ITEM_TYPES = ["single", "multiple", "true-false", "numeric", "ordering", "matching"]
 
 ACADEMY = "Accessible Aesthetics Academy"
@@ -118,40 +114,6 @@ def sign_in(page: Page, email: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page).not_to_have_url(re.compile(r"/login"))
-
-
-def right(item) -> list[str]:
-    return item.form_values(item.key_answer())
-
-
-def first_wrong(item) -> list[str]:
-    """Wrong on single-best-answer, true/false and numeric items, right elsewhere: a fail."""
-    if item.type == "single":
-        return [next(c.id for c in item.choices if not c.correct)]
-    if item.type == "true-false":
-        return item.form_values(not item.correct)
-    if item.type == "numeric":
-        return [str(item.max + 1000)]
-    return right(item)
-
-
-def choose_answers(page: Page, values_for) -> None:
-    form = page.locator("#stage-form")
-    for item in MODULE.items():
-        name = f"item-{item.key}"
-        if form.locator(f"[name='{name}']").count() == 0:
-            continue
-        values = values_for(item)
-        if item.type in ("single", "true-false"):
-            form.locator(f"input[name='{name}'][value='{values[0]}']").check()
-        elif item.type == "multiple":
-            for value in values:
-                form.locator(f"input[name='{name}'][value='{value}']").check()
-        elif item.type == "numeric":
-            form.locator(f"input[name='{name}']").fill(values[0])
-        else:  # ordering and matching: a select per position or prompt, valued "slot=choice"
-            for value in values:
-                form.locator(f"#{name}-{value.split('=', 1)[0]}").select_option(value)
 
 
 def take_module(page: Page, values_for, on_stage=None, on_blank_warning=None) -> str:
