@@ -7,12 +7,14 @@ from .cohorts import Cohort, CohortInstructor, CohortMember, CohortModule
 from .content import LessonRow, ModuleDraft, ModuleRow, ModuleVersion
 from .people import Academy, Role, User, UserSession
 from .review import ReviewCard, ReviewLog
+from .summaries import AttemptTopic, VersionAnalysis
 
 __all__ = [
     "Academy",
     "Answer",
     "Attempt",
     "AttemptStatus",
+    "AttemptTopic",
     "AuditEvent",
     "Certificate",
     "Cohort",
@@ -28,4 +30,5 @@ __all__ = [
     "Role",
     "User",
     "UserSession",
+    "VersionAnalysis",
 ]

@@ -22,10 +22,10 @@ from quizzes.content import Feedback as FeedbackTiming
 from quizzes.content import Module, ShowAnswers, StageRef
 from quizzes.items import AnswerError, Item, Mark, Matching, Ordering
 from quizzes.items.choices import ChoiceItem
-from quizzes.scoring import score_attempt
+from quizzes.scoring import AttemptScore, score_attempt
 
 from ..extensions import db
-from ..models import Answer, Attempt, AttemptStatus, ModuleRow, ModuleVersion, User
+from ..models import Answer, Attempt, AttemptStatus, AttemptTopic, ModuleRow, ModuleVersion, User
 from ..models.types import utcnow
 from . import answer_policy, certificates, review
 from .content import latest_version
@@ -271,11 +271,33 @@ def _grade_and_close(attempt: Attempt) -> Attempt:
     attempt.status = AttemptStatus.SUBMITTED
     attempt.submitted_at = utcnow()
     attempt.score, attempt.max_score, attempt.passed = result.score, result.max_score, result.passed
+    db.session.add_all(_topic_totals(attempt, module, result))
     db.session.flush()
     # In the same transaction: missed items join the review queue; a pass earns a certificate.
     review.schedule_missed(attempt, result)
     certificates.issue_if_passed(attempt)
     return attempt
+
+
+def _topic_totals(attempt: Attempt, module: Module, result: AttemptScore) -> list[AttemptTopic]:
+    """The attempt's marks added up per topic, for the cohort heatmap (see ``AttemptTopic``)."""
+    totals: dict[str, AttemptTopic] = {}
+    for item in module.items():
+        row = totals.get(item.topic)
+        if row is None:
+            row = totals[item.topic] = AttemptTopic(
+                attempt_id=attempt.id,
+                topic=item.topic,
+                user_id=attempt.user_id,
+                module_id=attempt.module_id,
+                awarded=0.0,
+                points=0.0,
+                items=0,
+            )
+        row.awarded += result.marks[item.key].awarded or 0.0
+        row.points += item.points
+        row.items += 1
+    return list(totals.values())
 
 
 @dataclass(frozen=True)
