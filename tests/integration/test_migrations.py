@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app, database_url
 from training.extensions import db
-from training.models import Answer, Attempt, User
+from training.models import Answer, Attempt, AttemptTopic, User
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 _numbers = itertools.count()
@@ -152,6 +152,11 @@ def test_upgrade_from_the_first_revision_to_the_latest_with_data_in_place(fresh)
                 if "must_change_password" in columns["users"]:  # 0004: nobody must change their password
                     flags = conn.execute(text("SELECT must_change_password FROM users")).scalars().all()
                     assert [bool(flag) for flag in flags] == [False, False]
+                if "attempt_topics" in inspect(db.engine).get_table_names():  # 0006: totals of old attempts
+                    totals = conn.execute(
+                        text("SELECT topic, awarded, points, items FROM attempt_topics ORDER BY topic")
+                    ).fetchall()
+                    assert [tuple(row) for row in totals] == [("aftercare", 0.5, 1.0, 1), ("anatomy", 1.0, 1.0, 1)]
 
         # At the latest revision the models read the old rows.
         sam = db.session.scalar(select(User).where(User.email == "sam@example.com"))
@@ -161,6 +166,8 @@ def test_upgrade_from_the_first_revision_to_the_latest_with_data_in_place(fresh)
         assert attempt.started_at.tzinfo is not None and attempt.percent == 75.0
         answers = db.session.scalars(select(Answer).order_by(Answer.item_key)).all()
         assert [a.response for a in answers] == [{"choice": "b"}, ["a", "c"]]
+        totals = db.session.scalars(select(AttemptTopic).order_by(AttemptTopic.topic)).all()
+        assert [(t.attempt_id, t.user_id, t.module_id) for t in totals] == [(attempt.id, sam.id, attempt.module_id)] * 2
         db.session.remove()
 
         # Every revision has a downgrade; stepping down keeps the first revision's rows.

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from training.extensions import db
-from training.models import Answer, Attempt, AttemptStatus, Certificate
+from training.models import Answer, Attempt, AttemptStatus, AttemptTopic, Certificate
 
 from .conftest import module_doc, start_attempt
 from .helpers import key_values, wrong_values
@@ -237,6 +237,32 @@ def test_full_marks_pass(app, student_client, starter):
         assert db.session.scalar(select(func.count(Answer.id)).where(Answer.attempt_id == attempt_id)) == len(
             list(doc.items())
         )
+
+
+def test_submit_writes_the_per_topic_totals_the_heatmap_adds_up(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    right = {item.key for n, item in enumerate(doc.items()) if n % 2 == 0}
+    finish(
+        student_client,
+        doc,
+        attempt_id,
+        values=lambda item: key_values(item) if item.key in right else wrong_values(item),
+    )
+    post_stage(student_client, attempt_id, len(doc.stages()) - 1, {}, action="submit")  # a replay adds nothing
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        from_answers = db.session.execute(
+            select(Answer.topic, func.sum(Answer.awarded), func.sum(Answer.points), func.count(Answer.id))
+            .where(Answer.attempt_id == attempt_id)
+            .group_by(Answer.topic)
+        ).all()
+        totals = db.session.scalars(select(AttemptTopic).where(AttemptTopic.attempt_id == attempt_id)).all()
+        assert sorted((t.topic, t.awarded, t.points, t.items) for t in totals) == sorted(
+            (topic, pytest.approx(awarded), pytest.approx(points), n) for topic, awarded, points, n in from_answers
+        )
+        assert {(t.user_id, t.module_id) for t in totals} == {(attempt.user_id, attempt.module_id)}
+        assert 0 < sum(t.awarded for t in totals) < sum(t.points for t in totals)
 
 
 def test_submit_twice_returns_the_same_result_and_one_attempt(app, student_client, starter):
