@@ -157,10 +157,6 @@ def register_request_hooks(app: Flask) -> None:
     from training.access import enforce_access
     from training.services import accounts
 
-    @app.before_request
-    def _mark_writes():
-        database.declare_write_intent(request.method not in SAFE_METHODS)
-
     @app.teardown_request
     def _unmark_writes(_exc):
         # A GET may have declared a write (e.g. closing an attempt past its deadline);
@@ -188,6 +184,12 @@ def register_request_hooks(app: Flask) -> None:
         return None
 
     app.before_request(enforce_access)
+
+    @app.before_request
+    def _mark_writes():
+        # After enforce_access: the session and user are read first, in a read transaction.
+        if request.method not in SAFE_METHODS:
+            database.begin_writes(db.session())
 
     @app.context_processor
     def _academy():

@@ -41,7 +41,9 @@ class ModuleVersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"), index=True)
     number: Mapped[int]
-    document: Mapped[dict] = mapped_column(JSONDoc)
+    # Deferred: an attempt joins its version on every save, and ``content`` parses the
+    # document once per process, so the (tens of kB) JSON is read only on a cache miss.
+    document: Mapped[dict] = mapped_column(JSONDoc, deferred=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     item_count: Mapped[int]
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from quizzes.content import Feedback as FeedbackTiming
 from quizzes.content import Module, ShowAnswers, StageRef
@@ -131,10 +131,13 @@ def start_or_resume(user: User, module: ModuleRow) -> Attempt:
     return attempt
 
 
-def saved_answers(attempt: Attempt) -> dict[str, Answer]:
-    """The attempt's answers by item key."""
-    rows = db.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
-    return {row.item_key: row for row in rows}
+def saved_answers(attempt: Attempt, keys: Collection[str] | None = None) -> dict[str, Answer]:
+    """The attempt's answers by item key: all of them, or those to the items ``keys`` names."""
+    query = select(Answer).where(Answer.attempt_id == attempt.id)
+    if keys is not None:
+        # Only their sequence numbers are checked before they are overwritten: skip decoding the responses.
+        query = query.where(Answer.item_key.in_(keys)).options(defer(Answer.response))
+    return {row.item_key: row for row in db.session.scalars(query)}
 
 
 def _current_stage(attempt: Attempt) -> StageRef:
@@ -172,7 +175,7 @@ def save_answers(attempt: Attempt, stage_index: int, values: dict[str, list[str]
     outside = sorted(k for k in values if k not in stage_keys)
     if outside:
         raise AttemptError(f"Item '{outside[0]}' is not part of the stage you are on.")
-    existing = saved_answers(attempt)
+    existing = saved_answers(attempt, values.keys())
     if seq is None:
         seq = attempt.last_seq + 1
     else:
