@@ -15,6 +15,7 @@ import psycopg
 from sqlalchemy import event, func, select
 
 from app import create_app
+from training.database import BUSY_TIMEOUT_MS
 from training.extensions import db
 from training.models import Answer, Attempt, AttemptStatus
 
@@ -133,6 +134,22 @@ def test_a_database_locked_past_the_timeout_answers_503_and_the_retry_saves(app,
     assert stored(app, attempt_id) == {}  # nothing half-written
     retry = autosave(student_client, attempt_id, 0, item.key, key_values(item), 2)
     assert retry.status_code == 200 and item.key in stored(app, attempt_id)
+
+
+def test_a_save_waits_out_a_short_lock_and_is_kept(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    item = doc.stages()[0].stage.items[0]
+    holder = hold_write_lock(app, 0.6)  # shorter than the timeout: the save waits its turn
+    started = time.monotonic()
+    saved = autosave(student_client, attempt_id, 0, item.key, key_values(item), 1)
+    waited = time.monotonic() - started
+    holder.join()
+    assert saved.status_code == 200 and item.key in stored(app, attempt_id)
+    assert waited >= 0.3  # it really waited for the lock (the holder kept it 0.6 s from before the save)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():  # the retry loop gives the connection its busy timeout back
+            assert db.session.connection().exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_MS
 
 
 def test_a_full_disk_rolls_the_submit_back_cleanly(tmp_path):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from functools import cached_property
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quizzes.content import Lesson, Module
@@ -58,13 +59,33 @@ class ModuleVersion(db.Model):
         Versions never change once written, so each is parsed once per process and
         shared; the hash in the key keeps the cache honest if ids are ever reused.
         """
-        key = (self.id, self.content_hash)
-        doc = _PARSED_VERSIONS.get(key)
+        doc = _PARSED_VERSIONS.get(self._cache_key)
         if doc is None:
-            if len(_PARSED_VERSIONS) >= 256:
-                _PARSED_VERSIONS.clear()
-            doc = _PARSED_VERSIONS[key] = Module.model_validate(self.document)
+            doc = self._remember(self.document)
         return doc
+
+    @property
+    def _cache_key(self) -> tuple[int, str]:
+        return self.id, self.content_hash
+
+    def _remember(self, document: dict) -> Module:
+        if len(_PARSED_VERSIONS) >= 256:
+            _PARSED_VERSIONS.clear()
+        doc = _PARSED_VERSIONS[self._cache_key] = Module.model_validate(document)
+        return doc
+
+    @classmethod
+    def parse_all(cls, versions: Iterable[ModuleVersion]) -> None:
+        """Parse, with one query, the documents of ``versions`` this process has not parsed yet.
+
+        For pages that list several versions: without it each unparsed one would read its
+        (deferred) document with a query of its own.
+        """
+        missing = {v.id: v for v in versions if v._cache_key not in _PARSED_VERSIONS}
+        if missing:
+            rows = db.session.execute(select(cls.id, cls.document).where(cls.id.in_(missing)))
+            for version_id, document in rows:
+                missing[version_id]._remember(document)
 
 
 class ModuleDraft(db.Model):

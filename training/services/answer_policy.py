@@ -87,5 +87,6 @@ def hidden_modules(student_id: int, module_ids: Select, now: datetime | None = N
         select(ModuleVersion).join(
             newest, (ModuleVersion.module_id == newest.c.module_id) & (ModuleVersion.number == newest.c.number)
         )
-    )
+    ).all()
+    ModuleVersion.parse_all(versions)
     return {v.module_id for v in versions if not _visible(student_id, v.module_id, v.content.settings, now)}

@@ -194,6 +194,7 @@ def catalogue() -> list[CatalogueEntry]:
         .order_by(ModuleRow.title)
     )
     entries = [CatalogueEntry(module, version) for module, version in rows]
+    ModuleVersion.parse_all(entry.version for entry in entries)
     return sorted(entries, key=lambda e: _procedure_rank(e.module.procedure))
 
 
