@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import sqlite3
 import time
 from collections.abc import Iterator
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -87,17 +87,17 @@ def _begin_immediate(conn) -> None:
     0.1 ms, doubling up to 2 ms, for the same 5 s in all; the last try goes through
     SQLAlchemy, so running out of time raises the usual OperationalError (a 503 page).
     """
-    raw = conn.connection.driver_connection
+    raw = conn.connection.driver_connection  # the tries go straight to sqlite3: a refusal costs microseconds
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     delay = 0.0001
     raw.execute("PRAGMA busy_timeout=0")
     try:
         while time.monotonic() < deadline:
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                raw.execute("BEGIN IMMEDIATE")
                 return
-            except OperationalError as exc:
-                if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
             time.sleep(delay)
             delay = min(delay * 2, 0.002)
