@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 
 import pytest
@@ -63,26 +64,44 @@ def test_database_runs_with_the_safe_settings(app):
 
 
 def test_writes_to_an_attempt_are_serialised(app, student_client, starter):
-    """SQLite: write requests begin IMMEDIATE, reads do not. PostgreSQL: the attempt row is locked."""
+    """SQLite: a write request's transaction holds the write lock from its start, a read's does not.
+    PostgreSQL: the attempt row is locked."""
     with app.app_context():
         engine = db.engine
-    statements = []
+    statements, locked = [], []
 
     def capture(conn, cursor, statement, *args):
         statements.append(statement)
 
+    def lock_taken(conn):
+        # Runs after the app's own "begin" listener: can another connection take the write lock now?
+        other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            locked.append(False)
+        except sqlite3.OperationalError:
+            locked.append(True)
+        finally:
+            other.close()
+
     attempt_id = start_attempt(student_client, starter)
     event.listen(engine, "before_cursor_execute", capture)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "begin", lock_taken)
     try:
         student_client.get(f"/attempts/{attempt_id}")
-        reads = list(statements)
-        statements.clear()
+        reads, read_locks = list(statements), list(locked)
+        statements.clear(), locked.clear()
         student_client.post(f"/attempts/{attempt_id}", data={"stage": "0", "action": "save"})
     finally:
         event.remove(engine, "before_cursor_execute", capture)
+        if engine.dialect.name == "sqlite":
+            event.remove(engine, "begin", lock_taken)
     if engine.dialect.name == "sqlite":
-        assert "BEGIN IMMEDIATE" not in reads and "BEGIN" in reads
-        assert "BEGIN IMMEDIATE" in statements
+        assert read_locks and not any(read_locks)
+        # First the session and user are read (no lock), then the view's transaction holds the lock.
+        assert locked[0] is False and locked[1:] and all(locked[1:])
     else:
         assert not any("FOR UPDATE" in s for s in reads)
         assert any("FOR UPDATE" in s and "attempts" in s for s in statements)
