@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 DUBIOUS_EFFICIENCY = 15.0
@@ -56,6 +56,23 @@ class ItemStats:
     efficiency: float | None  # 100 * cov / max possible cov, -100..100
     dubious: bool  # efficiency < 15, or undefined despite enough attempts
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data; :meth:`from_dict` gives back an equal object."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ItemStats:
+        """The item statistics :meth:`to_dict` wrote."""
+        return cls(
+            key=str(data["key"]),
+            max_points=float(data["max_points"]),
+            facility=_float_or_none(data["facility"]),
+            sd=_float_or_none(data["sd"]),
+            discrimination=_float_or_none(data["discrimination"]),
+            efficiency=_float_or_none(data["efficiency"]),
+            dubious=bool(data["dubious"]),
+        )
+
 
 @dataclass(frozen=True)
 class ModuleStats:
@@ -73,6 +90,36 @@ class ModuleStats:
     histogram: tuple[int, ...]  # attempts per band of BAND_LABELS
     items: dict[str, ItemStats]  # in the order of max_points
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data; :meth:`from_dict` gives back an equal object.
+
+        ``items`` becomes a list, because a JSON object need not keep its keys in order
+        (PostgreSQL's JSONB does not). Floats survive JSON exactly: Python writes the
+        shortest text that reads back as the same float.
+        """
+        data = asdict(self)
+        data["histogram"] = list(self.histogram)
+        data["items"] = list(data["items"].values())
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModuleStats:
+        """The module statistics :meth:`to_dict` wrote."""
+        items = [ItemStats.from_dict(item) for item in data["items"]]
+        return cls(
+            attempts=int(data["attempts"]),
+            max_score=float(data["max_score"]),
+            mean=_float_or_none(data["mean"]),
+            median=_float_or_none(data["median"]),
+            sd=_float_or_none(data["sd"]),
+            skewness=_float_or_none(data["skewness"]),
+            kurtosis=_float_or_none(data["kurtosis"]),
+            alpha=_float_or_none(data["alpha"]),
+            standard_error=_float_or_none(data["standard_error"]),
+            histogram=tuple(int(n) for n in data["histogram"]),
+            items={item.key: item for item in items},
+        )
+
 
 @dataclass(frozen=True)
 class ChoiceFrequency:
@@ -81,6 +128,16 @@ class ChoiceFrequency:
     choice: str | None
     count: int
     percent: float | None  # % of attempts; None when there were no attempts
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data; :meth:`from_dict` gives back an equal object."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ChoiceFrequency:
+        """The choice frequency :meth:`to_dict` wrote."""
+        choice = data["choice"]
+        return cls(None if choice is None else str(choice), int(data["count"]), _float_or_none(data["percent"]))
 
 
 def analyse(
@@ -196,16 +253,28 @@ def choice_frequencies(
         data made visible rather than dropped), then "no answer" (``choice=None``) last.
         Percentages are of attempts, so for multiple response they may sum to over 100.
     """
+    return counted_choice_frequencies(((response, 1) for response in responses), choices)
+
+
+def counted_choice_frequencies(
+    counted: Iterable[tuple[str | Sequence[str] | None, int]],
+    choices: Sequence[str] = (),
+) -> list[ChoiceFrequency]:
+    """Like :func:`choice_frequencies`, from ``(response, attempts that gave it)`` pairs.
+
+    The same response may come in several pairs. This lets a database count equal
+    responses (``GROUP BY``) so each distinct response is decoded and looked at once.
+    """
     counts: dict[str, int] = dict.fromkeys(choices, 0)
     skipped = attempts = 0
-    for response in responses:
-        attempts += 1
+    for response, n in counted:
+        attempts += n
         picked = {response} if isinstance(response, str) else set(response or ())
         picked.discard("")
         if not picked:
-            skipped += 1
+            skipped += n
         for choice_id in sorted(picked):
-            counts[choice_id] = counts.get(choice_id, 0) + 1
+            counts[choice_id] = counts.get(choice_id, 0) + n
     counts_with_none: list[tuple[str | None, int]] = [*counts.items(), (None, skipped)]
     return [
         ChoiceFrequency(choice_id, count, 100.0 * count / attempts if attempts else None)
@@ -277,6 +346,11 @@ def _shape(totals: Sequence[float]) -> tuple[float | None, float | None]:
         return skewness, None
     k4 = s * s * ((s + 1) * m4 - 3 * (s - 1) * m2 * m2) / ((s - 1) * (s - 2) * (s - 3))
     return skewness, k4 / k2**2
+
+
+def _float_or_none(value: Any) -> float | None:
+    """A float read back from JSON (which may hold ``100`` for ``100.0``), or None."""
+    return None if value is None else float(value)
 
 
 def _clamp(percent: float) -> float:

@@ -209,6 +209,9 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("author.export", "GET"): Route(lambda w: f"/author/modules/{w.slug}/export", AUTHORING),
     ("author.history", "GET"): Route(lambda w: f"/author/modules/{w.slug}/history", AUTHORING),
     ("author.item_analysis", "GET"): Route(lambda w: f"/author/modules/{w.slug}/analysis", AUTHORING),
+    ("author.recalculate_analysis", "POST"): Route(
+        lambda w: f"/author/modules/{w.slug}/analysis/recalculate", AUTHORING_POST, data=nothing
+    ),
     ("author.preview", "GET"): Route(lambda w: f"/author/modules/{w.slug}/preview", AUTHORING),
     ("author.case_photo", "GET"): Route(lambda w: f"/author/modules/{w.slug}/cases/0/photo", AUTHORING),
     ("author.case_photo", "POST"): Route(lambda w: f"/author/modules/{w.slug}/cases/0/photo", AUTHORING, data=nothing),

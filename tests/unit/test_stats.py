@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 from hypothesis import given, settings
@@ -14,9 +16,11 @@ from quizzes.items import Mark
 from quizzes.stats import (
     BAND_LABELS,
     ChoiceFrequency,
+    ModuleStats,
     analyse,
     analyse_attempts,
     choice_frequencies,
+    counted_choice_frequencies,
     histogram,
 )
 
@@ -297,3 +301,48 @@ def test_every_attempt_is_counted_once_as_no_answer_or_at_least_one_pick(respons
     picked = sum(1 for r in responses if r)
     assert no_answer.count == len(responses) - picked
     assert all(0 <= f.count <= len(responses) for f in result)
+
+
+def through_json(data):
+    """What a JSON column gives back: the same text, objects' keys reordered as JSONB may do."""
+    return json.loads(json.dumps(data, sort_keys=True))
+
+
+def test_module_statistics_round_trip_through_json_exactly(worked):
+    back = ModuleStats.from_dict(through_json(worked.to_dict()))
+    assert back == worked
+    assert isinstance(back.histogram, tuple)
+
+
+def test_the_items_keep_their_order_through_json():
+    result = analyse(MARKS, {"q3": 1, "q1": 1, "q2": 2})
+    back = ModuleStats.from_dict(through_json(result.to_dict()))
+    assert list(back.items) == ["q3", "q1", "q2"] and back == result
+
+
+def test_undefined_statistics_round_trip_as_none():
+    result = analyse([], {"q1": 1, "q2": 0})
+    assert result.mean is None and result.items["q2"].facility is None
+    assert ModuleStats.from_dict(through_json(result.to_dict())) == result
+
+
+@PROPERTY
+@given(attempts())
+def test_any_statistics_round_trip_through_json_exactly(data):
+    rows, max_points = data
+    result = analyse(rows, max_points)
+    assert ModuleStats.from_dict(through_json(result.to_dict())) == result
+
+
+def test_choice_frequencies_round_trip_through_json_exactly():
+    frequencies = choice_frequencies(["a", ["a", "b"], None], ["a", "b", "c"]) + choice_frequencies([], ["a"])
+    back = [ChoiceFrequency.from_dict(f) for f in through_json([f.to_dict() for f in frequencies])]
+    assert back == frequencies
+
+
+@PROPERTY
+@given(st.lists(st.one_of(st.none(), st.sampled_from("abcd"), st.lists(st.sampled_from("abcd"), max_size=3))))
+def test_counting_equal_responses_first_gives_the_same_frequencies(responses):
+    counted = Counter(json.dumps(r) for r in responses)
+    pairs = [(json.loads(text), n) for text, n in counted.items()]
+    assert counted_choice_frequencies(pairs, ["a", "b", "c"]) == choice_frequencies(responses, ["a", "b", "c"])

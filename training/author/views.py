@@ -8,8 +8,10 @@ from quizzes.coverage import summarise
 from quizzes.stats import BAND_LABELS
 
 from ..access import allow
+from ..database import declare_write_intent
 from ..extensions import db
 from ..models import Role
+from ..models.types import utcnow
 from ..services import analysis, attempts, authoring, content, drafts, media, question_import
 from . import bp
 from .forms import CasePhotoForm, ImportQuestionsForm
@@ -101,20 +103,48 @@ def history(slug: str):
 @bp.route("/modules/<slug>/analysis")
 @allow(*AUTHORS)
 def item_analysis(slug: str):
-    """Which questions work: facility, discrimination and efficiency per item, for one version."""
-    row = module_or_404(slug)
-    versions = [v for v, _ in content.versions(row.id)]
-    if not versions:
-        abort(404)
-    number = request.args.get("version", type=int) or versions[0].number
-    version = next((v for v in versions if v.number == number), None) or abort(404)
+    """Which questions work: facility, discrimination and efficiency per item, for one version.
+
+    The figures may be cached: the page says when they were calculated and how many
+    attempts were submitted since (see :mod:`training.services.analysis`).
+    """
+    row, versions, version = _analysed_version(slug, request.args)
+    now = utcnow()
     return render_template(
         "author/analysis.html",
         module=row,
         versions=versions,
-        result=analysis.analyse_version(version),
+        report=analysis.current_report(version, now),
+        now=now,
         labels=BAND_LABELS,
     )
+
+
+@bp.route("/modules/<slug>/analysis/recalculate", methods=["POST"])
+@allow(*AUTHORS)
+def recalculate_analysis(slug: str):
+    """Recalculate a version's item analysis now ("Recalculate now"), then show it again."""
+    # Calculating reads for seconds at scale: do it in a read transaction, so on SQLite it
+    # never holds the write lock that students' saves wait for. The result is stored in a
+    # short transaction of its own.
+    db.session.rollback()
+    declare_write_intent(False)
+    _, _, version = _analysed_version(slug, request.form)
+    report = analysis.recalculate(version)
+    plural = "" if report.attempts == 1 else "s"
+    flash(f"Item analysis recalculated from {report.attempts} submitted attempt{plural}.", "success")
+    return redirect(url_for("author.item_analysis", slug=slug, version=version.number))
+
+
+def _analysed_version(slug: str, args):
+    """The module, its versions (newest first) and the one ``args`` names (default the newest), or 404."""
+    row = module_or_404(slug)
+    versions = [v for v, _ in content.versions(row.id)]
+    if not versions:
+        abort(404)
+    number = args.get("version", type=int) or versions[0].number
+    version = next((v for v in versions if v.number == number), None) or abort(404)
+    return row, versions, version
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -1,17 +1,42 @@
-"""Item analysis of a module version: one query for every submitted mark, the engine for the numbers."""
+"""Item analysis of a module version, cached per version as Moodle caches its quiz statistics.
+
+Calculating takes about a second at 200,000 answers, so the last result is kept in
+``version_analyses`` with the submitted attempts it counted. A cheap count tells whether
+attempts have been submitted since. If so, a big version's result is recalculated only
+once it is :data:`RECALCULATE_AFTER` old; until then the page shows the cached figures and
+says how many attempts they miss (staff may press "Recalculate now").
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
 from quizzes.items.choices import ChoiceItem
-from quizzes.stats import ChoiceFrequency, ModuleStats, analyse, choice_frequencies
+from quizzes.stats import ChoiceFrequency, ModuleStats, analyse, counted_choice_frequencies
 
+from ..database import writing
 from ..extensions import db
-from ..models import Answer, Attempt, AttemptStatus, ModuleVersion
+from ..models import Answer, Attempt, AttemptStatus, ModuleVersion, VersionAnalysis
+from ..models.types import utcnow
+
+RECALCULATE_AFTER = timedelta(minutes=10)
+"""A cached analysis that misses submitted attempts is recalculated once it is this old."""
+
+ALWAYS_RECALCULATE_BELOW = 200
+"""Versions with fewer submitted attempts are recalculated as soon as one is submitted:
+that takes milliseconds, and their figures move most with every new attempt."""
+
+RESULT_FORMAT = 1
+"""Version of the stored ``result``; a cached result in another format is recalculated.
+Bump it when the statistics' fields change."""
 
 
 @dataclass(frozen=True)
@@ -23,29 +48,173 @@ class Analysis:
     choices: dict[str, list[ChoiceFrequency]]
 
 
-def analyse_version(version: ModuleVersion) -> Analysis:
-    """Item analysis over every submitted attempt at ``version``.
+@dataclass(frozen=True)
+class Submitted:
+    """Which attempts at a version are submitted, as far as a cached analysis needs to know."""
 
-    One query fetches (attempt, item, mark, response) for the version's submitted
-    attempts, so the number of queries does not depend on the number of attempts.
+    count: int
+    last_id: int | None  # the highest id; None when there are none
+
+
+@dataclass(frozen=True)
+class Report:
+    """An analysis as the page shows it: when it was calculated and how far behind it is."""
+
+    analysis: Analysis
+    computed_at: datetime
+    attempts: int  # submitted attempts it counts
+    submitted_since: int  # submitted attempts it does not count yet
+
+    def minutes_old(self, now: datetime) -> int:
+        """Whole minutes since it was calculated."""
+        return max(0, int((now - self.computed_at).total_seconds() // 60))
+
+
+def current_report(version: ModuleVersion, now: datetime | None = None) -> Report:
+    """The analysis of ``version`` for the page: the cached one when it will do, else a new one.
+
+    The cached one will do when it counts every submitted attempt, or when it is younger
+    than :data:`RECALCULATE_AFTER` and only misses attempts submitted since (a big version).
+    Like :func:`recalculate`, call it outside a write transaction.
     """
-    rows = db.session.execute(
-        select(Answer.attempt_id, Answer.item_key, Answer.awarded, Answer.response)
+    now = now or utcnow()
+    submitted = submitted_attempts(version)
+    cached = db.session.get(VersionAnalysis, version.id)
+    if cached is not None and cached.result.get("format") == RESULT_FORMAT:
+        up_to_date = (cached.attempts, cached.last_attempt_id) == (submitted.count, submitted.last_id)
+        # Only a big version's recent result may lag behind, and only behind new attempts:
+        # with attempts removed (a student deleted) its figures would be wrong, not late.
+        may_lag = (
+            submitted.count > cached.attempts
+            and submitted.count >= ALWAYS_RECALCULATE_BELOW
+            and now - cached.computed_at < RECALCULATE_AFTER
+        )
+        if up_to_date or may_lag:
+            return Report(
+                analysis=_analysis_from_json(version, cached.result),
+                computed_at=cached.computed_at,
+                attempts=cached.attempts,
+                submitted_since=submitted.count - cached.attempts,
+            )
+    return recalculate(version, submitted)
+
+
+def recalculate(version: ModuleVersion, submitted: Submitted | None = None) -> Report:
+    """Calculate the analysis of ``version`` now and keep it for the next visits.
+
+    Call it outside a write transaction: the result is kept in a short transaction of its
+    own (see :func:`_keep`), which on SQLite would otherwise wait for the caller's.
+    """
+    computed_at = utcnow()
+    # Counted before the answers are read: on PostgreSQL an attempt submitted in between
+    # makes the result include one attempt more than it says, never one fewer.
+    submitted = submitted or submitted_attempts(version)
+    result = analyse_version(version)
+    _keep(version, submitted, computed_at, result)
+    return Report(analysis=result, computed_at=computed_at, attempts=submitted.count, submitted_since=0)
+
+
+def submitted_attempts(version: ModuleVersion) -> Submitted:
+    """How many attempts at ``version`` are submitted, and the highest id among them: one query."""
+    count, last_id = db.session.execute(
+        select(func.count(Attempt.id), func.max(Attempt.id)).where(*_submitted_at(version))
+    ).one()
+    return Submitted(count=count, last_id=last_id)
+
+
+def analyse_version(version: ModuleVersion) -> Analysis:
+    """Item analysis over every submitted attempt at ``version``, calculated now (no cache).
+
+    Two queries whatever the number of attempts: the marks as plain tuples, and each choice
+    item's responses counted by the database, so each distinct response is decoded once.
+    """
+    items = version.content.item_map()
+    submitted = _submitted_at(version)
+    # Run on the session's connection, the rows skip the ORM's per-row processing.
+    connection = db.session.connection()
+    rows = connection.execute(
+        select(Answer.attempt_id, Answer.item_key, Answer.awarded)
         .join(Attempt, Attempt.id == Answer.attempt_id)
-        .where(Attempt.version_id == version.id, Attempt.status == AttemptStatus.SUBMITTED)
-    )
-    document = version.content
-    items = document.item_map()
+        .where(*submitted)
+    ).all()
     marks: dict[int, dict[str, float | None]] = defaultdict(dict)
-    responses: dict[str, list] = defaultdict(list)
-    for attempt_id, key, awarded, response in rows:
+    for attempt_id, key, awarded in rows:
         if key in items:
             marks[attempt_id][key] = awarded
-            responses[key].append(response)
     stats = analyse(marks.values(), {key: item.points for key, item in items.items()})
+
+    choice_items = {key: item for key, item in items.items() if isinstance(item, ChoiceItem)}
+    counted: dict[str, list[tuple[Any, int]]] = {key: [] for key in choice_items}
+    if choice_items:
+        for key, response, n in connection.execute(
+            select(Answer.item_key, Answer.response, func.count())
+            .join(Attempt, Attempt.id == Answer.attempt_id)
+            .where(*submitted, Answer.item_key.in_(choice_items))
+            .group_by(Answer.item_key, Answer.response)
+        ):
+            counted[key].append((response, n))
     choices = {
-        key: choice_frequencies(responses[key], choices=[c.id for c in item.choices])
-        for key, item in items.items()
-        if isinstance(item, ChoiceItem)
+        key: counted_choice_frequencies(counted[key], choices=[c.id for c in item.choices])
+        for key, item in choice_items.items()
     }
     return Analysis(version=version, stats=stats, choices=choices)
+
+
+def _submitted_at(version: ModuleVersion) -> tuple:
+    """The conditions that pick the submitted attempts at ``version``.
+
+    Naming the module as well lets the (module_id, user_id) index narrow the attempts to
+    the module's, instead of reading every attempt.
+    """
+    return (
+        Attempt.module_id == version.module_id,
+        Attempt.version_id == version.id,
+        Attempt.status == AttemptStatus.SUBMITTED,
+    )
+
+
+def _keep(version: ModuleVersion, submitted: Submitted, computed_at: datetime, result: Analysis) -> None:
+    """Store ``result`` as the version's cached analysis; a failure is logged, never raised.
+
+    The write has a connection and transaction of its own, begun IMMEDIATE on SQLite, so a
+    page that only reads can keep what it calculated, and a failure (a busy database) leaves
+    the page's session untouched. One ``INSERT ... ON CONFLICT DO UPDATE`` lets two servers
+    store the same version at once: the later one wins, and both results are current.
+    """
+    values = {
+        "version_id": version.id,
+        "attempts": submitted.count,
+        "last_attempt_id": submitted.last_id,
+        "computed_at": computed_at,
+        "result": _analysis_to_json(result),
+    }
+    try:
+        with writing(), db.engine.begin() as conn:
+            insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[conn.dialect.name]
+            statement = insert(VersionAnalysis).values(values)
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["version_id"],
+                    set_={name: statement.excluded[name] for name in values if name != "version_id"},
+                )
+            )
+    except SQLAlchemyError as exc:
+        current_app.logger.warning("item analysis of version %s not cached: %s", version.id, exc)
+
+
+def _analysis_to_json(result: Analysis) -> dict[str, Any]:
+    """The stored form of an analysis (choices as a list: JSONB does not keep key order)."""
+    return {
+        "format": RESULT_FORMAT,
+        "stats": result.stats.to_dict(),
+        "choices": [[key, [f.to_dict() for f in freqs]] for key, freqs in result.choices.items()],
+    }
+
+
+def _analysis_from_json(version: ModuleVersion, data: dict[str, Any]) -> Analysis:
+    """The analysis :func:`_analysis_to_json` stored."""
+    return Analysis(
+        version=version,
+        stats=ModuleStats.from_dict(data["stats"]),
+        choices={key: [ChoiceFrequency.from_dict(f) for f in freqs] for key, freqs in data["choices"]},
+    )
