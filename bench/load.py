@@ -896,6 +896,17 @@ def seed_scale(world: World, students: int, target_answers: int) -> dict:
             ),
             {"lo": lo, "hi": hi},
         )
+        # What grading writes beside the marks: each submitted attempt's totals per topic (as migration 0006 does).
+        s.execute(
+            text(
+                "INSERT INTO attempt_topics (attempt_id, topic, user_id, module_id, awarded, points, items) "
+                "SELECT a.id, ans.topic, a.user_id, a.module_id, SUM(ans.awarded), SUM(ans.points), COUNT(ans.id) "
+                "FROM answers ans JOIN attempts a ON a.id = ans.attempt_id "
+                "WHERE a.id BETWEEN :lo AND :hi AND a.status = 'submitted' "
+                "GROUP BY a.id, ans.topic, a.user_id, a.module_id"
+            ),
+            {"lo": lo, "hi": hi},
+        )
         s.execute(text("DROP TABLE bench_items"))
         s.commit()
         answers = s.scalar(
@@ -936,16 +947,23 @@ def reports_at_scale(world: World, cfg) -> dict:
     try:
         staff = _signed_in_client(world, "admin@bench.test")
         student = _signed_in_client(world, info["student_email"])
+        analysis = f"/author/modules/{MODULE}/analysis"
         pages = [
-            ("cohort matrix", staff, f"/reports/cohorts/{info['cohort']}"),
-            ("heatmap", staff, f"/reports/cohorts/{info['cohort']}/heatmap"),
-            ("item analysis", staff, f"/author/modules/{MODULE}/analysis"),
-            ("student (staff view)", staff, f"/reports/students/{info['student']}"),
-            ("my progress (student)", student, "/progress"),
+            ("cohort matrix", staff, f"/reports/cohorts/{info['cohort']}", None),
+            ("matrix by module score", staff, f"/reports/cohorts/{info['cohort']}?sort={MODULE}&dir=desc", None),
+            ("matrix, not passed", staff, f"/reports/cohorts/{info['cohort']}?status=not-passed", None),
+            ("heatmap", staff, f"/reports/cohorts/{info['cohort']}/heatmap", None),
+            # Item analysis twice: calculated on every run (its cache emptied first), then from the cache.
+            ("item analysis (recalculated)", staff, analysis, lambda: _forget_item_analyses(world)),
+            ("item analysis (cached)", staff, analysis, None),
+            ("student (staff view)", staff, f"/reports/students/{info['student']}", None),
+            ("my progress (student)", student, "/progress", None),
         ]
-        for name, client, path in pages:
+        for name, client, path, before_each in pages:
             times, queries, status = [], 0, None
             for run in range(cfg.page_runs + 1):
+                if before_each:
+                    before_each()
                 counter["n"] = 0
                 t = time.perf_counter()
                 r = client.get(path)
@@ -958,7 +976,7 @@ def reports_at_scale(world: World, cfg) -> dict:
             results[name] = {"path": path, "ms": ms, "max_ms": max(times) * 1000, "queries": queries, "status": status}
             ok = ms < TARGETS["report_ms"]
             log(
-                f"   {name:22s} {ms:7.0f} ms (max {max(times) * 1000:.0f})  {queries:3d} queries  "
+                f"   {name:28s} {ms:7.0f} ms (max {max(times) * 1000:.0f})  {queries:3d} queries  "
                 f"HTTP {status}  {mark(ok)}  {path}"
             )
             if status != 200:
@@ -966,6 +984,17 @@ def reports_at_scale(world: World, cfg) -> dict:
     finally:
         event.remove(engine, "before_cursor_execute", count)
     return {**info, "pages": results}
+
+
+def _forget_item_analyses(world: World) -> None:
+    """Empty the cached item analyses, so the next visit to the page calculates."""
+    from sqlalchemy import delete
+
+    from training.models import VersionAnalysis
+
+    with world.ctx() as s:
+        s.execute(delete(VersionAnalysis))
+        s.commit()
 
 
 def _signed_in_client(world: World, email: str):
