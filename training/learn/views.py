@@ -132,14 +132,15 @@ def answer_stage(attempt_id: int):
         abort(400)
     attempt_service.save_answers(attempt, stage, _stage_values(attempt))
     if action != "save":
-        blank = attempt_service.unanswered_in_stage(attempt)
+        answers = attempt_service.saved_answers(attempt)  # one read serves the blank check and the grading
+        blank = attempt_service.unanswered_in_stage(attempt, answers)
         if blank and confirmed != action:
             db.session.commit()
             return _render_take(attempt, confirm_blank=blank, action=action)
         if action == "next":
             attempt_service.advance(attempt, stage)
         else:
-            attempt_service.submit(attempt)
+            attempt_service.submit(attempt, answers)
     db.session.commit()
     if action == "submit":
         return redirect(url_for("learn.result", attempt_id=attempt.id))

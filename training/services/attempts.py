@@ -209,9 +209,12 @@ def _position(module: Module, key: str) -> int:
     return next(n for n, item in enumerate(module.items(), 1) if item.key == key)
 
 
-def unanswered_in_stage(attempt: Attempt) -> list[tuple[int, str]]:
-    """(question number, item key) of every item of the current stage still blank."""
-    answers = saved_answers(attempt)
+def unanswered_in_stage(attempt: Attempt, answers: dict[str, Answer] | None = None) -> list[tuple[int, str]]:
+    """(question number, item key) of every item of the current stage still blank.
+
+    :param answers: the attempt's ``saved_answers``, when the caller has them already.
+    """
+    answers = saved_answers(attempt) if answers is None else answers
     module = attempt.version.content
     return [
         (_position(module, item.key), item.key)
@@ -236,17 +239,19 @@ def is_last_stage(attempt: Attempt) -> bool:
     return attempt.stage_index == len(attempt.version.content.stages()) - 1
 
 
-def submit(attempt: Attempt) -> Attempt:
+def submit(attempt: Attempt, answers: dict[str, Answer] | None = None) -> Attempt:
     """Grade and close the attempt; submitting a submitted attempt returns it unchanged.
 
     The attempt must be locked by the caller. Marks are written for every item, so
     unanswered items count (as 0) in reports.
+
+    :param answers: the attempt's ``saved_answers``, when the caller has them already.
     """
     if not attempt.is_open:
         return attempt
     if not is_last_stage(attempt):
         raise AttemptError("Finish the remaining stages before submitting.")
-    return _grade_and_close(attempt)
+    return _grade_and_close(attempt, answers)
 
 
 def close_if_overdue(attempt: Attempt, *, grace: bool = True) -> bool:
@@ -261,9 +266,9 @@ def close_if_overdue(attempt: Attempt, *, grace: bool = True) -> bool:
     return True
 
 
-def _grade_and_close(attempt: Attempt) -> Attempt:
+def _grade_and_close(attempt: Attempt, answers: dict[str, Answer] | None = None) -> Attempt:
     module = attempt.version.content
-    answers = saved_answers(attempt)
+    answers = saved_answers(attempt) if answers is None else answers
     result = score_attempt(module, {k: row.response for k, row in answers.items()})
     for item in module.items():
         row = answers.get(item.key)
