@@ -87,6 +87,22 @@ def test_stale_autosave_is_refused_and_the_newest_answer_wins(app, student_clien
     assert stored(app, attempt_id)[item.key] == item.key_answer()
 
 
+def test_a_blank_clears_a_saved_answer_records_nothing_new_and_a_stale_one_is_refused(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    first, second = stage_items(doc, 0)[:2]
+    assert autosave(student_client, attempt_id, 0, first.key, key_values(first), 1).status_code == 200
+    assert autosave(student_client, attempt_id, 0, first.key, [], 2).status_code == 200  # cleared
+    assert autosave(student_client, attempt_id, 0, second.key, [], 3).status_code == 200  # never given: nothing
+    assert stored(app, attempt_id) == {first.key: None}
+    late_blank = autosave(student_client, attempt_id, 0, first.key, [], 2)
+    late_answer = autosave(student_client, attempt_id, 0, first.key, wrong_values(first), 1)
+    assert late_blank.status_code == late_answer.status_code == 409
+    assert stored(app, attempt_id) == {first.key: None}
+    again = autosave(student_client, attempt_id, 0, first.key, wrong_values(first), 4)
+    assert again.status_code == 200 and stored(app, attempt_id) == {first.key: first.parse_answer(wrong_values(first))}
+
+
 def test_form_post_without_javascript_saves_the_stage(app, student_client, starter):
     doc = module_doc(app, starter)
     attempt_id = start_attempt(student_client, starter)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, exists, select
+from sqlalchemy import bindparam, delete, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -106,19 +106,25 @@ def close_session(user: User) -> None:
     db.session.execute(delete(UserSession).where(UserSession.token == user.session_token))
 
 
+# Every signed-in request runs this, so it is built once (SQLAlchemy reuses its compiled form).
+_SESSION_USER = (
+    select(User)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        User.id == bindparam("user_id"),
+        UserSession.token == bindparam("token"),
+        UserSession.created_at >= bindparam("since"),
+    )
+)
+
+
 def load_session_user(session_id: str) -> User | None:
     """The active user a session cookie names, if its epoch is current and its session still open (one query)."""
     user_id, epoch, token = (session_id.split(".", 2) + ["", ""])[:3]
     if not (user_id.isdigit() and epoch.isdigit() and token):
         return None
     user = db.session.scalar(
-        select(User)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == int(user_id),
-            UserSession.token == token,
-            UserSession.created_at >= utcnow() - SESSION_LIFETIME,
-        )
+        _SESSION_USER, {"user_id": int(user_id), "token": token, "since": utcnow() - SESSION_LIFETIME}
     )
     if user is None or not user.active or user.session_epoch != int(epoch):
         return None

@@ -7,16 +7,18 @@ concurrent saves and submits are applied one at a time and never half-way.
 
 from __future__ import annotations
 
+import functools
 import random
 import secrets
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy.orm import joinedload
 
 from quizzes.content import Feedback as FeedbackTiming
 from quizzes.content import Module, ShowAnswers, StageRef
@@ -59,12 +61,15 @@ class StaleSave(AttemptError):
     """A save older than one already applied."""
 
 
+# Built once: every save runs them (SQLAlchemy reuses their compiled form).
+_OWN_ATTEMPT = select(Attempt).where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
+_OWN_ATTEMPT_LOCKED = _OWN_ATTEMPT.with_for_update(of=Attempt).execution_options(populate_existing=True)
+
+
 def get_attempt(user: User, attempt_id: int, *, lock: bool = False) -> Attempt:
     """The user's own attempt; locked for update when the caller is about to write."""
-    query = select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == user.id)
-    if lock:
-        query = query.with_for_update(of=Attempt).execution_options(populate_existing=True)
-    attempt = db.session.scalar(query)
+    query = _OWN_ATTEMPT_LOCKED if lock else _OWN_ATTEMPT
+    attempt = db.session.scalar(query, {"attempt_id": attempt_id, "user_id": user.id})
     if attempt is None:
         raise AttemptNotFound("There is no such attempt in your account.")
     return attempt
@@ -131,12 +136,9 @@ def start_or_resume(user: User, module: ModuleRow) -> Attempt:
     return attempt
 
 
-def saved_answers(attempt: Attempt, keys: Collection[str] | None = None) -> dict[str, Answer]:
-    """The attempt's answers by item key: all of them, or those to the items ``keys`` names."""
-    query = select(Answer).where(Answer.attempt_id == attempt.id)
-    if keys is not None:
-        # Only their sequence numbers are checked before they are overwritten: skip decoding the responses.
-        query = query.where(Answer.item_key.in_(keys)).options(defer(Answer.response))
+def saved_answers(attempt: Attempt) -> dict[str, Answer]:
+    """The attempt's answers by item key (as stored now: saves write the rows directly)."""
+    query = select(Answer).where(Answer.attempt_id == attempt.id).execution_options(populate_existing=True)
     return {row.item_key: row for row in db.session.scalars(query)}
 
 
@@ -175,34 +177,64 @@ def save_answers(attempt: Attempt, stage_index: int, values: dict[str, list[str]
     outside = sorted(k for k in values if k not in stage_keys)
     if outside:
         raise AttemptError(f"Item '{outside[0]}' is not part of the stage you are on.")
-    existing = saved_answers(attempt, values.keys())
-    if seq is None:
-        seq = attempt.last_seq + 1
-    else:
-        # Stale is judged per item: a late save of one question must not be refused
-        # because another question was saved in between.
-        stale = sorted(k for k in values if k in existing and existing[k].seq >= seq)
-        if stale:
-            raise StaleSave("A newer answer to this question has already been saved; this older one was ignored.")
     parsed: dict[str, Any] = {}
     for key, raw in values.items():
         try:
             parsed[key] = items[key].parse_answer(raw)
         except AnswerError as exc:
             raise BadAnswer(f"{exc} (question {_position(module, key)})") from None
-    now = utcnow()
+    if seq is None:
+        seq = attempt.last_seq + 1  # above every save so far: never stale
+    connection, now = db.session.connection(), utcnow()
     for key, answer in parsed.items():
-        row = existing.get(key)
-        if row is None and answer is None:
-            continue  # a blank that was never answered: nothing to record
-        if row is None:
-            item = items[key]
-            row = Answer(attempt_id=attempt.id, item_key=key, topic=item.topic, points=item.points)
-            db.session.add(row)
-        row.response, row.seq, row.saved_at = answer, seq, now
+        row = {
+            "attempt_id": attempt.id,
+            "item_key": key,
+            "topic": items[key].topic,
+            "points": items[key].points,
+            "response": answer,
+            "seq": seq,
+            "saved_at": now,
+        }
+        if answer is not None:
+            applied = connection.execute(_upsert_answer(connection.dialect.name), row).first() is not None
+        else:  # a blank clears a saved answer; one never given is not recorded
+            this = {"b_attempt": attempt.id, "b_item": key, "b_seq": seq, "b_at": now}
+            applied = connection.execute(_CLEAR_ANSWER, this).rowcount
+            applied = applied or connection.execute(_ANSWER_SAVED, this).first() is None
+        if not applied:
+            # Stale is judged per item: a late save of one question is not refused because another
+            # was saved in between. The caller rolls back (every AttemptError does): nothing is kept.
+            raise StaleSave("A newer answer to this question has already been saved; this older one was ignored.")
     attempt.last_seq = max(attempt.last_seq, seq)
     db.session.flush()
     return seq
+
+
+_ANSWERS = Answer.__table__
+_THIS_ANSWER = (_ANSWERS.c.attempt_id == bindparam("b_attempt")) & (_ANSWERS.c.item_key == bindparam("b_item"))
+_CLEAR_ANSWER = (
+    _ANSWERS.update()
+    .where(_THIS_ANSWER, _ANSWERS.c.seq < bindparam("b_seq"))
+    .values(response=None, seq=bindparam("b_seq"), saved_at=bindparam("b_at"))
+)
+_ANSWER_SAVED = select(_ANSWERS.c.id).where(_THIS_ANSWER)
+
+
+@functools.cache
+def _upsert_answer(dialect: str):
+    """Insert an answer, or overwrite the saved one if it holds an older save; one statement.
+
+    It returns the row's id, or no row when the saved answer is as new or newer (the save is
+    stale). RETURNING, not the row count: psycopg reports -1 for an upsert.
+    """
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_ANSWERS)
+    new = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[_ANSWERS.c.attempt_id, _ANSWERS.c.item_key],
+        set_={"response": new.response, "seq": new.seq, "saved_at": new.saved_at},
+        where=_ANSWERS.c.seq < new.seq,
+    ).returning(_ANSWERS.c.id)
 
 
 def _position(module: Module, key: str) -> int:
