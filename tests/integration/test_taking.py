@@ -281,6 +281,20 @@ def test_submit_writes_the_per_topic_totals_the_heatmap_adds_up(app, student_cli
         assert 0 < sum(t.awarded for t in totals) < sum(t.points for t in totals)
 
 
+def test_items_never_answered_are_recorded_at_submit_with_no_marks(app, student_client, starter):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    finish(student_client, doc, attempt_id, values=lambda item: [])  # every stage moved on blank
+    with app.app_context():
+        rows = db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id)).all()
+        assert sorted(r.item_key for r in rows) == sorted(i.key for i in doc.items())
+        assert all(r.response is None and r.awarded == 0 and r.seq == 0 for r in rows)
+        attempt = db.session.get(Attempt, attempt_id)
+        totals = db.session.scalars(select(AttemptTopic).where(AttemptTopic.attempt_id == attempt_id)).all()
+        assert attempt.score == 0 and sum(t.points for t in totals) == attempt.max_score
+        assert sum(t.items for t in totals) == len(rows)
+
+
 def test_submit_twice_returns_the_same_result_and_one_attempt(app, student_client, starter):
     doc = module_doc(app, starter)
     attempt_id = start_attempt(student_client, starter)

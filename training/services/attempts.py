@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from quizzes.content import Feedback as FeedbackTiming
 from quizzes.content import Module, ShowAnswers, StageRef
@@ -206,8 +207,9 @@ def save_answers(attempt: Attempt, stage_index: int, values: dict[str, list[str]
             # Stale is judged per item: a late save of one question is not refused because another
             # was saved in between. The caller rolls back (every AttemptError does): nothing is kept.
             raise StaleSave("A newer answer to this question has already been saved; this older one was ignored.")
-    attempt.last_seq = max(attempt.last_seq, seq)
-    db.session.flush()
+    if seq > attempt.last_seq:
+        connection.execute(_RAISE_LAST_SEQ, {"b_attempt": attempt.id, "b_seq": seq})
+        set_committed_value(attempt, "last_seq", seq)
     return seq
 
 
@@ -219,6 +221,9 @@ _CLEAR_ANSWER = (
     .values(response=None, seq=bindparam("b_seq"), saved_at=bindparam("b_at"))
 )
 _ANSWER_SAVED = select(_ANSWERS.c.id).where(_THIS_ANSWER)
+_SET_AWARDED = _ANSWERS.update().where(_ANSWERS.c.id == bindparam("b_id")).values(awarded=bindparam("b_awarded"))
+_ATTEMPTS = Attempt.__table__
+_RAISE_LAST_SEQ = _ATTEMPTS.update().where(_ATTEMPTS.c.id == bindparam("b_attempt")).values(last_seq=bindparam("b_seq"))
 
 
 @functools.cache
@@ -302,16 +307,35 @@ def _grade_and_close(attempt: Attempt, answers: dict[str, Answer] | None = None)
     module = attempt.version.content
     answers = saved_answers(attempt) if answers is None else answers
     result = score_attempt(module, {k: row.response for k, row in answers.items()})
+    # Marks, unanswered items and topic totals go in as one statement each, not an ORM
+    # update per row: on SQLite this all runs while the write lock is held.
+    marks, unanswered = [], []
     for item in module.items():
+        awarded = result.marks[item.key].awarded
         row = answers.get(item.key)
         if row is None:
-            row = Answer(attempt_id=attempt.id, item_key=item.key, topic=item.topic, points=item.points)
-            db.session.add(row)
-        row.awarded = result.marks[item.key].awarded
+            unanswered.append(
+                {
+                    "attempt_id": attempt.id,
+                    "item_key": item.key,
+                    "topic": item.topic,
+                    "points": item.points,
+                    "response": None,
+                    "awarded": awarded,
+                }
+            )
+        else:
+            marks.append({"b_id": row.id, "b_awarded": awarded})
+            set_committed_value(row, "awarded", awarded)
+    connection = db.session.connection()
+    if marks:
+        connection.execute(_SET_AWARDED, marks)
+    if unanswered:
+        connection.execute(_ANSWERS.insert(), unanswered)
+    connection.execute(AttemptTopic.__table__.insert(), _topic_totals(attempt, module, result))
     attempt.status = AttemptStatus.SUBMITTED
     attempt.submitted_at = utcnow()
     attempt.score, attempt.max_score, attempt.passed = result.score, result.max_score, result.passed
-    db.session.add_all(_topic_totals(attempt, module, result))
     db.session.flush()
     # In the same transaction: missed items join the review queue; a pass earns a certificate.
     review.schedule_missed(attempt, result)
@@ -319,24 +343,25 @@ def _grade_and_close(attempt: Attempt, answers: dict[str, Answer] | None = None)
     return attempt
 
 
-def _topic_totals(attempt: Attempt, module: Module, result: AttemptScore) -> list[AttemptTopic]:
-    """The attempt's marks added up per topic, for the cohort heatmap (see ``AttemptTopic``)."""
-    totals: dict[str, AttemptTopic] = {}
+def _topic_totals(attempt: Attempt, module: Module, result: AttemptScore) -> list[dict[str, Any]]:
+    """The attempt's marks added up per topic, as ``attempt_topics`` rows (for the cohort heatmap)."""
+    totals: dict[str, dict[str, Any]] = {}
     for item in module.items():
-        row = totals.get(item.topic)
-        if row is None:
-            row = totals[item.topic] = AttemptTopic(
-                attempt_id=attempt.id,
-                topic=item.topic,
-                user_id=attempt.user_id,
-                module_id=attempt.module_id,
-                awarded=0.0,
-                points=0.0,
-                items=0,
-            )
-        row.awarded += result.marks[item.key].awarded or 0.0
-        row.points += item.points
-        row.items += 1
+        row = totals.setdefault(
+            item.topic,
+            {
+                "attempt_id": attempt.id,
+                "topic": item.topic,
+                "user_id": attempt.user_id,
+                "module_id": attempt.module_id,
+                "awarded": 0.0,
+                "points": 0.0,
+                "items": 0,
+            },
+        )
+        row["awarded"] += result.marks[item.key].awarded or 0.0
+        row["points"] += item.points
+        row["items"] += 1
     return list(totals.values())
 
 
