@@ -188,7 +188,8 @@ def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _mark_writes():
         # After enforce_access: the session and user are read first, in a read transaction.
-        if request.method not in SAFE_METHODS:
+        view = app.view_functions.get(request.endpoint)
+        if request.method not in SAFE_METHODS and not getattr(view, "reads_first", False):
             database.begin_writes(db.session())
 
     @app.context_processor

@@ -329,13 +329,7 @@ class World:
         browser's Cookie header and CSRF token. The session lives in the cookie and the shared database,
         so the gunicorn workers accept it. Students made by add_students(fast=True) carry a cheap argon2
         hash that only this process's (patched) hasher verifies quickly: see use_cheap_hashes()."""
-        client = self.app.test_client()
-        client.environ_base.update({"HTTP_USER_AGENT": UA, "REMOTE_ADDR": "127.0.0.1"})
-        r = client.get("/login")
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', r.get_data(as_text=True)).group(1)
-        r = client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
-        if r.status_code != 302:
-            raise RuntimeError(f"in-process sign-in of {email} answered {r.status_code}")
+        client = _signed_in_client(self, email)
         r = client.get("/lessons")
         token = re.search(r'name="csrf-token" content="([^"]+)"', r.get_data(as_text=True)).group(1)
         cookies = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
@@ -998,6 +992,7 @@ def _forget_item_analyses(world: World) -> None:
 
 
 def _signed_in_client(world: World, email: str):
+    """A Flask test client of ``world``'s app, signed in through the real form (CSRF on)."""
     client = world.app.test_client()
     client.environ_base.update({"HTTP_USER_AGENT": UA, "REMOTE_ADDR": "127.0.0.1"})
     r = client.get("/login")

@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 DUBIOUS_EFFICIENCY = 15.0
@@ -63,15 +63,7 @@ class ItemStats:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ItemStats:
         """The item statistics :meth:`to_dict` wrote."""
-        return cls(
-            key=str(data["key"]),
-            max_points=float(data["max_points"]),
-            facility=_float_or_none(data["facility"]),
-            sd=_float_or_none(data["sd"]),
-            discrimination=_float_or_none(data["discrimination"]),
-            efficiency=_float_or_none(data["efficiency"]),
-            dubious=bool(data["dubious"]),
-        )
+        return _from_json(cls, data)
 
 
 @dataclass(frozen=True)
@@ -106,18 +98,8 @@ class ModuleStats:
     def from_dict(cls, data: Mapping[str, Any]) -> ModuleStats:
         """The module statistics :meth:`to_dict` wrote."""
         items = [ItemStats.from_dict(item) for item in data["items"]]
-        return cls(
-            attempts=int(data["attempts"]),
-            max_score=float(data["max_score"]),
-            mean=_float_or_none(data["mean"]),
-            median=_float_or_none(data["median"]),
-            sd=_float_or_none(data["sd"]),
-            skewness=_float_or_none(data["skewness"]),
-            kurtosis=_float_or_none(data["kurtosis"]),
-            alpha=_float_or_none(data["alpha"]),
-            standard_error=_float_or_none(data["standard_error"]),
-            histogram=tuple(int(n) for n in data["histogram"]),
-            items={item.key: item for item in items},
+        return _from_json(
+            cls, data, histogram=tuple(int(n) for n in data["histogram"]), items={item.key: item for item in items}
         )
 
 
@@ -136,8 +118,7 @@ class ChoiceFrequency:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ChoiceFrequency:
         """The choice frequency :meth:`to_dict` wrote."""
-        choice = data["choice"]
-        return cls(None if choice is None else str(choice), int(data["count"]), _float_or_none(data["percent"]))
+        return _from_json(cls, data)
 
 
 def analyse(
@@ -348,9 +329,21 @@ def _shape(totals: Sequence[float]) -> tuple[float | None, float | None]:
     return skewness, k4 / k2**2
 
 
-def _float_or_none(value: Any) -> float | None:
-    """A float read back from JSON (which may hold ``100`` for ``100.0``), or None."""
-    return None if value is None else float(value)
+# How a field of each annotated type is read back from JSON (which may hold ``100`` for ``100.0``).
+_FROM_JSON = {
+    "str": str,
+    "str | None": lambda value: None if value is None else str(value),
+    "int": int,
+    "float": float,
+    "float | None": lambda value: None if value is None else float(value),
+    "bool": bool,
+}
+
+
+def _from_json(cls, data: Mapping[str, Any], **given: Any):
+    """A ``cls`` dataclass from the JSON its ``to_dict`` wrote: each field by its type, except those ``given``."""
+    read = {f.name: _FROM_JSON[f.type](data[f.name]) for f in fields(cls) if f.name not in given}
+    return cls(**read, **given)
 
 
 def _clamp(percent: float) -> float:

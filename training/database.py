@@ -44,6 +44,17 @@ def begin_writes(session) -> None:
     declare_write_intent(True)
 
 
+def reads_first(view):
+    """Mark a view whose POST starts with a slow read (a password check, a long calculation).
+
+    Its request is not made a write one up front: it runs in a read transaction, and the
+    view calls :func:`begin_writes` itself before it writes, if it does. On SQLite the write
+    lock, which every student's save waits for, is then not held through the slow part.
+    """
+    view.reads_first = True
+    return view
+
+
 @contextlib.contextmanager
 def writing() -> Iterator[None]:
     """Run a block (a CLI command, a test) whose SQLite transactions begin IMMEDIATE."""

@@ -277,6 +277,17 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
+def sign_in(page, email: str, password: str) -> None:
+    """Open the sign-in page, sign in, and wait until it has let the user in."""
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r"/login"))
+
+
 def watched_page(browser, base_url: str, viewport: str, console: list, assets: list):
     """A page in a new browser context (its own cookies) at ``viewport``, whose console
     errors, uncaught exceptions, CSP violations and failed assets are appended to the lists.

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from conftest import ROOT, AppServer, serve_app, watched_page
+from conftest import ROOT, AppServer, serve_app, sign_in, watched_page
 from playwright.sync_api import Page, expect
-from test_term_journey import MODULE, SLUG, choose_answers, first_wrong, right
+from test_term_journey import MODULE, SLUG, first_wrong, right, take_module
 
 pytestmark = pytest.mark.browser
 
@@ -106,43 +106,6 @@ class Audit:
 
 
 # --------------------------------------------------------------------------- UI helpers
-
-
-def sign_in(page: Page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
-
-
-def take_module(page: Page, values_for, on_stage=None, on_blank_warning=None) -> str:
-    """From the module page: start, answer each stage, submit; returns the result page's URL.
-    ``on_stage(index, is_last)`` is called on each stage once it is answered; ``on_blank_warning()``
-    once the first stage, left blank, shows its warning."""
-    page.get_by_role("button", name=re.compile(r"^(Start|Resume)")).first.click()
-    expect(page).to_have_url(re.compile(r"/attempts/\d+$"))
-    if on_blank_warning:
-        page.get_by_role("button", name="Lock answers and go to the next stage").click()
-        expect(page.locator("#blank-warning")).to_be_visible()
-        on_blank_warning()
-    index = 0
-    while True:
-        choose_answers(page, values_for)
-        submit = page.get_by_role("button", name="Submit the attempt")
-        if on_stage:
-            on_stage(index, bool(submit.count()))
-        if submit.count():
-            page.once("dialog", lambda dialog: dialog.accept())
-            submit.click()
-            expect(page).to_have_url(re.compile(r"/attempts/\d+/result$"))
-            return page.url
-        page.get_by_role("button", name="Lock answers and go to the next stage").click()
-        move_on = page.get_by_role("button", name="Move on anyway")
-        if move_on.count():
-            move_on.click()
-        expect(page).to_have_url(re.compile(r"/attempts/\d+#stage-\d+$"))
-        index += 1
 
 
 # --------------------------------------------------------------------------- the test

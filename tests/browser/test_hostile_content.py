@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, AppServer, serve_app, watched_page
+from conftest import ROOT, AppServer, serve_app, sign_in, watched_page
 from PIL import Image
 from playwright.sync_api import Page, expect
 
@@ -197,14 +197,6 @@ class Watch:
                     self.found.append(f"{name}: window.__xss was set in a frame")
             except Exception:  # noqa: BLE001 - a cross-origin or blocked frame
                 self.found.append(f"{name}: a frame was created ({frame.url})")
-
-
-def sign_in(page: Page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 # --------------------------------------------------------------------------- the test

@@ -101,16 +101,27 @@ def choose_answers(page: Page, values_for) -> None:
                 form.locator(f"#{field}-{slot}").select_option(value)
 
 
-def take_module(page: Page, values_for) -> str:
-    """From the module page: start, answer every stage, submit; returns the result page's URL."""
+def take_module(page: Page, values_for, on_stage=None, on_blank_warning=None) -> str:
+    """From the module page: start, answer every stage, submit; returns the result page's URL.
+
+    ``on_stage(index, is_last)`` is called on each stage once it is answered; ``on_blank_warning()``
+    once the first stage, left blank, shows its warning.
+    """
     page.get_by_role("button", name=re.compile(r"^(Start|Resume)")).first.click()
     expect(page).to_have_url(re.compile(r"/attempts/\d+$"))
+    if on_blank_warning:
+        page.get_by_role("button", name="Lock answers and go to the next stage").click()
+        expect(page.locator("#blank-warning")).to_be_visible()
+        on_blank_warning()
+    index = 0
     while True:
         choose_answers(page, values_for)
         # Like a person, wait for "Saving…" to finish before moving on: a save still in flight
         # when the stage locks is (rightly) refused, and the browser logs that 409.
         expect(page.locator("#stage-form .save-status").filter(has_text="Saving")).to_have_count(0)
         submit = page.get_by_role("button", name="Submit the attempt")
+        if on_stage:
+            on_stage(index, bool(submit.count()))
         if submit.count():
             page.once("dialog", lambda dialog: dialog.accept())
             submit.click()
@@ -121,6 +132,7 @@ def take_module(page: Page, values_for) -> str:
         if move_on.count():
             move_on.click()
         expect(page).to_have_url(re.compile(r"/attempts/\d+#stage-\d+$"))
+        index += 1
 
 
 def right(item) -> list[str]:

@@ -122,6 +122,14 @@ def instructor(app, academy) -> int:
 
 
 @pytest.fixture
+def admin_client(app: Flask, academy) -> FlaskClient:
+    """A client signed in as the academy's admin (made by the ``academy`` fixture)."""
+    client = app.test_client()
+    assert login(client, "admin@example.com").status_code == 302
+    return client
+
+
+@pytest.fixture
 def instructor_client(app, instructor):
     client = app.test_client()
     assert login(client, "ina@example.com", PASSWORD).status_code == 302

@@ -15,15 +15,7 @@ from training.models import AuditEvent, User
 from training.services import audit
 from training.services.exports import safe_text as csv_cell
 
-from .conftest import count_queries, login
-
-
-@pytest.fixture
-def admin_client(app, academy):
-    """A client signed in as the academy's admin."""
-    client = app.test_client()
-    assert login(client, "admin@example.com").status_code == 302
-    return client
+from .conftest import count_queries
 
 
 def log(app, actor_email: str | None, action: str, at: datetime, **fields) -> None:

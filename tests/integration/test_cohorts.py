@@ -22,15 +22,7 @@ from training.models import (
 )
 from training.services import cohorts
 
-from .conftest import count_queries, login, make_user, start_attempt, user_by_email
-
-
-@pytest.fixture
-def admin_client(app, academy):
-    """A client signed in as the academy's admin."""
-    client = app.test_client()
-    assert login(client, "admin@example.com").status_code == 302
-    return client
+from .conftest import count_queries, make_user, start_attempt, user_by_email
 
 
 def make_cohort(app, name="Spring 2027", description=""):

@@ -25,14 +25,6 @@ PASSWORD_CELL = re.compile(r'<code class="user-select-all">([^<]+)</code>')
 
 
 @pytest.fixture
-def admin_client(app, academy):
-    """A client signed in as the academy's admin."""
-    client = app.test_client()
-    assert login(client, "admin@example.com").status_code == 302
-    return client
-
-
-@pytest.fixture
 def cohort_id(app, student, other_student, instructor):
     """A cohort that already has Olu (other_student) in it; Sam (student) is in no cohort."""
     with app.app_context(), writing():

@@ -14,7 +14,6 @@ from training.services.exports import safe_text
 
 from .conftest import make_user
 from .test_reports import NOW, add_attempt, make_cohort, module_ids
-from .test_reports import admin_client as admin_client  # noqa: F401  (fixture)
 from .test_reports import classroom as classroom  # noqa: F401  (fixture)
 
 BOM = b"\xef\xbb\xbf"

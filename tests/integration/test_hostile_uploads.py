@@ -30,8 +30,6 @@ from training.models import ModuleRow
 from training.services import cohorts, drafts
 from training.services.content import module_by_slug
 
-from .conftest import login
-
 SLUG = "thread-lift-nerve-pain"
 ALT = "Bruising along the jawline, day 2"
 NOT_AN_IMAGE = "not a JPEG, PNG or WebP image"
@@ -217,13 +215,6 @@ BINARY_FILES = {
     "random bytes": (bytes(range(256)) * 16, "students.csv"),
     "a zip (xlsx)": (b"PK\x03\x04" + b"\x00\xff" * 200, "students.xlsx"),
 }
-
-
-@pytest.fixture
-def admin_client(app, academy):
-    client = app.test_client()
-    assert login(client, "admin@example.com").status_code == 302
-    return client
 
 
 @pytest.fixture

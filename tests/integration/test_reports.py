@@ -28,7 +28,7 @@ from training.models.types import utcnow
 from training.services import content, reports
 from training.services.attempts import result_items
 
-from .conftest import count_queries, login, make_user, module_doc, start_attempt
+from .conftest import count_queries, make_user, module_doc, start_attempt
 from .helpers import wrong_values
 from .test_taking import finish
 
@@ -114,13 +114,6 @@ def add_attempt(app, user_id, module_id, percent=None, *, started, submitted=Non
             )
         db.session.commit()
         return attempt.id
-
-
-@pytest.fixture
-def admin_client(app, academy):
-    client = app.test_client()
-    assert login(client, "admin@example.com").status_code == 302
-    return client
 
 
 @pytest.fixture

@@ -17,14 +17,6 @@ from training.services.accounts import AccountError
 from .conftest import PASSWORD, count_queries, login, make_user, user_by_email
 
 
-@pytest.fixture
-def admin_client(app, academy):
-    """A client signed in as the academy's admin."""
-    client = app.test_client()
-    assert login(client, "admin@example.com").status_code == 302
-    return client
-
-
 def add_people(
     app, count: int, prefix: str = "person", role: str = Role.STUDENT, cohort: str | None = None
 ) -> list[int]:

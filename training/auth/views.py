@@ -4,7 +4,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required, logout_user
 
 from ..access import PUBLIC, SIGNED_IN, allow
-from ..database import declare_write_intent
+from ..database import begin_writes, reads_first
 from ..extensions import db, limiter
 from ..models import Role
 from ..services import accounts
@@ -65,22 +65,18 @@ def _email_tried() -> str:
     deduct_when=_failed_sign_in,
 )
 @limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"], methods=["POST"], deduct_when=_failed_sign_in)
+@reads_first  # the password check is slow by design: it must not hold SQLite's write lock
 def login():
     """Sign in with email and password; every failure gets the same message."""
-    # The password check is slow by design: make it in a read transaction, so on SQLite it
-    # never holds the write lock that every autosave of a class in an exam waits for.
-    db.session.rollback()
-    declare_write_intent(False)
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
-        db.session.rollback()  # end the read; signing in writes in a transaction of its own
-        declare_write_intent(True)
         if user is None:
             flash("That email and password do not match an active account.", "danger")
             return render_template("auth/login.html", form=form), 200
+        begin_writes(db.session())  # checked; signing in writes
         accounts.rehash_if_needed(user, form.password.data)
         sign_in(user)
         return redirect(_safe_next(request.args.get("next")))

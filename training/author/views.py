@@ -8,7 +8,7 @@ from quizzes.coverage import summarise
 from quizzes.stats import BAND_LABELS
 
 from ..access import allow
-from ..database import declare_write_intent
+from ..database import reads_first
 from ..extensions import db
 from ..models import Role
 from ..models.types import utcnow
@@ -122,13 +122,9 @@ def item_analysis(slug: str):
 
 @bp.route("/modules/<slug>/analysis/recalculate", methods=["POST"])
 @allow(*AUTHORS)
+@reads_first  # seconds of reading at scale; the result is stored in a short transaction of its own
 def recalculate_analysis(slug: str):
     """Recalculate a version's item analysis now ("Recalculate now"), then show it again."""
-    # Calculating reads for seconds at scale: do it in a read transaction, so on SQLite it
-    # never holds the write lock that students' saves wait for. The result is stored in a
-    # short transaction of its own.
-    db.session.rollback()
-    declare_write_intent(False)
     _, _, version = _analysed_version(slug, request.form)
     report = analysis.recalculate(version)
     plural = "" if report.attempts == 1 else "s"

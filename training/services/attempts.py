@@ -188,22 +188,7 @@ def save_answers(attempt: Attempt, stage_index: int, values: dict[str, list[str]
         seq = attempt.last_seq + 1  # above every save so far: never stale
     connection, now = db.session.connection(), utcnow()
     for key, answer in parsed.items():
-        row = {
-            "attempt_id": attempt.id,
-            "item_key": key,
-            "topic": items[key].topic,
-            "points": items[key].points,
-            "response": answer,
-            "seq": seq,
-            "saved_at": now,
-        }
-        if answer is not None:
-            applied = connection.execute(_upsert_answer(connection.dialect.name), row).first() is not None
-        else:  # a blank clears a saved answer; one never given is not recorded
-            this = {"b_attempt": attempt.id, "b_item": key, "b_seq": seq, "b_at": now}
-            applied = connection.execute(_CLEAR_ANSWER, this).rowcount
-            applied = applied or connection.execute(_ANSWER_SAVED, this).first() is None
-        if not applied:
+        if not _store_answer(connection, attempt, items[key], answer, seq, now):
             # Stale is judged per item: a late save of one question is not refused because another
             # was saved in between. The caller rolls back (every AttemptError does): nothing is kept.
             raise StaleSave("A newer answer to this question has already been saved; this older one was ignored.")
@@ -211,6 +196,27 @@ def save_answers(attempt: Attempt, stage_index: int, values: dict[str, list[str]
         connection.execute(_RAISE_LAST_SEQ, {"b_attempt": attempt.id, "b_seq": seq})
         set_committed_value(attempt, "last_seq", seq)
     return seq
+
+
+def _store_answer(connection, attempt: Attempt, item: Item, answer: Any, seq: int, now) -> bool:
+    """Store one answer with sequence number ``seq``; False when the saved one is as new or newer.
+
+    A blank clears a saved answer; a blank to an item never answered records nothing.
+    """
+    if answer is not None:
+        row = {
+            "attempt_id": attempt.id,
+            "item_key": item.key,
+            "topic": item.topic,
+            "points": item.points,
+            "response": answer,
+            "seq": seq,
+            "saved_at": now,
+        }
+        return connection.execute(_upsert_answer(connection.dialect.name), row).first() is not None
+    this = {"b_attempt": attempt.id, "b_item": item.key, "b_seq": seq, "b_at": now}
+    cleared = connection.execute(_CLEAR_ANSWER, this).rowcount
+    return bool(cleared) or connection.execute(_ANSWER_SAVED, this).first() is None
 
 
 _ANSWERS = Answer.__table__
