@@ -30,17 +30,14 @@ def declare_write_intent(value: bool = True) -> contextvars.Token:
 def begin_writes(session) -> None:
     """Mark the request as one that writes, first ending the read that identified its user.
 
-    The user behind a request is looked up before the view runs. Ending that read here,
-    with nothing expired (the user stays loaded), means the view's own transaction begins
-    IMMEDIATE on SQLite and holds the write lock only for the view's work, not also for
-    the session lookup.
+    The user behind a request is looked up before the view runs. On SQLite, ending that
+    read here (the user stays loaded: nothing expires on commit) means the view's own
+    transaction begins IMMEDIATE and holds the write lock only for the view's work, not
+    also for the session lookup. PostgreSQL locks rows, not the database, so there the
+    read and the writes stay one transaction (a commit would only cost a round trip).
     """
-    if session.in_transaction():
-        expire, session.expire_on_commit = session.expire_on_commit, False
-        try:
-            session.commit()
-        finally:
-            session.expire_on_commit = expire
+    if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        session.commit()
     declare_write_intent(True)
 
 

@@ -26,7 +26,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects keep their loaded values when a transaction commits. A request ends soon after
+# its commit, and expiring everything made the redirect or page that follows reload each
+# object with a query of its own: on SQLite, inside a write request, one that waits for
+# the write lock again. Code that must see rows as they are now reloads them explicitly
+# (a locked read with populate_existing, or Session.refresh).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

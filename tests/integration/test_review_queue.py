@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from quizzes.scoring import score_attempt
 from training.database import writing
@@ -316,10 +316,14 @@ def test_review_needs_signing_in(app, starter):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_scheduling_at_grading_reads_the_policy_and_the_cards_in_two_queries(app, student, student_client, starter):
-    attempt_id = take_missing(app, student_client, {SINGLE, NUMERIC, MULTIPLE})
+def _queries_to_schedule(app, attempt_id: int) -> list[str]:
+    """The SELECTs that scheduling an attempt's review cards runs for a student with no cards yet.
+
+    Submitting scheduled them already: the cards are deleted first, and all of it rolled back.
+    """
     with app.app_context(), writing():
         attempt = db.session.get(Attempt, attempt_id)
+        db.session.execute(delete(ReviewCard).where(ReviewCard.user_id == attempt.user_id))
         answers = {
             row.item_key: row.response
             for row in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))
@@ -328,5 +332,17 @@ def test_scheduling_at_grading_reads_the_policy_and_the_cards_in_two_queries(app
         with count_queries(app) as selects:
             review.schedule_missed(attempt, result)
         db.session.rollback()
-    # The newest version's show-answers policy, then every card of the module at once.
-    assert len(selects) == 2 and "module_versions" in selects[0] and "review_cards" in selects[1]
+    return selects
+
+
+def test_scheduling_at_grading_reads_the_cards_then_the_policy_in_two_queries(app, student, student_client, starter):
+    attempt_id = take_missing(app, student_client, {SINGLE, NUMERIC, MULTIPLE})
+    selects = _queries_to_schedule(app, attempt_id)
+    # Every card of the module at once, then (new cards are due) the newest version's show-answers policy.
+    assert len(selects) == 2 and "review_cards" in selects[0] and "module_versions" in selects[1]
+
+
+def test_a_clean_attempt_does_not_ask_the_answer_policy(app, student, student_client, starter):
+    attempt_id = take_missing(app, student_client, set())
+    selects = _queries_to_schedule(app, attempt_id)
+    assert len(selects) == 1 and "review_cards" in selects[0]

@@ -167,6 +167,9 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     )
 
 
+DEFAULT_ACADEMY_NAME = "Academy"  # until set-up names it
+
+
 def academy() -> Academy | None:
     """The academy row, once set-up has been done."""
     return db.session.get(Academy, 1)
@@ -175,7 +178,7 @@ def academy() -> Academy | None:
 def academy_name() -> str:
     """The academy's name for page titles and certificates."""
     row = academy()
-    return row.name if row else "Academy"
+    return row.name if row else DEFAULT_ACADEMY_NAME
 
 
 def needs_setup() -> bool:

@@ -7,7 +7,6 @@ concurrent saves and submits are applied one at a time and never half-way.
 
 from __future__ import annotations
 
-import functools
 import random
 import secrets
 from collections.abc import Sequence
@@ -15,8 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -137,10 +135,15 @@ def start_or_resume(user: User, module: ModuleRow) -> Attempt:
     return attempt
 
 
-def saved_answers(attempt: Attempt) -> dict[str, Answer]:
-    """The attempt's answers by item key (as stored now: saves write the rows directly)."""
-    query = select(Answer).where(Answer.attempt_id == attempt.id).execution_options(populate_existing=True)
-    return {row.item_key: row for row in db.session.scalars(query)}
+# Plain rows, not ORM objects: grading reads twenty of them per submit and changes none.
+_SAVED_ANSWERS = select(Answer.id, Answer.item_key, Answer.response, Answer.awarded, Answer.points).where(
+    Answer.attempt_id == bindparam("attempt_id")
+)
+
+
+def saved_answers(attempt: Attempt) -> dict[str, Row]:
+    """The attempt's answers as stored now, by item key: rows with ``id``, ``response``, ``awarded``, ``points``."""
+    return {row.item_key: row for row in db.session.execute(_SAVED_ANSWERS, {"attempt_id": attempt.id})}
 
 
 def _current_stage(attempt: Attempt) -> StageRef:
@@ -213,7 +216,7 @@ def _store_answer(connection, attempt: Attempt, item: Item, answer: Any, seq: in
             "seq": seq,
             "saved_at": now,
         }
-        return connection.execute(_upsert_answer(connection.dialect.name), row).first() is not None
+        return connection.execute(_UPSERT_ANSWER, row).first() is not None
     this = {"b_attempt": attempt.id, "b_item": item.key, "b_seq": seq, "b_at": now}
     cleared = connection.execute(_CLEAR_ANSWER, this).rowcount
     return bool(cleared) or connection.execute(_ANSWER_SAVED, this).first() is None
@@ -232,27 +235,30 @@ _ATTEMPTS = Attempt.__table__
 _RAISE_LAST_SEQ = _ATTEMPTS.update().where(_ATTEMPTS.c.id == bindparam("b_attempt")).values(last_seq=bindparam("b_seq"))
 
 
-@functools.cache
-def _upsert_answer(dialect: str):
-    """Insert an answer, or overwrite the saved one if it holds an older save; one statement.
-
-    It returns the row's id, or no row when the saved answer is as new or newer (the save is
-    stale). RETURNING, not the row count: psycopg reports -1 for an upsert.
+# Insert an answer, or overwrite the saved one if it holds an older save: one statement that
+# returns the row's id, or no row when the saved answer is as new or newer (the save is stale).
+# RETURNING, not the row count: psycopg reports -1 for an upsert. Written as SQL text, the same
+# on SQLite and PostgreSQL, because SQLAlchemy compiles its ON CONFLICT constructs afresh on
+# every execution (it cannot cache them), which cost an autosave about a tenth of its time.
+_UPSERT_ANSWER = text(
     """
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_ANSWERS)
-    new = statement.excluded
-    return statement.on_conflict_do_update(
-        index_elements=[_ANSWERS.c.attempt_id, _ANSWERS.c.item_key],
-        set_={"response": new.response, "seq": new.seq, "saved_at": new.saved_at},
-        where=_ANSWERS.c.seq < new.seq,
-    ).returning(_ANSWERS.c.id)
+    INSERT INTO answers (attempt_id, item_key, topic, points, response, seq, saved_at)
+    VALUES (:attempt_id, :item_key, :topic, :points, :response, :seq, :saved_at)
+    ON CONFLICT (attempt_id, item_key) DO UPDATE
+    SET response = excluded.response, seq = excluded.seq, saved_at = excluded.saved_at
+    WHERE answers.seq < excluded.seq
+    RETURNING id
+    """
+).bindparams(
+    bindparam("response", type_=_ANSWERS.c.response.type), bindparam("saved_at", type_=_ANSWERS.c.saved_at.type)
+)
 
 
 def _position(module: Module, key: str) -> int:
     return next(n for n, item in enumerate(module.items(), 1) if item.key == key)
 
 
-def unanswered_in_stage(attempt: Attempt, answers: dict[str, Answer] | None = None) -> list[tuple[int, str]]:
+def unanswered_in_stage(attempt: Attempt, answers: dict[str, Row] | None = None) -> list[tuple[int, str]]:
     """(question number, item key) of every item of the current stage still blank.
 
     :param answers: the attempt's ``saved_answers``, when the caller has them already.
@@ -282,7 +288,7 @@ def is_last_stage(attempt: Attempt) -> bool:
     return attempt.stage_index == len(attempt.version.content.stages()) - 1
 
 
-def submit(attempt: Attempt, answers: dict[str, Answer] | None = None) -> Attempt:
+def submit(attempt: Attempt, answers: dict[str, Row] | None = None) -> Attempt:
     """Grade and close the attempt; submitting a submitted attempt returns it unchanged.
 
     The attempt must be locked by the caller. Marks are written for every item, so
@@ -309,7 +315,7 @@ def close_if_overdue(attempt: Attempt, *, grace: bool = True) -> bool:
     return True
 
 
-def _grade_and_close(attempt: Attempt, answers: dict[str, Answer] | None = None) -> Attempt:
+def _grade_and_close(attempt: Attempt, answers: dict[str, Row] | None = None) -> Attempt:
     module = attempt.version.content
     answers = saved_answers(attempt) if answers is None else answers
     result = score_attempt(module, {k: row.response for k, row in answers.items()})
@@ -332,7 +338,6 @@ def _grade_and_close(attempt: Attempt, answers: dict[str, Answer] | None = None)
             )
         else:
             marks.append({"b_id": row.id, "b_awarded": awarded})
-            set_committed_value(row, "awarded", awarded)
     connection = db.session.connection()
     if marks:
         connection.execute(_SET_AWARDED, marks)

@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 
 from fpdf import FPDF
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, select, text
 
 from ..extensions import db
 from ..models import Attempt, Certificate, ModuleRow, User
@@ -54,49 +54,46 @@ def normalise_code(typed: str | None) -> str | None:
     return "-".join(symbols[i : i + GROUP] for i in range(0, CODE_LENGTH, GROUP))
 
 
-def _unused_code() -> str:
-    """A new code no certificate has (a clash at 80 bits is all but impossible; this makes it so)."""
-    while True:
-        code = new_code()
-        if not db.session.scalar(select(exists().where(Certificate.code == code))):
-            return code
+# One statement: the academy's name is read inside it, and the unique constraint on (student,
+# module, version) decides whether there is a certificate already, so two passes at once still
+# make one. SQL text, the same on SQLite and PostgreSQL: SQLAlchemy cannot cache ON CONFLICT.
+_ISSUE = text(
+    """
+    INSERT INTO certificates (code, user_id, attempt_id, module_id, academy_name, student_name,
+                              module_title, version_number, score_percent, issued_at)
+    VALUES (:code, :user_id, :attempt_id, :module_id,
+            COALESCE((SELECT name FROM academy WHERE id = 1), :default_academy_name), :student_name,
+            :module_title, :version_number, :score_percent, :issued_at)
+    ON CONFLICT (user_id, module_id, version_number) DO NOTHING
+    """
+).bindparams(bindparam("issued_at", type_=Certificate.__table__.c.issued_at.type))
 
 
-def issue_if_passed(attempt: Attempt) -> Certificate | None:
+def issue_if_passed(attempt: Attempt) -> None:
     """Called when an attempt is graded: issue the module's certificate if it passed.
 
     One certificate per student and module version: a later pass of the same version
-    issues nothing, a pass of a newer version issues a new one. The caller commits.
+    issues nothing, a pass of a newer version issues a new one. The code is 80 random bits
+    under a unique constraint of its own; should two ever clash, the INSERT fails, the submit
+    rolls back whole and the student's retry draws a new code. The caller commits.
     """
     if not attempt.passed:
-        return None
-    version_number = attempt.version.number
-    already = select(
-        exists().where(
-            Certificate.user_id == attempt.user_id,
-            Certificate.module_id == attempt.module_id,
-            Certificate.version_number == version_number,
-        )
-    )
-    if db.session.scalar(already):
-        return None
-    student = db.session.get(User, attempt.user_id)
-    certificate = Certificate(
-        code=_unused_code(),
-        user_id=attempt.user_id,
-        attempt_id=attempt.id,
-        module_id=attempt.module_id,
-        academy_name=accounts.academy_name(),
-        student_name=student.name,
+        return
+    student = db.session.get(User, attempt.user_id)  # the signed-in student: already loaded
+    values = {
+        "code": new_code(),
+        "user_id": attempt.user_id,
+        "attempt_id": attempt.id,
+        "module_id": attempt.module_id,
+        "default_academy_name": accounts.DEFAULT_ACADEMY_NAME,
+        "student_name": student.name,
         # The title the student saw in this version, not whatever the module is called later.
-        module_title=attempt.version.content.title,
-        version_number=version_number,
-        score_percent=attempt.percent,
-        issued_at=utcnow(),
-    )
-    db.session.add(certificate)
-    db.session.flush()
-    return certificate
+        "module_title": attempt.version.content.title,
+        "version_number": attempt.version.number,
+        "score_percent": attempt.percent,
+        "issued_at": utcnow(),
+    }
+    db.session.execute(_ISSUE, values)
 
 
 def certificate_for_attempt(attempt_id: int) -> Certificate | None:

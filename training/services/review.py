@@ -11,6 +11,7 @@ page carries it as a token: a post made with an older count is a replay.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -94,7 +95,8 @@ def schedule_missed(attempt: Attempt, result: AttemptScore) -> None:
     answers back from this student (its ``show_answers`` setting) no new card is added.
     """
     at = attempt.submitted_at or utcnow()
-    may_add = answer_policy.answers_visible(attempt.user_id, attempt.module_id, at)
+    # Asked only when a new card is due (it costs a query or two): a clean attempt never asks.
+    may_add = functools.cache(lambda: answer_policy.answers_visible(attempt.user_id, attempt.module_id, at))
     existing = {
         row.item_key: row
         for row in db.session.scalars(
@@ -104,7 +106,7 @@ def schedule_missed(attempt: Attempt, result: AttemptScore) -> None:
     for item in attempt.version.content.items():
         missed = not result.marks[item.key].is_full
         row = existing.get(item.key)
-        if row is None and missed and may_add:
+        if row is None and missed and may_add():
             card = reviewed(None, Rating.Again, at)
             db.session.add(
                 ReviewCard(
