@@ -8,7 +8,9 @@ Run from the project root with the project's venv:
 
 Everything runs on loopback. The app and a bare Flask "hello" app are served by gunicorn
 (4 sync workers each) on free ports; throughput is reported as a ratio to hello-world
-requests per second measured right before, so the figures hold on a noisy machine.
+requests per second measured right before, so the figures hold on a noisy machine. Part 1
+also serves bench/floor_app.py (the app plus a route that does nothing) to measure the floor
+under any signed-in save.
 Temporary folders and both gunicorn process groups are removed/killed on exit, error or
 signal. The PostgreSQL database named by --database-url is created if missing and its
 ``public`` schema is DROPPED and recreated: point it only at a throwaway database.
@@ -477,7 +479,7 @@ def hello_rps(hello: Server, threads: int, seconds: float) -> float:
     return res["rps"]
 
 
-def throughput(world: World, app_srv: Server, hello: Server, cfg) -> dict:
+def throughput(world: World, app_srv: Server, hello: Server, cfg, floor: Server | None = None) -> dict:
     threads, seconds = cfg.threads, cfg.seconds
     # Autosave: one student (own attempt, own seq counter) per thread, cycling over stage 0.
     users = world.add_students(threads, "tput-save")
@@ -496,8 +498,21 @@ def throughput(world: World, app_srv: Server, hello: Server, cfg) -> dict:
         )
         return (True, r.elapsed) if r.status == 200 else (False, r)
 
+    def no_op(t, n):
+        # The same post to bench/floor_app.py's route that does nothing: the floor under any save.
+        cookie, token = sessions[t]
+        r = http(
+            floor.port,
+            "POST",
+            "/bench/no-op",
+            b'{"stage": 0, "item": "none", "values": [], "seq": 1}',
+            {"Cookie": cookie, "X-CSRFToken": token, "Content-Type": "application/json", "Accept": "application/json"},
+        )
+        return (True, r.elapsed) if r.status == 200 else (False, r)
+
     h1 = hello_rps(hello, threads, seconds)
     res_save = closed_loop(save, threads, seconds, 10**6)
+    res_floor = closed_loop(no_op, threads, seconds, 10**6) if floor else None
     # Submit: attempts waiting on the last stage with every answer saved; each request grades 20 items.
     last = len(world.stages) - 1
     users = world.add_students(cfg.submit_pool, "tput-submit")
@@ -521,8 +536,8 @@ def throughput(world: World, app_srv: Server, hello: Server, cfg) -> dict:
     done = res_submit["ok"] + res_submit["err"]
     if done >= cfg.submit_pool:
         log(f"  (submit pool of {cfg.submit_pool} ran out after {res_submit['seconds']:.1f} s)")
-    for name, res in (("autosave", res_save), ("submit", res_submit)):
-        if res["err"]:
+    for name, res in (("autosave", res_save), ("submit", res_submit), ("no-op", res_floor)):
+        if res and res["err"]:
             fail(f"throughput {name}: {res['err']} errors {res['errors'][:3]}")
     out = {
         "hello_rps": (h1 + h2) / 2,
@@ -538,6 +553,12 @@ def throughput(world: World, app_srv: Server, hello: Server, cfg) -> dict:
         f"   autosave  {out['autosave_rps']:7.1f} req/s  ratio {out['autosave']:.3f}  (target >= "
         f"{TARGETS['autosave']})  {mark(out['autosave'] >= TARGETS['autosave'])}   p95 {out['autosave_p95_ms']:.0f} ms"
     )
+    if res_floor:
+        out["floor_rps"], out["floor"] = res_floor["rps"], res_floor["rps"] / h1 if h1 else 0.0
+        log(
+            f"   no-op     {out['floor_rps']:7.1f} req/s  ratio {out['floor']:.3f}  (the floor: the same signed-in "
+            "JSON post to a route that does nothing; no save can be faster)"
+        )
     log(
         f"   submit    {out['submit_rps']:7.1f} req/s  ratio {out['submit']:.3f}  (target >= "
         f"{TARGETS['submit']})  {mark(out['submit'] >= TARGETS['submit'])}   p95 {out['submit_p95_ms']:.0f} ms"
@@ -1083,10 +1104,14 @@ def main() -> int:
             servers.append(hello)
             app_srv = Server("app", "app:create_app()", ROOT, env, tmp, "/login")
             servers.append(app_srv)
-            hello.wait_ready()
-            app_srv.wait_ready()
+            floor = None
+            if "1" in args.only:  # the app plus a route that does nothing (bench/floor_app.py)
+                floor = Server("floor", "bench.floor_app:create_app()", ROOT, env, tmp, "/login")
+                servers.append(floor)
+            for server in servers:
+                server.wait_ready()
             if "1" in args.only:
-                results["throughput"] = throughput(world, app_srv, hello, cfg)
+                results["throughput"] = throughput(world, app_srv, hello, cfg, floor)
                 ratio = {"autosave": results["throughput"]["autosave"], "submit": results["throughput"]["submit"]}
             if "2" in args.only:
                 results["exam"] = exam_start(world, app_srv, cfg)
