@@ -288,6 +288,21 @@ def sign_in(page, email: str, password: str) -> None:
     expect(page).not_to_have_url(re.compile(r"/login"))
 
 
+def open_main_menu(page) -> None:
+    """On a narrow screen open the collapsed main menu; return once its links are visible.
+
+    Bootstrap's script runs at the end of the page, so a click on the toggler before the
+    page has loaded does nothing (seen on a slow machine): wait for the load first.
+    """
+    from playwright.sync_api import expect
+
+    page.wait_for_load_state("load")
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
+        toggler.click()
+    expect(page.locator("#nav")).to_be_visible()
+
+
 def watched_page(browser, base_url: str, viewport: str, console: list, assets: list):
     """A page in a new browser context (its own cookies) at ``viewport``, whose console
     errors, uncaught exceptions, CSP violations and failed assets are appended to the lists.

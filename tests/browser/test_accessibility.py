@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from conftest import ROOT, AppServer, serve_app, sign_in, watched_page
+from conftest import ROOT, AppServer, open_main_menu, serve_app, sign_in, watched_page
 from playwright.sync_api import Page, expect
 from test_term_journey import MODULE, SLUG, first_wrong, right, take_module
 
@@ -365,10 +365,7 @@ def _visit_every_kind_of_page(server: AppServer, audit: Audit, new_page, tmp_pat
 
 def _open_menu(page: Page, dropdown: str | None = None) -> None:
     """Open the main menu (the phone's collapsed menu, and a dropdown of it) so axe sees it."""
-    toggler = page.locator(".navbar-toggler")
-    if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
-        toggler.click()
-    expect(page.locator("#nav")).to_be_visible()
+    open_main_menu(page)
     if dropdown:
         page.locator("#nav").get_by_role("button", name=dropdown).click()
         expect(page.locator("#nav .dropdown-menu")).to_be_visible()

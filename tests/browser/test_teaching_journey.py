@@ -42,6 +42,7 @@ from conftest import (
     AppServer,
     AssetProblem,
     ConsoleEntry,
+    open_main_menu,
     watched_page,
 )
 from PIL import Image
@@ -244,9 +245,7 @@ def teach(browser, app_server: AppServer, viewport_name: str, tmp_path_factory: 
 
 def open_nav_link(page: Page, label: str) -> None:
     """Follow a main-menu link, opening the menu first on a narrow screen."""
-    toggler = page.locator(".navbar-toggler")
-    if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
-        toggler.click()
+    open_main_menu(page)
     link = page.locator("#nav").get_by_role("link", name=label, exact=True)
     expect(link).to_be_visible()
     link.click()

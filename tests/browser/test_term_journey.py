@@ -23,7 +23,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from conftest import watched_page
+from conftest import open_main_menu, watched_page
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 from test_student_journey import ADMIN, fill_setup_form, sign_in
@@ -209,9 +209,7 @@ def test_01_admin_creates_a_cohort_and_enrols_it_from_csv(klass: Class, tmp_path
 
 def open_nav_link_in_menu(page: Page, label: str) -> None:
     """Open the phone menu if needed, then open a dropdown of the main menu."""
-    toggler = page.locator(".navbar-toggler")
-    if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
-        toggler.click()
+    open_main_menu(page)
     page.locator("#nav").get_by_role("button", name=label).click()
 
 
