@@ -48,10 +48,7 @@ def requests(args) -> None:
 
     world = load.World()
     world.set_up()
-    users = world.add_students(1, "count-save")
-    attempt = world.add_attempts(users)[users[0]]
-    client = load._signed_in_client(world, "count-save00000@bench.test")
-    token = client.get("/lessons").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
+    client, attempt, token = load.student_with_open_attempt(world, "count-save")
     stage0 = world.stages[0].stage.items
 
     def save(seq: int) -> None:

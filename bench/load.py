@@ -1024,6 +1024,15 @@ def _signed_in_client(world: World, email: str):
     return client
 
 
+def student_with_open_attempt(world: World, prefix: str):
+    """One new student, signed in (test client), with an attempt open at stage 0: (client, attempt id, CSRF token)."""
+    users = world.add_students(1, prefix)
+    attempt = world.add_attempts(users)[users[0]]
+    client = _signed_in_client(world, f"{prefix}00000@bench.test")
+    token = client.get("/lessons").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
+    return client, attempt, token
+
+
 # ---------------------------------------------------------------- main
 
 

@@ -59,10 +59,7 @@ def main() -> None:
 
         world = load.World()
         world.set_up()
-        users = world.add_students(1, "prof-save")
-        attempt = world.add_attempts(users)[users[0]]
-        client = load._signed_in_client(world, "prof-save00000@bench.test")
-        token = client.get("/lessons").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
+        client, attempt, token = load.student_with_open_attempt(world, "prof-save")
         stage0 = world.stages[0].stage.items
         prof = cProfile.Profile()
         t = time.perf_counter()
