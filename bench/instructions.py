@@ -62,17 +62,7 @@ def requests(args) -> None:
         save(seq)
     measured(lambda: [save(seq) for seq in range(warm + 1, warm + 1 + args.saves)])
 
-    last = len(world.stages) - 1
-    users = world.add_students(args.submits + 10, "count-submit")
-    attempts = world.add_attempts(users, stage_index=last, answered_through=last)
-    answers = {f"item-{i.key}": load.values_of(i) for i in world.stages[last].stage.items}
-    posts = []
-    for k, user in enumerate(users):
-        submitter = load._signed_in_client(world, f"count-submit{k:05d}@bench.test")
-        page = submitter.get(f"/attempts/{attempts[user]}").get_data(as_text=True)
-        csrf = page.split('name="csrf-token" content="')[1].split('"')[0]
-        data = {"stage": str(last), "action": "submit", "confirm": "submit", "csrf_token": csrf, **answers}
-        posts.append((submitter, f"/attempts/{attempts[user]}", data))
+    posts = load.submits_ready(world, args.submits + 10, "count-submit")
 
     def submit(post) -> None:
         submitter, path, data = post

@@ -332,8 +332,7 @@ class World:
         so the gunicorn workers accept it. Students made by add_students(fast=True) carry a cheap argon2
         hash that only this process's (patched) hasher verifies quickly: see use_cheap_hashes()."""
         client = _signed_in_client(self, email)
-        r = client.get("/lessons")
-        token = re.search(r'name="csrf-token" content="([^"]+)"', r.get_data(as_text=True)).group(1)
+        token = page_token(client)
         cookies = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
         return cookies, token
 
@@ -1024,13 +1023,34 @@ def _signed_in_client(world: World, email: str):
     return client
 
 
+def page_token(client, path: str = "/lessons") -> str:
+    """The CSRF token a page of the app carries in its ``csrf-token`` meta tag (for JSON posts)."""
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
 def student_with_open_attempt(world: World, prefix: str):
     """One new student, signed in (test client), with an attempt open at stage 0: (client, attempt id, CSRF token)."""
     users = world.add_students(1, prefix)
     attempt = world.add_attempts(users)[users[0]]
     client = _signed_in_client(world, f"{prefix}00000@bench.test")
-    token = client.get("/lessons").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
-    return client, attempt, token
+    return client, attempt, page_token(client)
+
+
+def submits_ready(world: World, count: int, prefix: str) -> list[tuple]:
+    """``count`` new students on the last stage with every answer saved, each signed in (test client):
+    (client, path, form data) of the submit each would post."""
+    last = len(world.stages) - 1
+    users = world.add_students(count, prefix)
+    attempts = world.add_attempts(users, stage_index=last, answered_through=last)
+    answers = {f"item-{i.key}": values_of(i) for i in world.stages[last].stage.items}
+    posts = []
+    for k, user in enumerate(users):
+        client = _signed_in_client(world, f"{prefix}{k:05d}@bench.test")
+        path = f"/attempts/{attempts[user]}"
+        data = {"stage": str(last), "action": "submit", "confirm": "submit", "csrf_token": page_token(client, path)}
+        posts.append((client, path, {**data, **answers}))
+    return posts
 
 
 # ---------------------------------------------------------------- main

@@ -76,21 +76,12 @@ def main() -> None:
         top(prof, "autosave", time.perf_counter() - t, args.requests)
 
         n = max(20, args.requests // 4)
-        last = len(world.stages) - 1
-        users = world.add_students(n, "prof-submit")
-        attempts = world.add_attempts(users, stage_index=last, answered_through=last)
-        clients = [load._signed_in_client(world, f"prof-submit{k:05d}@bench.test") for k in range(n)]
-        answers = {f"item-{i.key}": load.values_of(i) for i in world.stages[last].stage.items}
-        tokens = []
-        for k, u in enumerate(users):
-            page = clients[k].get(f"/attempts/{attempts[u]}").get_data(as_text=True)
-            tokens.append(page.split('name="csrf-token" content="')[1].split('"')[0])
-        data = {"stage": str(last), "action": "submit", "confirm": "submit", **answers}
+        posts = load.submits_ready(world, n, "prof-submit")
         prof = cProfile.Profile()
         t = time.perf_counter()
         prof.enable()
-        for k, u in enumerate(users):
-            r = clients[k].post(f"/attempts/{attempts[u]}", data={**data, "csrf_token": tokens[k]})
+        for client, path, data in posts:
+            r = client.post(path, data=data)
             assert r.status_code == 302, r.data[:300]
         prof.disable()
         top(prof, "submit (20 items)", time.perf_counter() - t, n)
