@@ -1,8 +1,10 @@
 """Case photos: checked by content, re-encoded with Pillow, stored under ``instance/media``.
 
-Re-encoding keeps only the pixels: EXIF (camera, time, GPS location) never survives,
-which matters because case photos show clients' faces. The file name is generated,
-so nothing the uploader chose reaches the file system.
+Re-encoding keeps only the pixels: the stored file is written from a new image built from
+them, so no metadata survives (EXIF with camera, time and GPS location; JPEG comments, XMP,
+IPTC, colour profiles, thumbnails and any other APPn segment; PNG text and EXIF chunks). That
+matters because case photos show clients' faces and editors write names into captions.
+The file name is generated, so nothing the uploader chose reaches the file system.
 """
 
 from __future__ import annotations
@@ -63,11 +65,23 @@ def save_image(stream: BinaryIO, instance_path: str | Path) -> str:
     image.thumbnail((MAX_SIDE, MAX_SIDE))
     if kind == "JPEG" and image.mode != "RGB":
         image = image.convert("RGB")
-    elif image.mode not in ("RGB", "RGBA"):
+    elif image.mode not in ("RGB", "RGBA") or "transparency" in image.info:
+        # A transparent colour (PNG tRNS) lives in the metadata dropped below: make it real alpha.
         image = image.convert("RGBA")
+    clean = pixels_only(image)
     name = f"{secrets.token_hex(16)}.{FORMATS[kind]}"
     target = media_dir(instance_path) / name
     temporary = target.with_suffix(".part")
-    image.save(temporary, format=kind, quality=88)  # no exif= argument: nothing of the original's metadata
+    clean.save(temporary, format=kind, quality=88)  # no exif=, icc_profile=, comment= or pnginfo=
     os.replace(temporary, target)
     return name
+
+
+def pixels_only(image: Image.Image) -> Image.Image:
+    """A new image with ``image``'s pixels and nothing else, so no metadata can reach the saved file.
+
+    Pillow carries what it read (a JPEG comment, a PNG colour profile, text chunks) in
+    ``image.info`` and writes some of it back on save; an image made from raw pixel bytes has
+    an empty ``info``, whatever the next Pillow release decides to preserve.
+    """
+    return Image.frombytes(image.mode, image.size, image.tobytes())
