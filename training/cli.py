@@ -226,7 +226,10 @@ def backup(path: Path, force: bool) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 def restore(path: Path, yes: bool) -> None:
-    """Replace the SQLite database with the backup PATH (the current one is kept as *.before-restore)."""
+    """Replace the SQLite database with the backup PATH, keeping the current one as *.before-restore.
+
+    The backup's tables, indexes, views and triggers must be exactly those the migrations make at its revision.
+    """
     live = _live_sqlite_file(path, restore=True)
     migrations = Path(current_app.extensions["migrate"].directory)
 

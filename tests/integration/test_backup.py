@@ -24,6 +24,7 @@ from training.extensions import db
 from training.models import Answer, Attempt, ModuleVersion, User
 from training.services import accounts
 from training.services import backup as backups
+from training.services.sqlite_schema import normalise_sql
 
 from .conftest import PASSWORD
 from .test_migrations import FIRST_REVISION_ROWS
@@ -333,3 +334,116 @@ def test_restore_puts_the_previous_database_back_when_the_upgrade_loses_rows(sql
     assert users(sqlite_app) == before
     assert rows(live, "SELECT count(*) FROM answers") == [(0,)]
     assert rows(live, "PRAGMA integrity_check") == [("ok",)]
+
+
+# --- tampered backups: the schema must be the one the migrations make ---------------------
+
+
+def schema(path: Path) -> list[tuple]:
+    return rows(path, "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
+
+
+def tampered(runner, tmp_path: Path, *statements: str) -> Path:
+    """An honest backup of the live academy, then changed by hand with ``statements``."""
+    dest = tmp_path / "tampered.db"
+    result = runner.invoke(args=["backup", str(dest)])
+    assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(dest, isolation_level=None)
+    try:
+        for statement in statements:
+            conn.execute(statement)
+    finally:
+        conn.close()
+    return dest
+
+
+def assert_refused_and_untouched(sqlite_app: Flask, live: Path, backup: Path, message: str) -> None:
+    before_users, before_schema = users(sqlite_app), schema(live)
+    result = sqlite_app.test_cli_runner().invoke(args=["restore", str(backup), "--yes"])
+    assert result.exit_code == 1, result.output
+    assert message in result.output, result.output
+    assert "nothing was changed" in result.output
+    assert users(sqlite_app) == before_users
+    assert schema(live) == before_schema
+    assert not list(live.parent.glob("*.before-restore"))
+    assert not list(live.parent.glob("*.partial"))
+
+
+PROMOTE_ON_SIGN_IN = (
+    "CREATE TRIGGER promote_on_sign_in AFTER INSERT ON user_sessions "
+    "BEGIN UPDATE users SET role = 'admin' WHERE id = NEW.user_id; END"
+)
+
+
+def test_restore_refuses_a_backup_with_an_added_trigger(sqlite_app, live, tmp_path):
+    backup = tampered(sqlite_app.test_cli_runner(), tmp_path, PROMOTE_ON_SIGN_IN)
+    assert_refused_and_untouched(sqlite_app, live, backup, "extra trigger promote_on_sign_in on user_sessions")
+    assert not rows(live, "SELECT name FROM sqlite_master WHERE type = 'trigger'")
+
+
+@pytest.mark.parametrize(
+    ("statements", "message"),
+    [
+        (
+            ["CREATE VIEW staff_hashes AS SELECT email, password_hash FROM users WHERE role <> 'student'"],
+            "extra view staff_hashes",
+        ),
+        (["CREATE TABLE notes (body TEXT)"], "extra table notes"),
+        (["CREATE INDEX ix_users_name ON users (name)"], "extra index ix_users_name on users"),
+        (["DROP INDEX ix_user_sessions_user_id"], "missing index ix_user_sessions_user_id on user_sessions"),
+        (["ALTER TABLE users ADD COLUMN superuser BOOLEAN DEFAULT 1"], "different table users"),
+        (["DROP TABLE user_sessions"], "missing table user_sessions"),
+    ],
+    ids=["extra view", "extra table", "extra index", "missing index", "added column", "missing table"],
+)
+def test_restore_refuses_a_backup_whose_schema_was_changed(sqlite_app, live, tmp_path, statements, message):
+    backup = tampered(sqlite_app.test_cli_runner(), tmp_path, *statements)
+    assert_refused_and_untouched(sqlite_app, live, backup, message)
+
+
+def test_restore_refuses_a_file_holding_only_alembic_version_and_commands_keep_working(sqlite_app, live, tmp_path):
+    (revision,) = rows(live, "SELECT version_num FROM alembic_version")[0]
+    honest = tmp_path / "honest.db"
+    assert sqlite_app.test_cli_runner().invoke(args=["backup", str(honest)]).exit_code == 0
+    conn = sqlite3.connect(honest, isolation_level=None)
+    conn.execute("ANALYZE")  # SQLite's own statistics tables are not part of the schema check
+    conn.close()
+    empty = tmp_path / "only-version.db"
+    conn = sqlite3.connect(empty, isolation_level=None)
+    conn.execute(
+        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+        "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+    )
+    conn.execute("INSERT INTO alembic_version VALUES (?)", (revision,))
+    conn.close()
+
+    assert_refused_and_untouched(sqlite_app, live, empty, "missing table academy; missing table answers")
+
+    # The next `flask` command starts a new app on the same database: it still works, restore included.
+    again = _make_app(live.parent)
+    try:
+        assert again.test_cli_runner().invoke(args=["backup", str(tmp_path / "after.db")]).exit_code == 0
+        result = again.test_cli_runner().invoke(args=["restore", str(honest), "--yes"])
+        assert result.exit_code == 0, result.output
+    finally:
+        with again.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    assert set(users(sqlite_app)) == {"admin@example.com", "sam@example.com"}
+
+
+def test_schema_comparison_ignores_whitespace_quoting_and_case_but_not_literals():
+    same = normalise_sql
+    assert same('CREATE TABLE "users" (\n\tid INTEGER NOT NULL ,\n  "name" TEXT)') == same(
+        "create table users(id integer not null, name text)"
+    )
+    assert same("CREATE TABLE t (role TEXT CHECK (role IN ('a', 'b')))") != same(
+        "CREATE TABLE t (role TEXT CHECK (role IN ('a', 'b ')))"
+    )
+    assert same('CREATE TABLE t ("a b" TEXT)') != same("CREATE TABLE t (a b TEXT)")
+    assert same("CREATE TABLE t (a TEXT) -- note") == same("CREATE TABLE t (a TEXT)")
+    # Alembic rebuilds a table with its constraints in any order; the columns' order is kept.
+    assert same("CREATE TABLE t (a INT, b INT, CONSTRAINT pk PRIMARY KEY (a), CHECK (b IN (1, 2)))") == same(
+        "CREATE TABLE t (a INT, b INT, CHECK (b IN (1, 2)), CONSTRAINT pk PRIMARY KEY (a))"
+    )
+    assert same("CREATE TABLE t (a INT, b INT)") != same("CREATE TABLE t (b INT, a INT)")

@@ -7,7 +7,8 @@ it). It is written to a temporary file beside PATH, checked with ``PRAGMA integr
 and only then renamed to PATH, so a half-written backup never carries the final name.
 
 ``restore_sqlite`` checks a backup (an SQLite file, intact, at a revision these migrations
-know), keeps the current database as ``<name>.<UTC time>.before-restore``, copies the backup
+know, with exactly the schema they make at that revision: no trigger, view, table or index
+added by hand and none missing), keeps the current database as ``<name>.<UTC time>.before-restore``, copies the backup
 into the live database and upgrades it to the latest revision when it is older. The copy
 goes through SQLite (the backup API again, in one write transaction) rather than by renaming
 files: an app server that is still running keeps its own handle on the old file and its
@@ -37,6 +38,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 
 from ..database import BUSY_TIMEOUT_MS
+from .sqlite_schema import migrated_schema, read_schema, schema_differences
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -269,6 +271,8 @@ def _validate_copy(copy: Path, source: Path, migrations: Path) -> Snapshot:
     try:
         conn = sqlite3.connect(copy, isolation_level=None)
         try:
+            # Nothing the file defines (a view, a trigger) may call functions while it is examined.
+            conn.execute("PRAGMA trusted_schema=OFF")
             conn.execute("PRAGMA journal_mode=DELETE")
             _check_integrity(conn, str(source))
             snapshot = describe(conn, source)
@@ -283,7 +287,39 @@ def _validate_copy(copy: Path, source: Path, migrations: Path) -> Snapshot:
             f"{source} is at revision {snapshot.revision}, which these migrations do not know "
             "(a backup from a newer version of the app?)"
         )
+    _check_schema(copy, source, migrations, snapshot.revision)
     return snapshot
+
+
+_SHOWN_DIFFERENCES = 12
+
+
+def _check_schema(copy: Path, source: Path, migrations: Path, revision: str) -> None:
+    """Refuse a backup whose schema is not exactly the one the migrations make at its revision.
+
+    A trigger, view, table or index added by hand would come back with the data (a trigger
+    that makes anyone who signs in an admin, say), and a missing table breaks the app and
+    every ``flask`` command on start-up. Compared before anything touches the live database.
+    """
+    conn = sqlite3.connect(copy, isolation_level=None)
+    try:
+        found = read_schema(conn)
+    finally:
+        conn.close()
+    try:
+        expected = migrated_schema(migrations, revision)
+    except Exception as exc:  # a migration that fails on an empty database: say so, change nothing
+        raise BackupError(f"could not migrate an empty database to revision {revision} to compare with: {exc}") from exc
+    differences = schema_differences(found, expected)
+    if not differences:
+        return
+    shown = "; ".join(differences[:_SHOWN_DIFFERENCES])
+    more = len(differences) - _SHOWN_DIFFERENCES
+    raise BackupError(
+        f"{source} does not have the schema the migrations make at its revision {revision}: {shown}"
+        + (f"; and {more} more" if more > 0 else "")
+        + ". It was changed outside the app or is not a backup of this academy; nothing was changed"
+    )
 
 
 def _load_into(source: Path, live: Path) -> None:
