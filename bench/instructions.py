@@ -53,7 +53,7 @@ def requests(args) -> None:
 
     def save(seq: int) -> None:
         item = stage0[seq % len(stage0)]
-        body = {"stage": 0, "item": item.key, "values": load.values_of(item, seq % 2 == 0), "seq": seq}
+        body = {"stage": 0, "item": item.key, "values": world.page_values(attempt, item, seq % 2 == 0), "seq": seq}
         response = client.post(f"/attempts/{attempt}/autosave", headers={"X-CSRFToken": token}, json=body)
         assert response.status_code == 200, response.data
 

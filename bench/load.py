@@ -45,7 +45,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
-PASSWORD = "bench password 123"
+PASSWORD = "quiet orchid ledger 42"
 UA = "academy-bench/1"
 MODULE = "red-flags-and-referral"  # the starter module with exactly 20 items (8 stages)
 WORKERS = 4
@@ -207,6 +207,18 @@ class World:
         with self.app.app_context():
             self.dialect = db.engine.dialect.name
         self.lock = threading.Lock()
+        self._page_values: dict[tuple[int, str, bool], list[str]] = {}
+
+    def page_values(self, attempt_id: int, item, right: bool = True) -> list[str]:
+        """What the attempt's page posts for the key (or a wrong answer): its opaque values, not the
+        authored ids (computed once per attempt, item and answer, outside the timed requests' server)."""
+        cache_key = (attempt_id, item.key, right)
+        if cache_key not in self._page_values:
+            from training.services.attempts import attempt_tokens
+
+            with self.app.app_context():
+                self._page_values[cache_key] = attempt_tokens(attempt_id).encode(item, values_of(item, right))
+        return self._page_values[cache_key]
 
     @contextlib.contextmanager
     def ctx(self, write: bool = True):
@@ -492,9 +504,9 @@ def throughput(world: World, app_srv: Server, hello: Server, cfg, floor: Server 
         seqs[t] += 1
         item = stage0[seqs[t] % len(stage0)]
         cookie, token = sessions[t]
-        r = autosave_req(
-            app_srv.port, cookie, token, attempts[users[t]], 0, item.key, values_of(item, seqs[t] % 2 == 0), seqs[t]
-        )
+        attempt = attempts[users[t]]
+        values = world.page_values(attempt, item, seqs[t] % 2 == 0)
+        r = autosave_req(app_srv.port, cookie, token, attempt, 0, item.key, values, seqs[t])
         return (True, r.elapsed) if r.status == 200 else (False, r)
 
     def no_op(t, n):
@@ -519,14 +531,15 @@ def throughput(world: World, app_srv: Server, hello: Server, cfg, floor: Server 
     signed = world.sign_in_many(users, "tput-submit")
     jobs = [(pool_attempts[u], *signed[u]) for u in users]
     jobs_lock = threading.Lock()
-    last_answers = {i.key: values_of(i) for i in world.stages[last].stage.items}
+    last_items = world.stages[last].stage.items
+    last_answers = {a: {i.key: world.page_values(a, i) for i in last_items} for a, *_ in jobs}
 
     def submit(t, n):
         with jobs_lock:
             if not jobs:
                 raise StopIteration
             attempt_id, cookie, token = jobs.pop()
-        r = stage_post(app_srv.port, cookie, token, attempt_id, last, last_answers, "submit")
+        r = stage_post(app_srv.port, cookie, token, attempt_id, last, last_answers[attempt_id], "submit")
         ok = r.status == 302 and "/result" in r.headers.get("location", "")
         return (True, r.elapsed) if ok else (False, r)
 
@@ -688,7 +701,8 @@ def steady_class(world: World, app_srv: Server, cfg) -> dict:
                     seq += 1
                     vals = values_of(item, right)
                     try:
-                        r = autosave_req(app_srv.port, cookie, token, a, ref.index, item.key, vals, seq)
+                        sent = world.page_values(a, item, right)
+                        r = autosave_req(app_srv.port, cookie, token, a, ref.index, item.key, sent, seq)
                     except OSError as exc:
                         with lock:
                             errors.append(f"autosave {k}: {exc!r}")
@@ -699,7 +713,7 @@ def steady_class(world: World, app_srv: Server, cfg) -> dict:
                             acked[(a, item.key)] = (seq, norm(item.parse_answer(vals)))
                         else:
                             errors.append(f"autosave {k}: {r.status} {r.body[:120]!r}")
-                answers[item.key] = values_of(item, True)
+                answers[item.key] = world.page_values(a, item, True)
             # Before the stage post re-saves the form: every acknowledged autosave must be in the DB as acked.
             stored = {key: (s, resp) for _a, key, resp, s in world.stored_answers([a])}
             with lock:
@@ -1043,11 +1057,11 @@ def submits_ready(world: World, count: int, prefix: str) -> list[tuple]:
     last = len(world.stages) - 1
     users = world.add_students(count, prefix)
     attempts = world.add_attempts(users, stage_index=last, answered_through=last)
-    answers = {f"item-{i.key}": values_of(i) for i in world.stages[last].stage.items}
     posts = []
     for k, user in enumerate(users):
         client = _signed_in_client(world, f"{prefix}{k:05d}@bench.test")
         path = f"/attempts/{attempts[user]}"
+        answers = {f"item-{i.key}": world.page_values(attempts[user], i) for i in world.stages[last].stage.items}
         data = {"stage": str(last), "action": "submit", "confirm": "submit", "csrf_token": page_token(client, path)}
         posts.append((client, path, {**data, **answers}))
     return posts

@@ -6,6 +6,7 @@ plain form of drop-down lists works without JavaScript and partial answers can b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -35,6 +36,15 @@ def _pairs(values: list[str]) -> list[tuple[str, str]]:
         if choice.strip():
             pairs.append((slot.strip(), choice.strip()))
     return pairs
+
+
+def _recode_pairs(values: list[str], code_slot: Callable[[str], str], code_part: Callable[[str], str]) -> list[str]:
+    """Recode "slot=choice" values; blanks and values not in that form stay as they are (parsing judges them)."""
+    out = []
+    for raw in values:
+        slot, sep, part = (raw or "").partition("=")
+        out.append(f"{code_slot(slot.strip())}={code_part(part.strip())}" if sep and part.strip() else raw)
+    return out
 
 
 class Step(_Part):
@@ -97,6 +107,13 @@ class Ordering(Item):
 
     def form_values(self, answer: Any | None) -> list[str]:
         return [f"{n}={s}" for n, s in enumerate(answer or [], 1) if s]
+
+    def coded_parts(self) -> dict[str, list[str]]:
+        return {"part": [s.id for s in self.steps]}
+
+    def recode_values(self, values: list[str], code: Callable[[str, str], str]) -> list[str]:
+        # Positions are shown as numbers anyway; only the step ids are coded.
+        return _recode_pairs(values, lambda slot: slot, lambda step: code("part", step))
 
 
 class Prompt(_Part):
@@ -174,3 +191,10 @@ class Matching(Item):
 
     def form_values(self, answer: Any | None) -> list[str]:
         return [f"{p}={o}" for p, o in (answer or {}).items()]
+
+    def coded_parts(self) -> dict[str, list[str]]:
+        # Prompts too: GIFT pairs prompt pN with option oN, so a prompt's id names its match.
+        return {"part": [o.id for o in self.options], "prompt": [p.id for p in self.prompts]}
+
+    def recode_values(self, values: list[str], code: Callable[[str, str], str]) -> list[str]:
+        return _recode_pairs(values, lambda prompt: code("prompt", prompt), lambda option: code("part", option))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -108,6 +108,22 @@ class Item(BaseModel):
     def describe_lines(self, answer: Any | None) -> list[str]:
         """The answer in words as separate lines (one per picked choice, step or pair)."""
         return [self.describe(answer)]
+
+    def coded_parts(self) -> dict[str, list[str]]:
+        """The ids form values name, by kind ("part", "prompt"): a page shows them only as opaque tokens.
+
+        Authored ids can give the key away (imports number choices in written order, and
+        GIFT writes the right answer first), so they never reach a student's browser.
+        """
+        return {}
+
+    def recode_values(self, values: list[str], code: Callable[[str, str], str]) -> list[str]:
+        """``values`` with every part id in them replaced by ``code(kind, id)``.
+
+        The one place that knows where ids sit in this type's form values: used to turn ids
+        into a page's tokens and, with the inverse ``code``, tokens back into ids.
+        """
+        return list(values)
 
     def form_values(self, answer: Any | None) -> list[str]:
         """The form values that would post ``answer`` again (to refill a form)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -50,6 +51,12 @@ class ChoiceItem(Item):
 
     def describe_lines(self, answer: Any | None) -> list[str]:
         return [c.text for c in self.picked(answer)] or ["No answer"]
+
+    def coded_parts(self) -> dict[str, list[str]]:
+        return {"part": [c.id for c in self.choices]}
+
+    def recode_values(self, values: list[str], code: Callable[[str, str], str]) -> list[str]:
+        return [code("part", v.strip()) if v and v.strip() else v for v in values]
 
     @property
     def correct_ids(self) -> list[str]:

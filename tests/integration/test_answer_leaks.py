@@ -193,3 +193,26 @@ def test_tutor_mode_shows_a_stage_key_once_it_locks_and_no_later_stage_key(app, 
         assert moved.status_code == 302
     result = body(student_client.get(f"/attempts/{attempt_id}/result"))
     assert set(leaks(result, token)) == {marker(token, ref.index) for ref in stages}
+
+
+def test_tutor_mode_holds_every_stage_key_back_once_a_version_that_never_shows_answers_is_published(
+    app, student_client, starter
+):
+    token, doc = publish_marked(app, show_answers="after-submit", feedback="after-each-stage")
+    stages = doc.stages()
+    attempt_id = start_attempt(student_client, SLUG)
+    take_page = f"/attempts/{attempt_id}"
+    moved = post_stage(student_client, attempt_id, 0, {i.key: wrong_values(i) for i in stages[0].stage.items}, "next")
+    assert moved.status_code == 302
+    assert set(leaks(body(student_client.get(take_page)), token)) == {marker(token, 0)}  # tutor mode as published
+    # The instructor tightens the policy while the attempt is open (at the older, tutor-mode version).
+    publish_settings(app, show_answers="never", feedback="after-submit")
+    for ref in stages[1:]:
+        pages = student_pages(student_client, attempt_id)
+        assert_no_leak(pages, token)  # not even the stage that locked before the change
+        assert "Locked" in pages[take_page] and "Your answer" in pages[take_page]  # marks and own answers stay
+        last = ref.index == len(stages) - 1
+        answers = {item.key: wrong_values(item) for item in ref.stage.items}
+        moved = post_stage(student_client, attempt_id, ref.index, answers, action="submit" if last else "next")
+        assert moved.status_code == 302
+    assert_no_leak({"result": body(student_client.get(f"/attempts/{attempt_id}/result"))}, token)

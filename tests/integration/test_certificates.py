@@ -16,7 +16,7 @@ from training.services import certificates as certificate_service
 from training.services import content
 
 from .conftest import count_queries, login, make_user, module_doc, start_attempt
-from .helpers import key_values, wrong_values
+from .helpers import key_values, page_values, wrong_values
 
 CODE_SHAPE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")
 
@@ -30,7 +30,7 @@ def take_module(client, app, slug, values=key_values):
         action = "submit" if ref.index == len(stages) - 1 else "next"
         data = {"stage": str(ref.index), "action": action, "confirm": action}
         for item in ref.stage.items:
-            data[f"item-{item.key}"] = values(item)
+            data[f"item-{item.key}"] = page_values(app, attempt_id, item, values(item))
         response = client.post(f"/attempts/{attempt_id}", data=data)
         assert response.status_code == 302, response.data
     return attempt_id

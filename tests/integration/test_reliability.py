@@ -20,7 +20,7 @@ from training.extensions import db
 from training.models import Answer, Attempt, AttemptStatus
 
 from .conftest import module_doc, start_attempt
-from .helpers import key_values
+from .helpers import key_values, page_answers
 from .test_taking import autosave, post_stage, stored
 
 
@@ -90,7 +90,7 @@ def test_a_stale_csrf_token_keeps_the_saved_answers(app, student_client, starter
     item = doc.stages()[0].stage.items[0]
     assert autosave(student_client, attempt_id, 0, item.key, key_values(item), 1).status_code == 200
     app.config["WTF_CSRF_ENABLED"] = True  # clean_db turns it off again
-    answers = {i.key: key_values(i) for i in doc.stages()[0].stage.items}
+    answers = page_answers(app, attempt_id, {i.key: key_values(i) for i in doc.stages()[0].stage.items})
     data = {"stage": "0", "action": "next", "csrf_token": "expired"}
     data.update({f"item-{key}": values for key, values in answers.items()})
     refused = student_client.post(f"/attempts/{attempt_id}", data=data)
@@ -207,7 +207,7 @@ def test_a_full_disk_rolls_the_submit_back_cleanly(tmp_path):
     page = response.get_data(as_text=True)
     assert response.status_code == 503 and "out of storage space, so nothing was saved" in page
     assert response.headers["Retry-After"]
-    assert refilled(page, answers)  # the answers are back in the page, to press Submit again
+    assert refilled(page, page_answers(app, attempt_id, answers))  # the answers are back, to press Submit again
     with app.app_context():
         assert db.session.get(Attempt, attempt_id).status == AttemptStatus.OPEN  # not half submitted
         db.session.remove()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from training.models.types import utcnow
 from training.services import review
 
 from .conftest import count_queries, module_doc, start_attempt
-from .helpers import key_values, wrong_values
+from .helpers import card_values, key_values, wrong_values
 from .test_attempt_policy import publish_settings
 from .test_taking import finish
 
@@ -53,10 +54,16 @@ def item(app, key: str):
     return module_doc(app, SLUG).item_map()[key]
 
 
-def post_answer(client, card, values=None, **extra):
-    """Post a practice answer to ``card`` with the review count the page showed."""
+def post_answer(client, card, values=None, raw=False, **extra):
+    """Post a practice answer to ``card`` with the review count the page showed.
+
+    ``values`` are authored (``key_values``...), posted as the practice page offers them (its
+    tokens); ``raw`` posts them as given.
+    """
     data = {"reviews": str(card.reviews), **extra}
     if values is not None:
+        if not raw:
+            values = card_values(client.application, card.id, item(client.application, card.item_key), values)
         data[f"item-{card.item_key}"] = values
     return client.post(f"/review/{card.id}", data=data)
 
@@ -240,7 +247,7 @@ def test_someone_elses_card_or_an_unknown_one_is_not_found(app, missed, other_cl
 )
 def test_a_bad_answer_is_refused_with_a_message_and_changes_nothing(app, missed, student_client, key, values, message):
     card = missed[key]
-    response = post_answer(student_client, card, values)
+    response = post_answer(student_client, card, values, raw=True)
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and message in page and "Nothing was recorded" in page
     assert f'name="item-{key}"' in page  # the form is shown again
@@ -346,3 +353,17 @@ def test_a_clean_attempt_does_not_ask_the_answer_policy(app, student, student_cl
     attempt_id = take_missing(app, student_client, set())
     selects = _queries_to_schedule(app, attempt_id)
     assert len(selects) == 1 and "review_cards" in selects[0]
+
+
+def test_the_practice_page_shows_no_authored_choice_id_and_refuses_one(app, missed, student_client):
+    single, card = item(app, SINGLE), missed[SINGLE]
+    page = student_client.get(f"/review/{card.id}").get_data(as_text=True)
+    shown = re.findall(rf'name="item-{SINGLE}"[^>]*value="([^"]*)"', page)
+    assert len(shown) == len(single.choices)
+    assert not {c.id for c in single.choices} & set(shown)
+    assert not any(f"item-{SINGLE}-{c.id}" in page for c in single.choices)  # nor in element ids
+    response = post_answer(student_client, card, key_values(single), raw=True)
+    assert response.status_code == 400
+    assert "That choice is not part of this question." in response.get_data(as_text=True)
+    assert logs(app, card.id) == []
+    assert post_answer(student_client, card, key_values(single)).status_code == 200  # its own value is taken

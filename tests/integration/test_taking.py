@@ -11,23 +11,29 @@ from training.extensions import db
 from training.models import Answer, Attempt, AttemptStatus, AttemptTopic, Certificate
 
 from .conftest import module_doc, start_attempt
-from .helpers import key_values, wrong_values
+from .helpers import key_values, page_answers, page_values, wrong_values
 
 
 def stage_items(doc, index):
     return doc.stages()[index].stage.items
 
 
-def autosave(client, attempt_id, stage, item, values, seq):
+def autosave(client, attempt_id, stage, item, values, seq, raw=False):
+    """Autosave authored ``values`` of item ``item`` as the page would (its tokens); ``raw``: send them as given."""
+    if not raw:
+        values = page_answers(client.application, attempt_id, {item: values})[item]
     return client.post(
         f"/attempts/{attempt_id}/autosave", json={"stage": stage, "item": item, "values": values, "seq": seq}
     )
 
 
-def post_stage(client, attempt_id, stage, answers, action="save", confirm=True):
+def post_stage(client, attempt_id, stage, answers, action="save", confirm=True, raw=False):
+    """Post the stage form with ``{item key: authored values}`` as the page's values; ``raw``: as given."""
     data = {"stage": str(stage), "action": action}
     if confirm:
         data["confirm"] = action
+    if not raw:
+        answers = page_answers(client.application, attempt_id, answers)
     for key, values in answers.items():
         data[f"item-{key}"] = values
     return client.post(f"/attempts/{attempt_id}", data=data)
@@ -70,7 +76,7 @@ def test_autosave_stores_the_answer_and_reload_shows_it(app, student_client, sta
     assert response.status_code == 200 and response.json == {"saved": True, "seq": 1}
     assert stored(app, attempt_id)[item.key] == item.key_answer()
     page = student_client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
-    for value in key_values(item):
+    for value in page_values(app, attempt_id, item, key_values(item)):
         assert re.search(rf'name="item-{item.key}"[^>]*value="{re.escape(value)}"\s*(checked|selected)?', page)
         if item.type in ("single", "multiple", "true-false"):
             assert re.search(rf'name="item-{item.key}"[^>]*value="{re.escape(value)}"\s*checked', page)
@@ -129,7 +135,7 @@ def test_moving_on_with_blank_items_asks_first(app, student_client, starter):
         ({"stage": 0, "item": "ITEM", "values": ["zz"], "seq": 1}, "not part of this question"),
         ({"stage": 0, "values": ["a"], "seq": 1}, "missing"),
         ({"stage": 0, "item": "ITEM", "values": "a", "seq": 1}, "missing"),
-        ({"stage": 0, "item": "ITEM", "values": ["a"], "seq": 0}, "missing"),
+        ({"stage": 0, "item": "ITEM", "values": ["a"], "seq": 0}, "sequence number"),
     ],
 )
 def test_bad_autosave_is_refused_with_a_message_and_saves_nothing(app, student_client, starter, payload, message):
@@ -141,6 +147,47 @@ def test_bad_autosave_is_refused_with_a_message_and_saves_nothing(app, student_c
     response = student_client.post(f"/attempts/{attempt_id}/autosave", json=payload)
     assert response.status_code == 400
     assert message in response.json["error"]
+    assert stored(app, attempt_id) == {}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("seq", -1, "sequence number"),
+        ("seq", 2**63, "sequence number"),
+        ("seq", 10**30, "sequence number"),
+        ("seq", True, "sequence number"),
+        ("seq", 1.5, "missing"),
+        ("seq", "3", "missing"),
+        ("stage", -1, "stage"),
+        ("stage", 2**63, "stage"),
+        ("stage", 10**30, "stage"),
+    ],
+)
+def test_an_autosave_number_out_of_range_is_a_400_with_a_message_and_saves_nothing(
+    app, student_client, starter, field, value, message
+):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    item = stage_items(doc, 0)[0]
+    values = page_values(app, attempt_id, item, key_values(item))
+    payload = {"stage": 0, "item": item.key, "values": values, "seq": 1} | {field: value}
+    response = student_client.post(f"/attempts/{attempt_id}/autosave", json=payload)
+    assert response.status_code == 400
+    assert message in response.json["error"]
+    assert stored(app, attempt_id) == {}
+    with app.app_context():
+        assert db.session.get(Attempt, attempt_id).last_seq == 0
+
+
+@pytest.mark.parametrize("stage", ["-1", str(2**63), str(10**30), "zero"])
+def test_a_form_post_with_a_stage_out_of_range_is_a_400_and_saves_nothing(app, student_client, starter, stage):
+    doc = module_doc(app, starter)
+    attempt_id = start_attempt(student_client, starter)
+    item = stage_items(doc, 0)[0]
+    data = {"stage": stage, "action": "save", f"item-{item.key}": page_values(app, attempt_id, item, key_values(item))}
+    response = student_client.post(f"/attempts/{attempt_id}", data=data)
+    assert response.status_code == 400
     assert stored(app, attempt_id) == {}
 
 
@@ -395,7 +442,7 @@ def test_signing_in_again_resumes_with_every_saved_answer(app, student_client, s
     login(student_client, "sam@example.com")
     assert start_attempt(student_client, starter) == attempt_id
     page = student_client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
-    for key, values in answers.items():
+    for key, values in page_answers(app, attempt_id, answers).items():
         for value in values:
             assert re.search(rf'name="item-{key}"[^>]*value="{re.escape(value)}"\s*(checked)?', page), key
             if doc.item_map()[key].type in ("single", "multiple", "true-false"):

@@ -29,11 +29,14 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import create_engine, text
 
 from app import database_url
+from quizzes.items import ITEM_TYPES
 
 from .conftest import PASSWORD
+from .helpers import page_values
 
 ROOT = Path(__file__).resolve().parents[2]
 SLUG = "thread-lift-nerve-pain"
@@ -98,7 +101,10 @@ with app.app_context(), writing():
     row = db.session.scalar(db.select(ModuleRow).where(ModuleRow.slug == sys.argv[4]))
     doc = content.latest_version(row.id).content
     stages = [
-        [{"key": i.key, "right": key_values(i), "wrong": wrong_values(i)} for i in ref.stage.items]
+        [
+            {"key": i.key, "right": key_values(i), "wrong": wrong_values(i), "item": i.model_dump(mode="json")}
+            for i in ref.stage.items
+        ]
         for ref in doc.stages()
     ]
     print(json.dumps(stages))
@@ -145,10 +151,16 @@ class Browser:
         return self.request("POST", path, data, timeout)
 
 
-def stage_form(stage: int, items: list[dict], which: str, action: str) -> dict:
+# The server's secret (SECRET_KEY below), to map authored ids to the tokens its take pages offer.
+TOKENS = Flask("worker-kill-tokens")
+TOKENS.config["SECRET_KEY"] = "worker-kill-test"
+
+
+def stage_form(stage: int, items: list[dict], which: str, action: str, attempt_id: int) -> dict:
     data = {"stage": str(stage), "action": action, "confirm": action}
     for item in items:
-        data[f"item-{item['key']}"] = item[which]
+        engine_item = ITEM_TYPES[item["item"]["type"]].model_validate(item["item"])
+        data[f"item-{item['key']}"] = page_values(TOKENS, attempt_id, engine_item, item[which])
     return data
 
 
@@ -292,7 +304,7 @@ def test_sigkill_of_a_worker_mid_submit_leaves_no_half_attempt_and_a_retry_submi
             which = "right" if n % 2 == 0 else "wrong"
             for index in range(last):
                 status, location = browser.post(
-                    f"/attempts/{attempt_id}", stage_form(index, stages[index], which, "next")
+                    f"/attempts/{attempt_id}", stage_form(index, stages[index], which, "next", attempt_id)
                 )
                 assert status == 302 and "/result" not in location, location
             browsers.append(browser)
@@ -300,7 +312,7 @@ def test_sigkill_of_a_worker_mid_submit_leaves_no_half_attempt_and_a_retry_submi
             passing.append(which == "right")
 
         def submit(n: int):
-            form = stage_form(last, stages[last], "right" if passing[n] else "wrong", "submit")
+            form = stage_form(last, stages[last], "right" if passing[n] else "wrong", "submit", attempt_ids[n])
             try:
                 return browsers[n].post(f"/attempts/{attempt_ids[n]}", form, timeout=60)
             except (OSError, http.client.HTTPException) as exc:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import random
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Row, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -23,6 +24,7 @@ from quizzes.content import Feedback as FeedbackTiming
 from quizzes.content import Module, ShowAnswers, StageRef
 from quizzes.items import AnswerError, Item, Mark, Matching, Ordering
 from quizzes.items.choices import ChoiceItem
+from quizzes.items.tokens import FormTokens, scoped_tokens
 from quizzes.scoring import AttemptScore, score_attempt
 
 from ..extensions import db
@@ -146,6 +148,17 @@ def saved_answers(attempt: Attempt) -> dict[str, Row]:
     return {row.item_key: row for row in db.session.execute(_SAVED_ANSWERS, {"attempt_id": attempt.id})}
 
 
+def form_tokens(scope: str) -> FormTokens:
+    """The opaque form values of one scope (see ``quizzes.items.tokens``), keyed by the app's secret."""
+    secret = current_app.config["SECRET_KEY"]
+    return scoped_tokens(secret.encode() if isinstance(secret, str) else secret, scope)
+
+
+def attempt_tokens(attempt_id: int) -> FormTokens:
+    """The values an attempt's pages post: different in every attempt, so a retry cannot reuse a key."""
+    return form_tokens(f"attempt:{attempt_id}")
+
+
 def _current_stage(attempt: Attempt) -> StageRef:
     return attempt.version.content.stages()[attempt.stage_index]
 
@@ -163,7 +176,8 @@ def save_answers(attempt: Attempt, stage_index: int, values: dict[str, list[str]
 
     :param stage_index: the stage the student was looking at; answers to any other
         stage are refused (earlier ones are locked, later ones not shown yet).
-    :param values: item key -> raw form values.
+    :param values: item key -> raw form values as the take page posts them (its tokens,
+        see ``attempt_tokens``); authored part ids are refused like any unknown value.
     :param seq: the autosave's sequence number (the page counts up from the attempt's
         ``last_seq``); a number not above the one already stored for that item is stale
         and refused, so the newest answer wins. None (a plain form post) takes the next
@@ -182,9 +196,10 @@ def save_answers(attempt: Attempt, stage_index: int, values: dict[str, list[str]
     if outside:
         raise AttemptError(f"Item '{outside[0]}' is not part of the stage you are on.")
     parsed: dict[str, Any] = {}
+    tokens = attempt_tokens(attempt.id)
     for key, raw in values.items():
         try:
-            parsed[key] = items[key].parse_answer(raw)
+            parsed[key] = items[key].parse_answer(tokens.decode(items[key], raw))
         except AnswerError as exc:
             raise BadAnswer(f"{exc} (question {_position(module, key)})") from None
     if seq is None:
@@ -378,12 +393,17 @@ def _topic_totals(attempt: Attempt, module: Module, result: AttemptScore) -> lis
 
 @dataclass(frozen=True)
 class ItemView:
-    """An item as one page shows it: number, choices in this attempt's order, saved answer."""
+    """An item as one page shows it: number, choices in this attempt's order, saved answer.
+
+    ``tokens`` are the page's opaque form values: templates read ``options``, ``prompts``
+    and ``form_values``, never an authored part id.
+    """
 
     number: int
     item: Item
     choices: Sequence[Any]
     answer: Any | None
+    tokens: FormTokens
 
     @property
     def field(self) -> str:
@@ -391,9 +411,24 @@ class ItemView:
         return f"item-{self.item.key}"
 
     @property
+    def options(self) -> list[tuple[str, Any]]:
+        """(form value, part) of what the student picks from, in this page's order."""
+        return [(self.tokens.token(self.item.key, "part", part.id), part) for part in self.choices]
+
+    @property
+    def prompts(self) -> list[tuple[str, Any]]:
+        """(form value, prompt) of a matching item's prompts, in written order (empty for other types)."""
+        prompts = getattr(self.item, "prompts", [])
+        return [(self.tokens.token(self.item.key, "prompt", p.id), p) for p in prompts]
+
+    @property
     def form_values(self) -> list[str]:
         """The saved answer as the form values that would post it again."""
-        return self.item.form_values(self.answer)
+        return self.tokens.encode(self.item, self.item.form_values(self.answer))
+
+    def parse(self, values: list[str]) -> Any | None:
+        """The answer the posted ``values`` give (AnswerError for a value this page never offered)."""
+        return self.item.parse_answer(self.tokens.decode(self.item, values))
 
 
 def ordered_choices(seed: int, item: Item) -> list:
@@ -427,6 +462,8 @@ class StageView:
     locked: bool
     # Tutor mode: marks and feedback of a locked stage (None in exam mode or while open).
     results: list[ResultItem] | None = None
+    # Whether ``results`` may show the correct answers, feedback and explanations.
+    reveal: bool = False
 
 
 def stage_views(attempt: Attempt) -> list[StageView]:
@@ -434,21 +471,44 @@ def stage_views(attempt: Attempt) -> list[StageView]:
 
     Carries only what the student may see before submission: no correctness, no
     feedback, no explanation (templates get the items, but only render prompts and
-    choice texts; see ``templates/learn/_item_inputs.html``).
+    choice texts; see ``templates/learn/_item_inputs.html``). In tutor mode locked stages
+    carry their marks, and their answers and feedback only while the module's newest
+    published version lets the student see answers (the rule the result page follows).
     """
     answers = {key: row.response for key, row in saved_answers(attempt).items()}
     module = attempt.version.content
     tutor = module.settings.feedback == FeedbackTiming.AFTER_EACH_STAGE
-    return build_stage_views(module, attempt.stage_index, attempt.seed, answers, reveal_locked=tutor)
+    # A version's settings never change, but a newer version may hold the answers back:
+    # that decision covers attempts already open at older versions too.
+    reveal = tutor and answer_policy.answers_visible(attempt.user_id, attempt.module_id)
+    return build_stage_views(
+        module,
+        attempt.stage_index,
+        attempt.seed,
+        answers,
+        tokens=attempt_tokens(attempt.id),
+        mark_locked=tutor,
+        reveal_locked=reveal,
+    )
 
 
 def build_stage_views(
-    module: Module, current: int, seed: int, answers: dict[str, Any], *, reveal_locked: bool = False
+    module: Module,
+    current: int,
+    seed: int,
+    answers: dict[str, Any],
+    *,
+    tokens: FormTokens | None = None,
+    mark_locked: bool = False,
+    reveal_locked: bool = False,
 ) -> list[StageView]:
     """Stages 0..``current`` of ``module`` as the take page (or an author's preview) shows them.
 
-    :param reveal_locked: tutor mode: locked stages carry their marks and feedback.
+    :param tokens: the page's form values; None: a preview's (nothing is posted from it).
+    :param mark_locked: tutor mode: locked stages carry their marks and the answers given.
+    :param reveal_locked: with ``mark_locked``, also the correct answers, feedback and explanations.
     """
+    tokens = tokens or form_tokens("preview")
     numbers = {item.key: n for n, item in enumerate(module.items(), 1)}
     views = []
     for ref in module.stages()[: current + 1]:
@@ -458,12 +518,18 @@ def build_stage_views(
                 item=item,
                 choices=ordered_choices(seed, item),
                 answer=answers.get(item.key),
+                tokens=tokens,
             )
             for item in ref.stage.items
         ]
         locked = ref.index < current
-        results = [result_item(v.number, ref, v.item, v.answer) for v in items] if locked and reveal_locked else None
-        views.append(StageView(ref=ref, items=items, locked=locked, results=results))
+        results = None
+        if locked and (mark_locked or reveal_locked):
+            results = [result_item(v.number, ref, v.item, v.answer) for v in items]
+            if not reveal_locked:
+                # Held back: the page must not even carry them (the template would hide them anyway).
+                results = [replace(r, feedback=[], correct=[]) for r in results]
+        views.append(StageView(ref=ref, items=items, locked=locked, results=results, reveal=reveal_locked))
     return views
 
 

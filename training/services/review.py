@@ -216,18 +216,23 @@ def practice_item(card: ReviewCard) -> PracticeItem:
     for ref in module.stages():
         for item in ref.stage.items:
             if item.key == card.item_key:
-                # The card's id seeds the choice order, so a reload shows the same order.
+                # The card's id seeds the choice order, so a reload shows the same order, and keys
+                # its form values, which (as in an attempt) never show an authored id.
                 view = attempts.ItemView(
-                    number=numbers[item.key], item=item, choices=attempts.ordered_choices(card.id, item), answer=None
+                    number=numbers[item.key],
+                    item=item,
+                    choices=attempts.ordered_choices(card.id, item),
+                    answer=None,
+                    tokens=attempts.form_tokens(f"card:{card.id}"),
                 )
                 return PracticeItem(card=card, version=version, ref=ref, view=view)
     raise LookupError(f"item {card.item_key!r} is not in module version {version.id}")
 
 
-def parse_answer(item: Item, values: list[str]) -> Any:
+def parse_answer(view: attempts.ItemView, values: list[str]) -> Any:
     """The posted form values as the item's answer; a blank or ill-fitting one is BadPracticeAnswer."""
     try:
-        answer = item.parse_answer(values)
+        answer = view.parse(values)
     except AnswerError as exc:
         raise BadPracticeAnswer(str(exc)) from None
     if answer is None:
@@ -246,7 +251,7 @@ def practise(practice: PracticeItem, values: list[str] | None, seen_reviews: int
     card = practice.card
     if seen_reviews != card.reviews:
         raise AlreadyReviewed("You have already answered that question, so it was not counted twice.")
-    answer = None if values is None else parse_answer(practice.item, values)
+    answer = None if values is None else parse_answer(practice.view, values)
     mark = practice.item.grade(answer)
     rating = rating_for(mark)
     now = utcnow()

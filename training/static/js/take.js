@@ -50,9 +50,26 @@
   }
 
   var latest = {};  // item key -> seq of the newest save sent for it
+  var failures = {};  // item key -> saves of it that failed in a row (for the backoff)
+  var retries = {};  // item key -> timer of its pending retry
+
+  // A busy server (503, with Retry-After in seconds) or a lost connection is temporary: the
+  // answer stays in the page and is sent again, each wait longer than the last (capped), so
+  // a busy server is not flooded. A retry is a new save: it reads the inputs as they are then
+  // and takes the next sequence number, so it can never overwrite a newer answer.
+  var MAX_WAIT = 60;
+  function retryLater(fieldset, item, retryAfter, why) {
+    failures[item] = (failures[item] || 0) + 1;
+    var backoff = Math.min(MAX_WAIT, 2 * Math.pow(2, failures[item] - 1));
+    var wait = Math.min(MAX_WAIT, Math.max(retryAfter || 0, backoff));
+    status(fieldset, "Not saved yet: " + why + " Your answer stays here; trying again in " + wait + " s.", true);
+    clearTimeout(retries[item]);
+    retries[item] = setTimeout(function () { save(fieldset); }, wait * 1000);
+  }
 
   function save(fieldset) {
     var item = fieldset.dataset.item;
+    clearTimeout(retries[item]);  // this save carries the newest answer: no older retry is needed
     seq += 1;
     latest[item] = seq;
     var body = { stage: stage, item: item, values: values(fieldset), seq: seq };
@@ -64,6 +81,11 @@
       body: JSON.stringify(body)
     }).then(function (response) {
       if (latest[item] !== body.seq) { return null; }  // a newer save of this item will report
+      if (response.status === 503 || response.status === 502 || response.status === 504) {
+        var after = parseInt(response.headers.get("Retry-After"), 10);
+        retryLater(fieldset, item, isNaN(after) ? 0 : after, "the academy's server is busy.");
+        return null;
+      }
       var type = response.headers.get("Content-Type") || "";
       if (response.redirected || type.indexOf("application/json") === -1) {
         status(fieldset, "Not saved: you seem to be signed out. Sign in again in another tab, then press Save answers.", true);
@@ -71,6 +93,7 @@
       }
       return response.json().then(function (data) {
         if (response.ok) {
+          failures[item] = 0;
           status(fieldset, "Saved");
         } else if (data.closed) {
           status(fieldset, data.error, true);
@@ -83,7 +106,7 @@
       });
     }).catch(function () {
       if (latest[item] !== body.seq) { return; }
-      status(fieldset, "Not saved: no connection. Your answer stays here; press Save answers when you are back online.", true);
+      retryLater(fieldset, item, 0, "no connection.");
     });
   }
 
