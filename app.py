@@ -12,8 +12,9 @@ from pathlib import Path
 from flask import Flask, abort, g, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import BadRequest
 
-from training import database
+from training import database, params, throttle
 from training.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -83,11 +84,17 @@ def configure(app: Flask, test_config: dict | None) -> None:
         # higher because a whole class may sign in from behind one school router.
         LOGIN_FAILURES_PER_ACCOUNT="10 per minute",
         LOGIN_FAILURES_PER_ADDRESS="50 per minute",
-        RATELIMIT_STORAGE_URI=os.environ.get("REDIS_URL") or "memory://",
+        # A session ends after this long without a request (besides 30 days after sign-in).
+        SESSION_IDLE_MINUTES=12 * 60,
+        # Failed sign-in counts: in the database every worker and app server shares, or in Redis.
+        RATELIMIT_STORAGE_URI=os.environ.get("REDIS_URL") or f"{throttle.SCHEME}://",
         RATELIMIT_HEADERS_ENABLED=True,  # Retry-After on a 429
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, so
         # those headers are ignored and cannot be used to dodge the sign-in throttle).
         PROXY_COUNT=int(os.environ.get("PROXY_COUNT", "0")),
+        # The longest a request waits for the database's write lock (SQLite) or a row lock
+        # (PostgreSQL) before it answers 503 with nothing changed, in milliseconds.
+        DATABASE_BUSY_TIMEOUT_MS=database.BUSY_TIMEOUT_MS,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()
@@ -100,14 +107,19 @@ def configure(app: Flask, test_config: dict | None) -> None:
         # request (503, nothing changed) instead of leaving it waiting for ever.
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         connect_args = options["connect_args"] = dict(options.get("connect_args", {}))
-        connect_args.setdefault("options", f"-c lock_timeout={database.BUSY_TIMEOUT_MS}")
+        connect_args.setdefault("options", f"-c lock_timeout={int(app.config['DATABASE_BUSY_TIMEOUT_MS'])}")
 
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions and tune the database engine."""
+    # Before any blueprint adds a rule: each <int:...> then takes the bounded converter.
+    params.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=str(Path(app.root_path) / "migrations"))
     csrf.init_app(app)
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(throttle.SCHEME):
+        with app.app_context():
+            app.config["RATELIMIT_STORAGE_OPTIONS"] = {"engine": db.engine}
     limiter.init_app(app)
     bootstrap.init_app(app)
     if app.config["PROXY_COUNT"]:
@@ -124,7 +136,7 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.user_loader(load_session_user)
     with app.app_context():
-        database.configure_engine(db.engine)
+        database.configure_engine(db.engine, int(app.config["DATABASE_BUSY_TIMEOUT_MS"]))
 
     from training.rendering import render_markdown
 
@@ -183,6 +195,9 @@ def register_request_hooks(app: Flask) -> None:
         app.extensions["academy_ready"] = True
         return None
 
+    from training.auth.sessions import end_idle_session
+
+    app.before_request(end_idle_session)
     app.before_request(enforce_access)
 
     @app.before_request
@@ -197,6 +212,16 @@ def register_request_hooks(app: Flask) -> None:
         if "academy_name" not in g:
             g.academy_name = accounts.academy_name()
         return {"academy_name": g.academy_name}
+
+    @app.after_request
+    def _no_store(response):
+        # A shared phone or lab PC must not keep a copy of anyone's pages (attempts, results,
+        # reports, exports): only the versioned static files may be cached.
+        endpoint = request.endpoint or ""
+        is_static = endpoint == "static" or endpoint.endswith(".static")
+        if not is_static and "no-store" not in response.headers.get("Cache-Control", ""):
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
     @app.after_request
     def _security_headers(response):
@@ -218,11 +243,14 @@ def register_request_hooks(app: Flask) -> None:
 def register_errorhandlers(app: Flask) -> None:
     """Generic error pages (JSON for JSON requests); never a stack trace."""
 
-    def _error(code: int, message: str):
+    def _error(code: int, message: str, headers: dict | None = None):
         db.session.rollback()
+        # The error page reads the academy's name: in a plain read, never by waiting for the
+        # write lock a second time (a busy database would double the wait before the 503).
+        database.declare_write_intent(False)
         if request.is_json or request.accept_mimetypes.best == "application/json":
-            return jsonify(error=message, status=code), code
-        return render_template("error.html", code=code, message=message), code
+            return jsonify(error=message, status=code), code, headers or {}
+        return render_template("error.html", code=code, message=message), code, headers or {}
 
     messages = {
         400: "The request could not be understood.",
@@ -230,11 +258,21 @@ def register_errorhandlers(app: Flask) -> None:
         404: "There is nothing here.",
         405: "That action is not allowed here.",
         413: "That upload is too large: photos can be up to 5 MB, question and enrolment files up to 1 MB.",
-        429: "Too many failed sign-ins. Wait a minute, then try again.",
+        429: "Too many wrong passwords. Wait a minute, then try again.",
         500: "Something went wrong on our side. Nothing you saved is lost; try again.",
     }
+
+    def _said(exc, code: int, default: str) -> str:
+        # abort(400, "...") carries words meant for the person (which parameter was wrong, and
+        # why); other descriptions are Werkzeug's or a library's and stay behind the generic text.
+        if code == 400 and isinstance(exc, BadRequest) and exc.description != BadRequest.description:
+            return exc.description
+        return default
+
     for code, message in messages.items():
-        app.register_error_handler(code, lambda exc, code=code, message=message: _error(code, message))
+        app.register_error_handler(
+            code, lambda exc, code=code, message=message: _error(code, _said(exc, code, message))
+        )
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):
@@ -243,7 +281,12 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _busy(exc):
         app.logger.warning("database unavailable: %s", exc)
-        return _error(503, "The academy is very busy. Nothing was changed; please try again in a moment.")
+        retry = max(1, round(app.config["DATABASE_BUSY_TIMEOUT_MS"] / 1000))
+        return _error(
+            503,
+            "The academy is very busy. Nothing was changed; please try again in a moment.",
+            {"Retry-After": str(retry)},
+        )
 
 
 def register_commands(app: Flask) -> None:

@@ -13,6 +13,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from .models import Role
+from .services import module_editors
 
 F = TypeVar("F", bound=Callable)
 
@@ -30,6 +31,25 @@ def allow(*who: str) -> Callable[[F], F]:
     return mark
 
 
+def _slug_in_url() -> str | None:
+    return (request.view_args or {}).get("slug")
+
+
+def edits_module(slug_of: Callable[[], str | None] = _slug_in_url) -> Callable[[F], F]:
+    """Declare a view that changes a module: besides its ``allow`` rule, only the module's
+    editors and admins get through (others 403; see ``services.module_editors``).
+
+    ``slug_of`` finds the module in the request (default: the URL's ``slug``); when it names
+    no module the view decides (a new module, or a 404).
+    """
+
+    def mark(view: F) -> F:
+        view.edits_module = slug_of
+        return view
+
+    return mark
+
+
 def rule_for(endpoint: str | None) -> frozenset[str] | None:
     """The access rule of an endpoint (static files are public)."""
     if endpoint is None:
@@ -41,7 +61,8 @@ def rule_for(endpoint: str | None) -> frozenset[str] | None:
 
 
 def enforce_access():
-    """``before_request``: sign-in for protected pages, 403 for the wrong role, 403 for no rule."""
+    """``before_request``: sign-in for protected pages, 403 for the wrong role, for no rule,
+    and for changing a module one does not edit."""
     if request.endpoint is None:
         return None  # 404/405 follow
     rule = rule_for(request.endpoint)
@@ -54,5 +75,8 @@ def enforce_access():
         flash("Sign in to continue.", "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if current_user.role not in rule:
+        abort(403)
+    slug_of = getattr(current_app.view_functions[request.endpoint], "edits_module", None)
+    if slug_of is not None and not module_editors.can_edit_slug(current_user, slug_of()):
         abort(403)
     return None

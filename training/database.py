@@ -62,8 +62,23 @@ def writing() -> Iterator[None]:
         _write_intent.reset(token)
 
 
-def configure_engine(engine: Engine) -> None:
-    """Install the SQLite pragmas and the BEGIN handling; other databases are left as they are."""
+@contextlib.contextmanager
+def reading() -> Iterator[None]:
+    """Run a block whose transactions only read, even inside a write request: on SQLite they
+    begin deferred, so they never wait for the write lock the request itself may hold."""
+    token = _write_intent.set(False)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+def configure_engine(engine: Engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    """Install the SQLite pragmas and the BEGIN handling; other databases are left as they are.
+
+    ``busy_timeout_ms`` is the longest a request waits for the write lock before it gives up
+    (a 503 with nothing changed).
+    """
     if engine.dialect.name != "sqlite":
         return
 
@@ -75,28 +90,29 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
         if _write_intent.get():
-            _begin_immediate(conn)
+            _begin_immediate(conn, busy_timeout_ms)
         else:
             conn.exec_driver_sql("BEGIN")
 
 
-def _begin_immediate(conn) -> None:
+def _begin_immediate(conn, busy_timeout_ms: int) -> None:
     """``BEGIN IMMEDIATE``, trying again for the write lock every fraction of a millisecond.
 
     SQLite's own busy handler sleeps 1, 2, 5, 10, ... up to 100 ms between tries. A write
     holds the lock for a couple of milliseconds, so waiters slept well past the moment it
     was free and the lock sat idle while saves queued. Here a waiter tries again after
-    0.1 ms, doubling up to 2 ms, for the same 5 s in all; the last try goes through
-    SQLAlchemy, so running out of time raises the usual OperationalError (a 503 page).
+    0.1 ms, doubling up to 2 ms, for the same busy timeout in all; the last try goes through
+    SQLAlchemy, so running out of time raises the usual OperationalError (a 503 page), and
+    the request is then a read one.
     """
     raw = conn.connection.driver_connection  # the tries go straight to sqlite3: a refusal costs microseconds
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    deadline = time.monotonic() + busy_timeout_ms / 1000
     delay = 0.0001
     raw.execute("PRAGMA busy_timeout=0")
     try:
@@ -109,6 +125,10 @@ def _begin_immediate(conn) -> None:
                     raise
             time.sleep(delay)
             delay = min(delay * 2, 0.002)
+        # Out of time: this request's write has failed, and all that follows is its error page
+        # (a 503 that keeps the student's answers). It must only read: a read that began
+        # IMMEDIATE would wait the whole timeout again before the page could be sent.
+        _write_intent.set(False)
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     finally:
-        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        raw.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")

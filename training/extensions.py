@@ -36,6 +36,7 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
-# No default limits: only sign-in is throttled (see auth.views). Counts live in memory for
-# one process, or in Redis (RATELIMIT_STORAGE_URI / REDIS_URL) so several app servers share them.
+# No default limits: only password checks are throttled (see auth.views). Counts live in the
+# app's database (training/throttle.py) or in Redis (REDIS_URL), so every worker and app server
+# shares them.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -33,9 +33,9 @@ BLOCKING = ("serious", "critical")
 ITEM_TYPES = ["single", "multiple", "true-false", "numeric", "ordering", "matching"]
 
 ACADEMY = "Accessible Aesthetics Academy"
-ADMIN = ("ada.a11y@example.com", "Ada Admin", "admin-password-123")
-TEACHER = ("ian.a11y@example.com", "Ian Instructor", "instructor-password-123")
-PASSER = ("pat.a11y@example.com", "Pat Pass", "student-password-123")
+ADMIN = ("ada.a11y@example.com", "Ada Admin", "maple-harbor-7714")
+TEACHER = ("ian.a11y@example.com", "Ian Instructor", "copper-lantern-2290")
+PASSER = ("pat.a11y@example.com", "Pat Pass", "tulip-ledger-5813")
 FAILER = ("fay.a11y@example.com", "Fay Fail")  # enrolled from a CSV: a temporary password
 NEW_PASSWORD = "my-own-password-42"
 COHORT = "Accessibility class"
@@ -208,6 +208,12 @@ def _visit_every_kind_of_page(server: AppServer, audit: Audit, new_page, tmp_pat
         admin.locator("form[action$='/instructors']").get_by_role("button").click()
         expect(admin.locator("#instructors").locator("..")).to_contain_text(TEACHER[1])
     check(admin, "cohort detail")
+    # Ian edits the starter module (the packs bring it in without editors).
+    admin.goto(f"/author/modules/{SLUG}/editors")
+    admin.get_by_label("Instructor or admin").select_option(label=f"{TEACHER[1]} ({TEACHER[0]}, instructor)")
+    admin.get_by_role("button", name="Add as editor").click()
+    expect(admin.get_by_text(f"{TEACHER[1]} can now change this module.")).to_be_visible()
+    check(admin, "module editors")
     admin.goto("/cohorts/")
     check(admin, "cohorts list")
     admin.goto(f"/cohorts/{cohort_id}/delete")

@@ -12,6 +12,7 @@ The tests run in order per viewport and share one page (see ``conftest.Journey``
 
 Tests 7 to 9 guard against bugs this journey once found: the phone menu must open, every
 asset must load (also before set-up), and an autosave overtaken by a later one is kept.
+Test 10: a save the busy server (503) or the network refuses stays in the page and is retried.
 
 Screenshots of every page go to ``artifacts/screenshots/<viewport>/``.
 """
@@ -27,8 +28,8 @@ from playwright.sync_api import Page, expect
 pytestmark = pytest.mark.browser
 
 ACADEMY = "Riverside Aesthetics Academy"
-ADMIN = {"name": "Ada Admin", "email": "ada.admin@example.com", "password": "admin-password-123"}
-STUDENT_PASSWORD = "student-password-123"
+ADMIN = {"name": "Ada Admin", "email": "ada.admin@example.com", "password": "maple-harbor-7714"}
+STUDENT_PASSWORD = "tulip-ledger-5813"
 MODULE_TITLE = "Thread lift: nerve pain after the procedure"
 TOPICS = ["Anatomy", "Placement", "Injection volume and product", "Aftercare"]
 NUMERIC_ANSWER = "12"
@@ -483,3 +484,52 @@ def test_09_overtaken_autosave_is_not_lost(journey) -> None:
         f"question 1 said {shown!r} (its save got HTTP {status_after}), but after a reload it is blank"
     )
     assert kept, f"question 1's answer was lost (HTTP {status_after}); the page said {shown!r}"
+
+
+def test_10_a_busy_server_or_lost_connection_keeps_the_answer_and_retries(journey) -> None:
+    """A save answered 503 (Retry-After) or lost on the network stays in the page and is sent again.
+
+    The network answers the first save with the server's busy reply, drops the second, and
+    lets the third through: the page says it is not saved yet and will retry, never clears
+    the answer, and each retry carries a newer sequence number.
+    """
+    journey.require("progress")
+    page = journey.page
+    email = f"bea.busy.{journey.viewport}@example.com"
+    journey.server.create_user(email, "student", "Bea Busy", STUDENT_PASSWORD)
+    page.goto(journey.url("/"))
+    sign_out(journey)  # test_09's student is still signed in
+    sign_in(page, email, STUDENT_PASSWORD)
+    expect(page).to_have_url(journey.url("/dashboard"))
+    page.goto(journey.url("/"))
+    page.locator("article.card").filter(has_text=MODULE_TITLE).get_by_role("button", name="Start").click()
+    expect(page).to_have_url(ATTEMPT_PATH)
+
+    sent: list[int] = []
+
+    def busy_then_offline(route) -> None:
+        sent.append(route.request.post_data_json["seq"])
+        if len(sent) == 1:
+            busy = {"error": "The academy is very busy and nothing was saved.", "status": 503, "retry": True}
+            route.fulfill(status=503, headers={"Retry-After": "1"}, json=busy)
+        elif len(sent) == 2:
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route("**/autosave", busy_then_offline)
+    first = page.locator("fieldset[data-item]").nth(0)
+    status = first.locator(".save-status")
+    choice = first.locator("input[type=radio]").first
+    choice.check()
+    expect(status).to_contain_text("Not saved yet: the academy's server is busy")
+    expect(status).to_contain_text("trying again")
+    expect(choice).to_be_checked()
+    expect(status).to_contain_text("Not saved yet: no connection", timeout=10_000)
+    expect(choice).to_be_checked()
+    expect(status).to_have_text("Saved", timeout=15_000)
+    page.unroute("**/autosave")
+    assert len(sent) == 3 and sent == sorted(set(sent)), f"each retry needs a newer sequence number: {sent}"
+    picked = choice.get_attribute("value")
+    page.reload()
+    expect(page.locator(f"fieldset[data-item] input[value='{picked}']")).to_be_checked()

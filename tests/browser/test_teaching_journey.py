@@ -58,7 +58,7 @@ from test_student_journey import (
 
 pytestmark = pytest.mark.browser
 
-INSTRUCTOR_PASSWORD = "instructor-password-123"
+INSTRUCTOR_PASSWORD = "copper-lantern-2290"
 MODULE = {
     "slug": "jaw-swelling",
     "title": "Thread lift: swelling along the jaw",

@@ -81,24 +81,35 @@ def shoot(klass: Class, page: Page, name: str) -> None:
 
 
 def choose_answers(page: Page, values_for) -> None:
-    """Answer the open stage: ``values_for(item)`` gives the form values to set for each item."""
+    """Answer the open stage: ``values_for(item)`` gives the (authored) form values for each item.
+
+    The page's values are opaque tokens, so each answer is picked by the words shown, as a
+    person picks it: a choice by its label, a step or option by its text in each list.
+    """
     form = page.locator("#stage-form")
     for item in MODULE.items():
-        field = f"item-{item.key}"
-        if form.locator(f"[name='{field}']").count() == 0:
+        fieldset = form.locator(f"fieldset[data-item='{item.key}']")
+        if fieldset.count() == 0:
             continue
         values = values_for(item)
-        if item.type in ("single", "true-false"):
-            form.locator(f"input[name='{field}'][value='{values[0]}']").check()
-        elif item.type == "multiple":
+        if item.type in ("single", "multiple"):
             for value in values:
-                form.locator(f"input[name='{field}'][value='{value}']").check()
+                fieldset.get_by_label(item.choice(value).text, exact=True).check()
+        elif item.type == "true-false":
+            fieldset.get_by_label("True" if values[0] == "true" else "False", exact=True).check()
         elif item.type == "numeric":
-            form.locator(f"input[name='{field}']").fill(values[0])
-        else:  # ordering and matching: one select per position or prompt, valued "slot=choice"
+            fieldset.locator("input[type=text]").fill(values[0])
+        elif item.type == "ordering":  # one list per position, first to last
+            steps = {s.id: s.text for s in item.steps}
             for value in values:
-                slot = value.split("=", 1)[0]
-                form.locator(f"#{field}-{slot}").select_option(value)
+                position, step = value.split("=", 1)
+                fieldset.locator("select").nth(int(position) - 1).select_option(label=steps[step])
+        else:  # matching: one list per prompt, labelled with the prompt
+            prompts = {p.id: p.text for p in item.prompts}
+            options = {o.id: o.text for o in item.options}
+            for value in values:
+                prompt, option = value.split("=", 1)
+                fieldset.get_by_label(prompts[prompt], exact=True).select_option(label=options[option])
 
 
 def take_module(page: Page, values_for, on_stage=None, on_blank_warning=None) -> str:

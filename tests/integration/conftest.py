@@ -10,12 +10,12 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 
 from app import create_app, database_url
 from training.database import writing
 from training.extensions import db, limiter
-from training.models import ModuleRow, Role, User
+from training.models import ModuleEditor, ModuleRow, Role, User
 from training.services import accounts, content
 
 PASSWORD = "a long test password"
@@ -67,7 +67,8 @@ def clean_db(app: Flask) -> Iterator[None]:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
     app.extensions.pop("academy_ready", None)
-    limiter.reset()  # sign-in throttle counts start from zero in every test
+    with app.app_context():
+        limiter.reset()  # sign-in throttle counts start from zero in every test (also in Redis)
 
 
 @pytest.fixture
@@ -97,11 +98,22 @@ def academy(app: Flask) -> int:
 
 @pytest.fixture
 def starter(app: Flask, academy) -> str:
-    """The shipped packs imported; returns the starter module's slug."""
+    """The shipped packs imported (Ina, if she exists, edits them); returns the starter module's slug."""
     with app.app_context(), writing():
         content.import_pack(content.STARTER_PACKS)
+        _ina_edits_every_module()
         db.session.commit()
     return "thread-lift-nerve-pain"
+
+
+def _ina_edits_every_module() -> None:
+    """Make Ina (``instructor``) an editor of every module, as an admin would: the packs come in with none."""
+    ina = user_by_email("ina@example.com")
+    if ina is not None:
+        editing = set(db.session.scalars(select(ModuleEditor.module_id).where(ModuleEditor.user_id == ina.id)))
+        for module_id in db.session.scalars(select(ModuleRow.id)):
+            if module_id not in editing:
+                db.session.add(ModuleEditor(module_id=module_id, user_id=ina.id))
 
 
 @pytest.fixture
@@ -118,7 +130,12 @@ def other_student(app: Flask, academy) -> int:
 
 @pytest.fixture
 def instructor(app, academy) -> int:
-    return make_user(app, "ina@example.com", Role.INSTRUCTOR, name="Ina Instructor")
+    """Ina, an instructor who edits every module already imported (and the starter modules, whenever imported)."""
+    user_id = make_user(app, "ina@example.com", Role.INSTRUCTOR, name="Ina Instructor")
+    with app.app_context(), writing():
+        _ina_edits_every_module()
+        db.session.commit()
+    return user_id
 
 
 @pytest.fixture

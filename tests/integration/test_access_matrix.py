@@ -80,8 +80,11 @@ def nothing(world: World) -> dict:
     return {}
 
 
-AUTHORING = staff(200)  # every instructor may author: modules are the academy's, not a cohort's
+AUTHORING = staff(200)  # every instructor reads every module: modules are the academy's, not a cohort's
 AUTHORING_POST = staff(302)
+# Changing a module: its editors (I) and admins; I2 does not edit it.
+EDITING = staff(200, other_instructor=403)
+EDITING_POST = staff(302, other_instructor=403)
 
 # (endpoint, method) -> Route. The expected codes of allowed roles on POSTs are what the
 # posted data earns (a redirect when it works, 200 when the form re-renders with errors).
@@ -198,14 +201,16 @@ MATRIX: dict[tuple[str, str], Route] = {
     ),
     ("admin.audit_log", "GET"): Route(lambda w: "/admin/audit", admins(200)),
     ("admin.audit_csv", "GET"): Route(lambda w: "/admin/audit.csv", admins(200)),
-    # --- author: every instructor and admin ---
+    # --- author: every instructor and admin reads; a module's editors and admins change it ---
     ("author.curriculum", "GET"): Route(lambda w: "/author/curriculum", AUTHORING),
     ("author.new_module", "GET"): Route(lambda w: "/author/new-module", AUTHORING),
     ("author.new_module", "POST"): Route(lambda w: "/author/new-module", AUTHORING, data=nothing),
     ("author.import_questions", "GET"): Route(lambda w: "/author/import", AUTHORING),
-    ("author.import_questions", "POST"): Route(lambda w: "/author/import", AUTHORING, data=nothing),
+    ("author.import_questions", "POST"): Route(  # into an existing module: no file, so the form re-renders
+        lambda w: "/author/import", EDITING, data=lambda w: {"module": w.slug, "format": "gift"}
+    ),
     ("author.module", "GET"): Route(lambda w: f"/author/modules/{w.slug}", AUTHORING),
-    ("author.publish", "POST"): Route(lambda w: f"/author/modules/{w.slug}/publish", AUTHORING_POST, data=nothing),
+    ("author.publish", "POST"): Route(lambda w: f"/author/modules/{w.slug}/publish", EDITING_POST, data=nothing),
     ("author.export", "GET"): Route(lambda w: f"/author/modules/{w.slug}/export", AUTHORING),
     ("author.history", "GET"): Route(lambda w: f"/author/modules/{w.slug}/history", AUTHORING),
     ("author.item_analysis", "GET"): Route(lambda w: f"/author/modules/{w.slug}/analysis", AUTHORING),
@@ -213,37 +218,48 @@ MATRIX: dict[tuple[str, str], Route] = {
         lambda w: f"/author/modules/{w.slug}/analysis/recalculate", AUTHORING_POST, data=nothing
     ),
     ("author.preview", "GET"): Route(lambda w: f"/author/modules/{w.slug}/preview", AUTHORING),
-    ("author.case_photo", "GET"): Route(lambda w: f"/author/modules/{w.slug}/cases/0/photo", AUTHORING),
-    ("author.case_photo", "POST"): Route(lambda w: f"/author/modules/{w.slug}/cases/0/photo", AUTHORING, data=nothing),
+    ("author.case_photo", "GET"): Route(lambda w: f"/author/modules/{w.slug}/cases/0/photo", EDITING),
+    ("author.case_photo", "POST"): Route(lambda w: f"/author/modules/{w.slug}/cases/0/photo", EDITING, data=nothing),
     ("author.remove_case_photo", "POST"): Route(
-        lambda w: f"/author/modules/{w.slug}/cases/0/photo/remove", AUTHORING_POST, data=nothing
+        lambda w: f"/author/modules/{w.slug}/cases/0/photo/remove", EDITING_POST, data=nothing
     ),
-    ("author.start_draft", "POST"): Route(draft("/start"), AUTHORING_POST, data=nothing),
-    ("author.outline", "GET"): Route(draft(), AUTHORING),
-    ("author.edit_settings", "GET"): Route(draft("/settings"), AUTHORING),
-    ("author.edit_settings", "POST"): Route(draft("/settings"), AUTHORING_POST, data=nothing),
-    ("author.new_case", "GET"): Route(draft("/cases/new"), AUTHORING),
-    ("author.new_case", "POST"): Route(draft("/cases/new"), AUTHORING, data=nothing),
-    ("author.edit_case", "GET"): Route(draft("/cases/0"), AUTHORING),
-    ("author.edit_case", "POST"): Route(draft("/cases/0"), AUTHORING_POST, data=nothing),
-    ("author.move_case", "POST"): Route(draft("/cases/0/move"), AUTHORING_POST, data=lambda w: {"direction": "down"}),
-    ("author.delete_case", "POST"): Route(draft("/cases/0/delete"), AUTHORING_POST, data=nothing),
-    ("author.new_stage", "GET"): Route(draft("/cases/0/stages/new"), AUTHORING),
-    ("author.new_stage", "POST"): Route(draft("/cases/0/stages/new"), AUTHORING, data=nothing),
-    ("author.edit_stage", "GET"): Route(draft("/cases/0/stages/0"), AUTHORING),
-    ("author.edit_stage", "POST"): Route(draft("/cases/0/stages/0"), AUTHORING_POST, data=nothing),
+    ("author.start_draft", "POST"): Route(draft("/start"), EDITING_POST, data=nothing),
+    ("author.outline", "GET"): Route(draft(), EDITING),
+    ("author.edit_settings", "GET"): Route(draft("/settings"), EDITING),
+    ("author.edit_settings", "POST"): Route(draft("/settings"), EDITING_POST, data=nothing),
+    ("author.new_case", "GET"): Route(draft("/cases/new"), EDITING),
+    ("author.new_case", "POST"): Route(draft("/cases/new"), EDITING, data=nothing),
+    ("author.edit_case", "GET"): Route(draft("/cases/0"), EDITING),
+    ("author.edit_case", "POST"): Route(draft("/cases/0"), EDITING_POST, data=nothing),
+    ("author.move_case", "POST"): Route(draft("/cases/0/move"), EDITING_POST, data=lambda w: {"direction": "down"}),
+    ("author.delete_case", "POST"): Route(draft("/cases/0/delete"), EDITING_POST, data=nothing),
+    ("author.new_stage", "GET"): Route(draft("/cases/0/stages/new"), EDITING),
+    ("author.new_stage", "POST"): Route(draft("/cases/0/stages/new"), EDITING, data=nothing),
+    ("author.edit_stage", "GET"): Route(draft("/cases/0/stages/0"), EDITING),
+    ("author.edit_stage", "POST"): Route(draft("/cases/0/stages/0"), EDITING_POST, data=nothing),
     ("author.move_stage", "POST"): Route(
-        draft("/cases/0/stages/0/move"), AUTHORING_POST, data=lambda w: {"direction": "down"}
+        draft("/cases/0/stages/0/move"), EDITING_POST, data=lambda w: {"direction": "down"}
     ),
-    ("author.delete_stage", "POST"): Route(draft("/cases/0/stages/0/delete"), AUTHORING_POST, data=nothing),
-    ("author.new_item", "GET"): Route(draft("/cases/0/stages/0/items/new?type=single"), AUTHORING),
-    ("author.new_item", "POST"): Route(draft("/cases/0/stages/0/items/new?type=single"), AUTHORING, data=nothing),
-    ("author.edit_item", "GET"): Route(draft("/cases/0/stages/0/items/0"), AUTHORING),
-    ("author.edit_item", "POST"): Route(draft("/cases/0/stages/0/items/0"), AUTHORING, data=nothing),
+    ("author.delete_stage", "POST"): Route(draft("/cases/0/stages/0/delete"), EDITING_POST, data=nothing),
+    ("author.new_item", "GET"): Route(draft("/cases/0/stages/0/items/new?type=single"), EDITING),
+    ("author.new_item", "POST"): Route(draft("/cases/0/stages/0/items/new?type=single"), EDITING, data=nothing),
+    ("author.edit_item", "GET"): Route(draft("/cases/0/stages/0/items/0"), EDITING),
+    ("author.edit_item", "POST"): Route(draft("/cases/0/stages/0/items/0"), EDITING, data=nothing),
     ("author.move_item", "POST"): Route(
-        draft("/cases/0/stages/0/items/0/move"), AUTHORING_POST, data=lambda w: {"direction": "down"}
+        draft("/cases/0/stages/0/items/0/move"), EDITING_POST, data=lambda w: {"direction": "down"}
     ),
-    ("author.delete_item", "POST"): Route(draft("/cases/0/stages/0/items/0/delete"), AUTHORING_POST, data=nothing),
+    ("author.delete_item", "POST"): Route(draft("/cases/0/stages/0/items/0/delete"), EDITING_POST, data=nothing),
+    ("author.editors", "GET"): Route(lambda w: f"/author/modules/{w.slug}/editors", AUTHORING),
+    ("author.add_editor", "POST"): Route(
+        lambda w: f"/author/modules/{w.slug}/editors",
+        EDITING_POST,
+        data=lambda w: {"user": str(w.users["other_instructor"])},
+    ),
+    ("author.remove_editor", "POST"): Route(  # I removes themself (or an admin removes I)
+        lambda w: f"/author/modules/{w.slug}/editors/{w.users['instructor']}/remove",
+        EDITING_POST,
+        data=lambda w: {"confirm": "yes"},
+    ),
 }
 
 
@@ -292,10 +308,11 @@ class Stage:
 
 
 @pytest.fixture(autouse=True)
-def clean_db():
+def clean_db(app: Flask):
     """Overrides the suite's per-test emptying: this module's world outlives a test (see ``stage``)."""
     yield
-    limiter.reset()
+    with app.app_context():
+        limiter.reset()
 
 
 @pytest.fixture(scope="module")
@@ -317,7 +334,8 @@ def stage(app: Flask) -> Iterator[Stage]:
         empty_database(app)
         app.config["WTF_CSRF_ENABLED"] = False
         app.extensions.pop("academy_ready", None)
-        limiter.reset()
+        with app.app_context():
+            limiter.reset()
 
 
 CELLS = [pytest.param(key, role, id=f"{key[0]}-{key[1]}-{role}") for key in sorted(MATRIX) for role in ROLES]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from training.database import writing
@@ -103,6 +104,59 @@ def test_login_redirects_only_to_local_paths(app, student):
     client.post("/logout")
     response = client.post("/login?next=/progress", data={"email": "sam@example.com", "password": PASSWORD})
     assert response.headers["Location"] == "/progress"
+
+
+# Each is percent-encoded as an attacker would put it in a link; the browser reads the decoded
+# value leniently (tabs and newlines dropped, backslashes as slashes, two slashes as a host).
+HOSTILE_NEXT = [
+    "https://evil.example/",
+    "//evil.example/",
+    "/%09/evil.example/",
+    "/%0a/evil.example/",
+    "/%0d%0a/evil.example/",
+    "%09//evil.example/",
+    "/%5Cevil.example/",
+    "/%5C%5Cevil.example/",
+    "%5C%5Cevil.example/",
+    "/%2F/evil.example/",
+    "/%252F/evil.example/",
+    "/%2F%2Fevil.example/",
+    "%20//evil.example/",
+    "/%7F/evil.example/",
+    "javascript:alert(1)",
+    "http:/evil.example/",
+    "/progress%0d%0aSet-Cookie:%20x=1",
+    "/%E3%80%80/evil.example/",
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_NEXT)
+def test_sign_in_refuses_every_next_a_browser_could_read_as_another_site(app, student, hostile):
+    client = app.test_client()
+    response = client.post(f"/login?next={hostile}", data={"email": "sam@example.com", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dashboard"
+    # Already signed in, the same link is refused the same way (no 500 for CR/LF either).
+    again = client.get(f"/login?next={hostile}")
+    assert again.status_code == 302 and again.headers["Location"] == "/dashboard"
+
+
+def test_a_nul_byte_in_next_is_refused_before_anyone_signs_in(app, student):
+    response = app.test_client().post(
+        "/login?next=/%00/evil.example/", data={"email": "sam@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(UserSession)) == 0
+
+
+@pytest.mark.parametrize("local", ["/progress", "/modules/thread-lift-nerve-pain", "/reports?cohort=2&page=3"])
+def test_sign_in_still_follows_a_plain_local_next(app, student, local):
+    client = app.test_client()
+    response = client.post(
+        "/login", query_string={"next": local}, data={"email": "sam@example.com", "password": PASSWORD}
+    )
+    assert response.headers["Location"] == local
 
 
 def test_logout_makes_the_old_cookie_useless(app, student):
@@ -250,7 +304,8 @@ def test_new_password_must_be_long_enough_and_differ_from_the_current(app, stude
     assert "Choose a password different from the current one." in same.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(User, student).session_epoch == 0
-        assert db.session.scalar(select(func.count(AuditEvent.id))) == 0
+        changes = select(func.count(AuditEvent.id)).where(AuditEvent.action.not_like("auth.%"))
+        assert db.session.scalar(changes) == 0  # nothing changed (sign-ins are audited, as security events)
 
 
 def test_any_user_can_change_their_password_and_other_sessions_end(app, student_client, student):
@@ -298,7 +353,9 @@ def test_a_signed_in_post_reads_its_user_then_begins_a_write_transaction(app, st
         assert student_client.get("/progress").status_code == 200
     finally:
         event.remove(engine, "begin", on_begin)
-    assert len(posted) >= 2 and posted[0] is False and all(posted[1:])
+    # Read the user, write (the view: 404), then the error page's own plain read: an error
+    # page never waits for the write lock.
+    assert posted == [False, True, False]
     assert intents == [False]
 
 

@@ -1,26 +1,23 @@
 """Sign-in throttling (Flask-Limiter): failed tries are counted per account and per address.
 
-The counts live in memory for one process; with ``REDIS_URL`` they live in Redis, so
-several app servers share them (the last test runs two real servers against one Redis).
+The counts live in the app's database, so every gunicorn worker and app server shares them
+(a test runs gunicorn with two workers on SQLite); with ``REDIS_URL`` they live in Redis
+(a test runs two real servers against one Redis).
 """
 
 from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from .conftest import PASSWORD, login, make_user
+from .serving import app_env, flask_cli, flask_run, free_port, gunicorn, request, serving
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -35,7 +32,7 @@ def test_the_eleventh_failed_try_for_an_account_within_a_minute_gets_429(app, st
         assert response.status_code == 200 and "do not match an active account" in response.get_data(as_text=True)
     refused = fail(client)
     assert refused.status_code == 429
-    assert "Too many failed sign-ins" in refused.get_data(as_text=True)
+    assert "Too many wrong passwords" in refused.get_data(as_text=True)
     assert int(refused.headers["Retry-After"]) <= 60
     # The right password is refused too until the minute is up: guessing gains nothing.
     assert login(client, "sam@example.com").status_code == 429
@@ -86,37 +83,8 @@ def _redis_reachable() -> bool:
         return False
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _flask(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-
-
-def _post_login(port: int, email: str) -> int:
-    data = urllib.parse.urlencode({"email": email, "password": "not the password"}).encode()
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", data=data, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
-def _wait_for(port: int, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stdout.read()
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2).close()
-            return
-        except (urllib.error.URLError, ConnectionError, OSError):
-            time.sleep(0.2)
-    pytest.fail(f"the app on port {port} did not start")
+def _fail_over_http(port: int, email: str = "sam@example.com") -> int:
+    return request(port, "/login", {"email": email, "password": "not the password"})[0]
 
 
 def test_two_app_servers_share_the_count_through_redis(tmp_path):
@@ -127,40 +95,29 @@ def test_two_app_servers_share_the_count_through_redis(tmp_path):
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'academy.db'}",
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "SECRET_KEY": "throttle-test",
-        "REDIS_URL": REDIS_URL,
-        "FLASK_WTF_CSRF_ENABLED": "false",
-        "FLASK_LOAD_STARTER_CONTENT": "false",
-    }
-    made = _flask(env, "create-user", "admin@example.com", "--role", "admin", "--password", PASSWORD)
+    env = app_env(tmp_path, REDIS_URL=REDIS_URL)
+    made = flask_cli(env, "create-user", "admin@example.com", "--role", "admin", "--password", PASSWORD)
     assert made.returncode == 0, made.stderr
-    ports, servers = [_free_port(), _free_port()], []
+    ports = [free_port(), free_port()]
     try:
-        for port in ports:
-            servers.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port), "--no-reload"],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                )
-            )
-        for port, server in zip(ports, servers, strict=True):
-            _wait_for(port, server)
-        # Ten failures split over the two servers, then the eleventh on either is refused.
-        codes = [_post_login(ports[n % 2], "sam@example.com") for n in range(10)]
-        assert codes == [200] * 10
-        assert _post_login(ports[0], "sam@example.com") == 429
-        assert _post_login(ports[1], "sam@example.com") == 429
+        with serving([(flask_run(port), port) for port in ports], env):
+            # Ten failures split over the two servers, then the eleventh on either is refused.
+            codes = [_fail_over_http(ports[n % 2]) for n in range(10)]
+            assert codes == [200] * 10
+            assert _fail_over_http(ports[0]) == 429
+            assert _fail_over_http(ports[1]) == 429
     finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=10)
-            server.stdout.close()
         redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def test_gunicorn_workers_share_the_count_on_the_default_database_without_redis(tmp_path):
+    # The way a small academy deploys: gunicorn with two workers on SQLite, no Redis. Each
+    # worker used to count on its own, so 20 of 30 wrong passwords got through a limit of 10.
+    env = app_env(tmp_path)
+    made = flask_cli(env, "create-user", "sam@example.com", "--role", "admin", "--password", PASSWORD)
+    assert made.returncode == 0, made.stderr
+    port = free_port()
+    with serving([(gunicorn(port, "-w", "2"), port)], env):
+        codes = [_fail_over_http(port) for _ in range(30)]
+    assert codes.count(200) == 10 and codes[:10] == [200] * 10
+    assert codes[10:] == [429] * 20

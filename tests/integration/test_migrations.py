@@ -157,6 +157,11 @@ def test_upgrade_from_the_first_revision_to_the_latest_with_data_in_place(fresh)
                         text("SELECT topic, awarded, points, items FROM attempt_topics ORDER BY topic")
                     ).fetchall()
                     assert [tuple(row) for row in totals] == [("aftercare", 0.5, 1.0, 1), ("anatomy", 1.0, 1.0, 1)]
+                if "module_editors" in inspect(db.engine).get_table_names():  # 0007: its first publisher edits it
+                    editors = conn.execute(
+                        text("SELECT u.email FROM module_editors e JOIN users u ON u.id = e.user_id")
+                    ).fetchall()
+                    assert [tuple(row) for row in editors] == [("ada@example.com",)]
 
         # At the latest revision the models read the old rows.
         sam = db.session.scalar(select(User).where(User.email == "sam@example.com"))
@@ -188,3 +193,50 @@ def test_models_and_migrations_match(fresh):
             context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
             differences = compare_metadata(context, db.metadata)
         assert differences == [], "the models and the migrations differ; run flask db migrate"
+
+
+# Modules as revision 0006 knows them: one first published by Ada (later republished by Bo),
+# one the command line brought in (published by nobody) and one never published, drafted by Bo.
+EDITOR_BACKFILL_ROWS = [
+    "INSERT INTO users (email, name, role, password_hash, active, session_epoch, created_at) VALUES "
+    "('ada@example.com', 'Ada', 'instructor', 'h', true, 0, '2026-11-21 12:00:00.000000')",
+    "INSERT INTO users (email, name, role, password_hash, active, session_epoch, created_at) VALUES "
+    "('bo@example.com', 'Bo', 'instructor', 'h', true, 0, '2026-11-21 12:00:00.000000')",
+    "INSERT INTO modules (slug, title, procedure, created_at) VALUES "
+    "('by-ada', 'By Ada', 'mixed', '2026-11-21 12:00:00.000000'), "
+    "('from-cli', 'From the CLI', 'mixed', '2026-11-21 12:00:00.000000'), "
+    "('draft-only', 'Draft only', 'mixed', '2026-11-21 12:00:00.000000')",
+    "INSERT INTO module_versions (module_id, number, document, content_hash, item_count, published_at, "
+    "published_by_id) SELECT m.id, n.number, '{}', 'h', 1, '2026-11-21 12:02:00.000000', u.id "
+    "FROM modules m, users u, (SELECT 1 AS number UNION SELECT 2) n WHERE m.slug = 'by-ada' "
+    "AND u.email = CASE WHEN n.number = 1 THEN 'ada@example.com' ELSE 'bo@example.com' END",
+    "INSERT INTO module_versions (module_id, number, document, content_hash, item_count, published_at) "
+    "SELECT id, 1, '{}', 'h', 1, '2026-11-21 12:02:00.000000' FROM modules WHERE slug = 'from-cli'",
+    "INSERT INTO module_drafts (module_id, document, updated_at, updated_by_id) "
+    "SELECT m.id, '{}', '2026-11-21 12:05:00.000000', u.id FROM modules m, users u "
+    "WHERE m.slug = 'draft-only' AND u.email = 'bo@example.com'",
+]
+
+
+def test_0007_makes_the_author_each_module_records_its_editor(fresh):
+    directory = migrations_dir(fresh)
+    with fresh.app_context():
+        upgrade(directory=directory, revision="0006")
+        with db.engine.begin() as conn:
+            for statement in EDITOR_BACKFILL_ROWS:
+                conn.exec_driver_sql(statement)
+        upgrade(directory=directory, revision="0007")
+        with db.engine.connect() as conn:
+            editors = conn.execute(
+                text(
+                    "SELECT m.slug, u.email, e.added_by_id FROM module_editors e "
+                    "JOIN modules m ON m.id = e.module_id JOIN users u ON u.id = e.user_id ORDER BY m.slug"
+                )
+            ).fetchall()
+        assert [tuple(row) for row in editors] == [
+            ("by-ada", "ada@example.com", None),
+            ("draft-only", "bo@example.com", None),
+        ]
+        downgrade(directory=directory, revision="0006")
+        assert "module_editors" not in inspect(db.engine).get_table_names()
+        db.engine.dispose()

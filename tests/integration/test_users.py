@@ -38,9 +38,9 @@ def add_people(
 
 
 def audit_rows(app, action: str | None = None) -> list[AuditEvent]:
-    """The audit events, oldest first, optionally of one action."""
+    """Staff changes in the audit log (no sign-ins or other security events), oldest first, optionally of one action."""
     with app.app_context():
-        query = select(AuditEvent).order_by(AuditEvent.id)
+        query = select(AuditEvent).where(AuditEvent.action.not_like("auth.%")).order_by(AuditEvent.id)
         if action:
             query = query.where(AuditEvent.action == action)
         return list(db.session.scalars(query))

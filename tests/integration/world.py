@@ -4,13 +4,15 @@ Two cohorts: A (student S, taught by instructor I) and B (student S2, taught by 
 admin, the starter modules assigned to both, and S's work on the starter module: a failed
 attempt (so review cards exist), a passed one (so a certificate exists) and an open one.
 A draft of the starter module and an uploaded case photo complete the objects that routes
-take ids of. Every id a route is tried with belongs to S or to cohort A.
+take ids of. Every id a route is tried with belongs to S or to cohort A. I edits the starter
+module; I2 does not (the packs bring it in without editors; an admin added I).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import time
 from dataclasses import dataclass
 from functools import cache
 
@@ -29,6 +31,7 @@ from training.models import (
     CohortMember,
     CohortModule,
     LessonRow,
+    ModuleEditor,
     ReviewCard,
     Role,
     User,
@@ -92,8 +95,10 @@ def _tiny_png() -> io.BytesIO:
 
 def take(attempt, values) -> None:
     """Answer every stage of an open attempt with ``values(item)`` and submit it (services only)."""
+    tokens = attempt_service.attempt_tokens(attempt.id)  # save_answers takes what the page posts
     for ref in attempt.version.content.stages():
-        attempt_service.save_answers(attempt, ref.index, {item.key: values(item) for item in ref.stage.items})
+        answers = {item.key: tokens.encode(item, values(item)) for item in ref.stage.items}
+        attempt_service.save_answers(attempt, ref.index, answers)
         if ref.index + 1 < len(attempt.version.content.stages()):
             attempt_service.advance(attempt, ref.index)
     attempt_service.submit(attempt)
@@ -121,6 +126,7 @@ def build_world(app: Flask) -> World:
                 CohortInstructor(cohort_id=b.id, user_id=people["other_instructor"].id),
                 CohortModule(cohort_id=a.id, module_id=module.id),
                 CohortModule(cohort_id=b.id, module_id=module.id),
+                ModuleEditor(module_id=module.id, user_id=people["instructor"].id, added_by_id=people["admin"].id),
             ]
         )
         owner = people["owner"]
@@ -188,6 +194,7 @@ def client_as(app: Flask, world: World, role: str) -> FlaskClient:
         with client.session_transaction() as session:
             session["_user_id"] = session_id
             session["_fresh"] = True
+            session["seen"] = int(time.time())  # as sign_in notes it: the session is not idle
     return client
 
 

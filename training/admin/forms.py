@@ -5,6 +5,7 @@ from wtforms import DateField, EmailField, SearchField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..models import Role
+from ..params import DateInRange
 from ..services.users import ACTIVE, DEACTIVATED
 
 ROLE_CHOICES = [(Role.STUDENT.value, "Student"), (Role.INSTRUCTOR.value, "Instructor"), (Role.ADMIN.value, "Admin")]
@@ -60,8 +61,14 @@ class AuditFilterForm(FlaskForm):
     actor = SearchField("Done by (email contains)", validators=[Optional(), Length(max=254)])
     target_type = SelectField("Target type", choices=[("", "Any target")], validate_choice=False)
     target_id = StringField("Target id", validators=[Optional(), Length(max=80)])
-    date_from = DateField("From", validators=[Optional()], description="UTC, inclusive")
-    date_to = DateField("To", validators=[Optional()], description="UTC, inclusive")
+    kind = SelectField(
+        "Kind",
+        choices=[("", "Every event"), ("security", "Security events"), ("changes", "Changes by staff")],
+        description="Security events: sign-ins, failures, throttling, sign-outs, password changes",
+    )
+    address = SearchField("From address (starts with)", validators=[Optional(), Length(max=45)])
+    date_from = DateField("From", validators=[Optional(), DateInRange()], description="UTC, inclusive")
+    date_to = DateField("To", validators=[Optional(), DateInRange()], description="UTC, inclusive")
 
     def set_choices(self, actions: list[str], target_types: list[str]) -> None:
         """Offer the actions and target types that occur in the log."""

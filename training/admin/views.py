@@ -13,6 +13,7 @@ from ..auth.sessions import sign_in
 from ..extensions import db
 from ..models import Role, User
 from ..models.types import utcnow
+from ..params import page_arg
 from ..services import exports, users
 from ..services.accounts import AccountError
 from ..services.audit_log import AuditFilter, audit_choices, audit_page, csv_table, pretty_json
@@ -43,7 +44,7 @@ def users_list():
     form = UserSearchForm(formdata=request.args)
     form.validate()
     filters = users.UserFilter(text=_valid(form.q), role=_valid(form.role), status=_valid(form.status))
-    pagination, rows = users.users_page(filters, request.args.get("page", 1, type=int))
+    pagination, rows = users.users_page(filters, page_arg())
     return render_template("admin/users.html", form=form, pagination=pagination, rows=rows, query=_filter_query())
 
 
@@ -159,6 +160,8 @@ def _audit_filters() -> tuple[AuditFilterForm, AuditFilter]:
         actor=_valid(form.actor),
         target_type=_valid(form.target_type),
         target_id=_valid(form.target_id),
+        kind=_valid(form.kind),
+        address=_valid(form.address),
         date_from=_valid(form.date_from, None),
         date_to=_valid(form.date_to, None),
     )
@@ -170,7 +173,7 @@ def _audit_filters() -> tuple[AuditFilterForm, AuditFilter]:
 def audit_log():
     """The audit log, newest first, 50 to a page, filtered by action, actor, target and dates."""
     form, filters = _audit_filters()
-    pagination = audit_page(filters, request.args.get("page", 1, type=int))
+    pagination = audit_page(filters, page_arg())
     return render_template(
         "admin/audit.html", form=form, pagination=pagination, query=_filter_query(), pretty_json=pretty_json
     )

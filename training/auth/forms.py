@@ -2,8 +2,9 @@
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from ..services import passwords
 from ..services.accounts import MIN_PASSWORD_LENGTH
 
 
@@ -19,12 +20,23 @@ class SetupForm(FlaskForm):
             DataRequired(),
             Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
         ],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+        description=f"At least {MIN_PASSWORD_LENGTH} characters: not a common password, nor your name or email.",
     )
     confirm = PasswordField(
         "Repeat the password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]
     )
     submit = SubmitField("Create the academy")
+
+    def validate_password(self, field: PasswordField) -> None:
+        """Refuse a common password, or one made of the admin's email or name or the academy's name."""
+        problem = passwords.weakness(
+            field.data or "",
+            email=self.email.data or "",
+            name=self.name.data or "",
+            academy=self.academy_name.data or "",
+        )
+        if problem:
+            raise ValidationError(problem)
 
 
 class LoginForm(FlaskForm):
@@ -45,7 +57,10 @@ class ChangePasswordForm(FlaskForm):
             DataRequired(),
             Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
         ],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters, different from the current one.",
+        description=(
+            f"At least {MIN_PASSWORD_LENGTH} characters, different from the current one; "
+            "not a common password, nor made of your name or email."
+        ),
     )
     confirm = PasswordField(
         "Repeat the new password",

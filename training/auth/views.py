@@ -1,15 +1,16 @@
 """Views for set-up, sign-in, sign-out and changing one's password."""
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
 from ..access import PUBLIC, SIGNED_IN, allow
-from ..database import begin_writes, reads_first
+from ..database import begin_writes, declare_write_intent, reads_first
 from ..extensions import db, limiter
 from ..models import Role
-from ..services import accounts
+from ..services import accounts, security_events
 from . import bp
 from .forms import ChangePasswordForm, LoginForm, SetupForm
+from .next_url import safe_next_path
 from .sessions import sign_in
 
 # What a user who must choose a new password may still open.
@@ -18,8 +19,9 @@ OPEN_WHILE_PASSWORD_MUST_CHANGE = {"auth.change_password", "auth.logout"}
 
 def _safe_next(target: str | None) -> str:
     """Only redirect to a path on this site (no open redirects); by default students land on their dashboard."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    path = safe_next_path(target)
+    if path:
+        return path
     if current_user.is_authenticated and current_user.role == Role.STUDENT:
         return url_for("practice.dashboard")
     return url_for("learn.catalogue")
@@ -56,6 +58,29 @@ def _email_tried() -> str:
     return "login:" + (request.form.get("email") or "").strip().lower()
 
 
+def _password_owner() -> str:
+    """The throttle key of the change-password form: the signed-in user."""
+    return f"password:{current_user.get_id().split('.', 1)[0]}"
+
+
+def _wrong_current_password(response) -> bool:
+    """Only a wrong current password counts towards the change-password throttle."""
+    return bool(g.get("wrong_current_password"))
+
+
+def _record_throttled(limit) -> None:
+    """Audit a refusal by the throttle, once per key and minute (a flood of refusals is one event)."""
+    if limiter.storage.incr(f"audited:{limit.key}", 60) != 1:
+        return
+    begin_writes(db.session())
+    if current_user.is_authenticated:
+        security_events.throttled("", current_user._get_current_object())
+    else:
+        security_events.throttled(request.form.get("email") or "")
+    db.session.commit()
+    declare_write_intent(False)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @allow(PUBLIC)
 @limiter.limit(
@@ -63,8 +88,14 @@ def _email_tried() -> str:
     key_func=_email_tried,
     methods=["POST"],
     deduct_when=_failed_sign_in,
+    on_breach=_record_throttled,
 )
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"], methods=["POST"], deduct_when=_failed_sign_in)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+    on_breach=_record_throttled,
+)
 @reads_first  # the password check is slow by design: it must not hold SQLite's write lock
 def login():
     """Sign in with email and password; every failure gets the same message."""
@@ -73,13 +104,18 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
+        begin_writes(db.session())  # checked; what follows writes (the audit log, the session)
         if user is None:
+            security_events.sign_in_failed(form.email.data)
+            db.session.commit()
+            declare_write_intent(False)  # the page is a read; the throttle then counts in its own write
             flash("That email and password do not match an active account.", "danger")
             return render_template("auth/login.html", form=form), 200
-        begin_writes(db.session())  # checked; signing in writes
+        target = safe_next_path(request.args.get("next"))  # checked before anything is committed
         accounts.rehash_if_needed(user, form.password.data)
+        security_events.signed_in(user)
         sign_in(user)
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(target or _safe_next(None))
     return render_template("auth/login.html", form=form)
 
 
@@ -89,6 +125,7 @@ def login():
 def logout():
     """Sign out (a POST, so a link elsewhere cannot sign anyone out)."""
     accounts.close_session(current_user)
+    security_events.signed_out(current_user._get_current_object())
     db.session.commit()
     logout_user()
     session.clear()
@@ -110,6 +147,13 @@ def require_new_password():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @allow(*SIGNED_IN)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
+    key_func=_password_owner,
+    methods=["POST"],
+    deduct_when=_wrong_current_password,
+    on_breach=_record_throttled,
+)
 def change_password():
     """Change one's own password; every other session ends, and this browser stays signed in."""
     form = ChangePasswordForm()
@@ -120,6 +164,11 @@ def change_password():
         except accounts.AccountError as exc:
             db.session.rollback()
             getattr(form, exc.field or "new_password").errors.append(str(exc))
+            if exc.field == "current_password":  # counted by the throttle, and audited
+                g.wrong_current_password = True
+                security_events.wrong_current_password(user)
+                db.session.commit()
+                declare_write_intent(False)  # as at sign-in: the throttle counts in its own write
         else:
             sign_in(user)  # every session ended with the change: this browser gets a new one
             flash("Your password is changed. Any other device you were signed in on is signed out.", "success")

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("author", __name__, url_prefix="/author")
 
-from . import editor, views  # noqa: E402,F401  (registers the routes on bp)
+from . import editor, editors, views  # noqa: E402,F401  (registers the routes on bp)

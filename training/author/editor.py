@@ -3,6 +3,7 @@
 Each view parses its form, calls one function of ``services.authoring`` (which changes a
 copy of the document, validates it with the engine and saves it), commits once and
 redirects; refused input re-renders the form with the messages next to the fields.
+Every view but ``new_module`` is for the module's editors and admins (``edits_module``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flask_wtf import FlaskForm
 from quizzes.content import Module
 from quizzes.items import ITEM_TYPES
 
-from ..access import allow
+from ..access import allow, edits_module
 from ..extensions import db
 from ..services import authoring, content, drafts
 from . import bp
@@ -24,9 +25,10 @@ from .editor_forms import ITEM_FORMS, CaseForm, NewModuleForm, SettingsForm, Sta
 from .views import AUTHORS, module_or_404
 
 DRAFT = "/modules/<slug>/draft"
-CASE = DRAFT + "/cases/<int:c>"
-STAGE = CASE + "/stages/<int:s>"
-ITEM = STAGE + "/items/<int:i>"
+# Positions in the draft count from 0 (ids elsewhere from 1): see ``training.params``.
+CASE = DRAFT + "/cases/<int(min=0):c>"
+STAGE = CASE + "/stages/<int(min=0):s>"
+ITEM = STAGE + "/items/<int(min=0):i>"
 
 
 def _unknown_is_404(view):
@@ -100,6 +102,7 @@ def new_module():
 
 @bp.route(DRAFT)
 @allow(*AUTHORS)
+@edits_module()
 def outline(slug: str):
     """The draft's cases, stages and items, with what stops it being published."""
     row = module_or_404(slug)
@@ -118,6 +121,7 @@ def outline(slug: str):
 
 @bp.route(DRAFT + "/start", methods=["POST"])
 @allow(*AUTHORS)
+@edits_module()
 def start_draft(slug: str):
     """Start a draft from the latest published version (students keep that version meanwhile)."""
     row = module_or_404(slug)
@@ -132,6 +136,7 @@ def start_draft(slug: str):
 
 @bp.route(DRAFT + "/settings", methods=["GET", "POST"])
 @allow(*AUTHORS)
+@edits_module()
 def edit_settings(slug: str):
     """Title, summary, procedure, pass mark, attempts allowed, time limit, feedback and answer timing."""
     row, draft = _draft(slug)
@@ -163,6 +168,7 @@ def edit_settings(slug: str):
 
 @bp.route(DRAFT + "/cases/new", methods=["GET", "POST"])
 @allow(*AUTHORS)
+@edits_module()
 def new_case(slug: str):
     """Add a case at the end, with a placeholder stage and item to rewrite."""
     row, draft = _draft(slug)
@@ -181,6 +187,7 @@ def new_case(slug: str):
 
 @bp.route(CASE, methods=["GET", "POST"])
 @allow(*AUTHORS)
+@edits_module()
 @_unknown_is_404
 def edit_case(slug: str, c: int):
     """Change a case's key, title and client."""
@@ -199,6 +206,7 @@ def edit_case(slug: str, c: int):
 
 @bp.route(CASE + "/delete", methods=["POST"])
 @allow(*AUTHORS)
+@edits_module()
 @_unknown_is_404
 def delete_case(slug: str, c: int):
     """Delete a case (not the module's last)."""
@@ -210,6 +218,7 @@ def delete_case(slug: str, c: int):
 
 @bp.route(CASE + "/move", methods=["POST"])
 @allow(*AUTHORS)
+@edits_module()
 @_unknown_is_404
 def move_case(slug: str, c: int):
     """Move a case up or down."""
@@ -255,6 +264,7 @@ def _move(slug: str, index: int, action, what: str, anchor):
 
 @bp.route(CASE + "/stages/new", methods=["GET", "POST"])
 @allow(*AUTHORS)
+@edits_module()
 @_unknown_is_404
 def new_stage(slug: str, c: int):
     """Add a stage at the end of a case, with a placeholder question to rewrite."""
@@ -273,6 +283,7 @@ def new_stage(slug: str, c: int):
 
 @bp.route(STAGE, methods=["GET", "POST"])
 @allow(*AUTHORS)
+@edits_module()
 @_unknown_is_404
 def edit_stage(slug: str, c: int, s: int):
     """Change a stage's title and narrative."""
@@ -299,6 +310,7 @@ def edit_stage(slug: str, c: int, s: int):
 
 @bp.route(STAGE + "/delete", methods=["POST"])
 @allow(*AUTHORS)
+@edits_module()
 @_unknown_is_404
 def delete_stage(slug: str, c: int, s: int):
     """Delete a stage (not its case's last)."""
@@ -310,6 +322,7 @@ def delete_stage(slug: str, c: int, s: int):
 
 @bp.route(STAGE + "/move", methods=["POST"])
 @allow(*AUTHORS)
+@edits_module()
 @_unknown_is_404
 def move_stage(slug: str, c: int, s: int):
     """Move a stage up or down within its case."""
@@ -351,6 +364,7 @@ def _item_form(item_type: str, item: dict | None, draft_lesson: str | None):
 
 @bp.route(STAGE + "/items/new", methods=["GET", "POST"])
 @allow(*AUTHORS)
+@edits_module()
 @_unknown_is_404
 def new_item(slug: str, c: int, s: int):
     """Add an item of the chosen type at the end of a stage."""
@@ -372,6 +386,7 @@ def new_item(slug: str, c: int, s: int):
 
 @bp.route(ITEM, methods=["GET", "POST"])
 @allow(*AUTHORS)
+@edits_module()
 @_unknown_is_404
 def edit_item(slug: str, c: int, s: int, i: int):
     """Edit an item: its common fields and those of its type."""
@@ -390,6 +405,7 @@ def edit_item(slug: str, c: int, s: int, i: int):
 
 @bp.route(ITEM + "/delete", methods=["POST"])
 @allow(*AUTHORS)
+@edits_module()
 @_unknown_is_404
 def delete_item(slug: str, c: int, s: int, i: int):
     """Delete an item (not its stage's last)."""
@@ -403,6 +419,7 @@ def delete_item(slug: str, c: int, s: int, i: int):
 
 @bp.route(ITEM + "/move", methods=["POST"])
 @allow(*AUTHORS)
+@edits_module()
 @_unknown_is_404
 def move_item(slug: str, c: int, s: int, i: int):
     """Move an item up or down within its stage."""

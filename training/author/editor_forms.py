@@ -21,11 +21,35 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
-from quizzes.content import Procedure, ShowAnswers
+from quizzes.content import Procedure, Settings, ShowAnswers
 from quizzes.items import Topic
+
+from ..params import InRange
 
 PROCEDURES = [(p.value, p.label) for p in Procedure]
 TOPICS = [("", "Not set"), *((t.value, t.label) for t in Topic)]
+# No dose, count or measurement a case asks for is beyond a billion; the module validator
+# refuses infinity but would keep 1e300.
+NUMERIC_LIMIT = 1e9
+# Order numbers only sort the rows (at most a dozen), so 1 to 1000 leaves room to number in tens.
+ORDER_LIMIT = 1000
+
+
+def _settings_limits(name: str) -> dict[str, int]:
+    """A setting's bounds in the module validator, as its input's ``min`` and ``max``.
+
+    The validator stays the one check (it reports every bad field at once, where a form-level
+    range would hide the rest); the browser only learns the same bounds, from the same place.
+    """
+    limits = {}
+    for rule in Settings.model_fields[name].metadata:
+        if getattr(rule, "ge", None) is not None:
+            limits["min"] = rule.ge
+        if getattr(rule, "le", None) is not None:
+            limits["max"] = rule.le
+    return limits
+
+
 MARKDOWN = "Markdown: **bold**, *italic*, lists, > quotes, [links](https://example.org). HTML tags are removed."
 
 
@@ -35,18 +59,27 @@ class ModuleForm(FlaskForm):
     title = StringField("Title")
     procedure = SelectField("Procedure", choices=PROCEDURES)
     summary = TextAreaField("Summary", description=MARKDOWN, render_kw={"rows": 4})
-    pass_mark = IntegerField("Pass mark (%)", validators=[Optional()], description="From 0 to 100.")
+    pass_mark = IntegerField(
+        "Pass mark (%)",
+        validators=[Optional()],
+        description="From 0 to 100.",
+        render_kw=_settings_limits("pass_mark"),
+    )
 
 
 class SettingsForm(ModuleForm):
     """All of a module's settings: the basics and its attempt policy."""
 
     attempts_allowed = IntegerField(
-        "Attempts allowed", validators=[Optional()], description="Leave empty for as many as a student likes."
+        "Attempts allowed",
+        validators=[Optional()],
+        description="Leave empty for as many as a student likes.",
+        render_kw=_settings_limits("attempts_allowed"),
     )
     time_limit_minutes = IntegerField(
         "Time limit (minutes)",
         validators=[Optional()],
+        render_kw=_settings_limits("time_limit_minutes"),
         description="Leave empty for none. When time is up the attempt is submitted with the answers saved.",
     )
     feedback = SelectField(
@@ -102,13 +135,13 @@ class ChoiceRow(_Row):
 
     correct = BooleanField("Correct")
     feedback = TextAreaField("Feedback", render_kw={"rows": 2})
-    order = IntegerField("Order", validators=[Optional()])
+    order = IntegerField("Order", validators=[Optional(), InRange(1, ORDER_LIMIT)])
 
 
 class StepRow(_Row):
     """A step of an ordering item."""
 
-    order = IntegerField("Order", validators=[Optional()])
+    order = IntegerField("Order", validators=[Optional(), InRange(1, ORDER_LIMIT)])
 
 
 class PromptRow(_Row):
@@ -127,6 +160,7 @@ class ItemForm(FlaskForm):
 
     key = StringField("Key", description="Unique in the module; statistics group by it, so keep it once published.")
     prompt = TextAreaField("Prompt", description=MARKDOWN, render_kw={"rows": 3})
+    # No range here: the module validator refuses anything but more than 0 and up to 100.
     points = FloatField("Points", validators=[Optional()])
     topic = SelectField("Topic", choices=TOPICS)
     lesson = SelectField("Lesson section", validate_choice=False)
@@ -160,8 +194,8 @@ class TrueFalseForm(ItemForm):
 class NumericForm(ItemForm):
     """A number inside a range."""
 
-    min = FloatField("Lowest accepted value", validators=[Optional()])
-    max = FloatField("Highest accepted value", validators=[Optional()])
+    min = FloatField("Lowest accepted value", validators=[Optional(), InRange(-NUMERIC_LIMIT, NUMERIC_LIMIT)])
+    max = FloatField("Highest accepted value", validators=[Optional(), InRange(-NUMERIC_LIMIT, NUMERIC_LIMIT)])
     units = StringField("Units", description="Shown beside the answer box, e.g. ml.")
     feedback_low = TextAreaField("Feedback when too low", description=MARKDOWN, render_kw={"rows": 2})
     feedback_high = TextAreaField("Feedback when too high", description=MARKDOWN, render_kw={"rows": 2})

@@ -16,7 +16,7 @@ class ImportQuestionsForm(FlaskForm):
     module = StringField(
         "Module",
         validators=[DataRequired(), SLUG],
-        description="The slug of an existing module, or a new one (it is created as a draft).",
+        description="The slug of a module you edit, or a new one (it is created as a draft, with you as its editor).",
     )
     format = SelectField("Format", choices=[("gift", "Moodle GIFT"), ("aiken", "Aiken")])
     file = FileField(
@@ -47,3 +47,10 @@ class CasePhotoForm(FlaskForm):
         description="A few words read out by screen readers, e.g. “Slight swelling along the left jawline, day 2”.",
     )
     submit = SubmitField("Add the photo")
+
+
+class AddEditorForm(FlaskForm):
+    """Choose an instructor or admin who may change the module."""
+
+    user = SelectField("Instructor or admin", coerce=int, validate_choice=True)
+    submit = SubmitField("Add as editor")

@@ -7,12 +7,13 @@ from quizzes.content import Module
 from quizzes.coverage import summarise
 from quizzes.stats import BAND_LABELS
 
-from ..access import allow
+from ..access import allow, edits_module
 from ..database import reads_first
 from ..extensions import db
 from ..models import Role
 from ..models.types import utcnow
-from ..services import analysis, attempts, authoring, content, drafts, media, question_import
+from ..params import int_arg
+from ..services import analysis, attempts, authoring, content, drafts, media, module_editors, question_import
 from . import bp
 from .forms import CasePhotoForm, ImportQuestionsForm
 
@@ -29,12 +30,20 @@ def module_or_404(slug: str):
 def curriculum():
     """What the published curriculum covers, module by module (same figures as ``packs summary``)."""
     entries = content.catalogue()
+    waiting = drafts.modules_with_drafts()
     return render_template(
         "author/curriculum.html",
         summary=summarise(e.content for e in entries),
         lessons=content.lessons(),
-        drafts=drafts.modules_with_drafts(),
+        drafts=waiting,
+        editable=_editable_slugs([e.module for e in entries] + [module for module, _ in waiting]),
     )
+
+
+def _editable_slugs(rows) -> set[str] | None:
+    """The slugs of those modules the current user may change (None: all of them, for an admin)."""
+    ids = module_editors.editable_module_ids(current_user)
+    return None if ids is None else {row.slug for row in rows if row.id in ids}
 
 
 @bp.route("/modules/<slug>")
@@ -49,11 +58,14 @@ def module(slug: str):
         latest=content.latest_version(row.id),
         draft=draft,
         problems=drafts.publish_problems(draft.content) if draft else [],
+        can_edit=module_editors.can_edit_module(current_user, row),
+        editors=module_editors.editors(row),
     )
 
 
 @bp.route("/modules/<slug>/publish", methods=["POST"])
 @allow(*AUTHORS)
+@edits_module()
 def publish(slug: str):
     """Publish the draft as the next version; students get it from their next attempt."""
     row = module_or_404(slug)
@@ -94,8 +106,8 @@ def history(slug: str):
     row = module_or_404(slug)
     versions = content.versions(row.id)
     numbers = [v.number for v, _ in versions]
-    old = request.args.get("old", type=int) or (numbers[1] if len(numbers) > 1 else None)
-    new = request.args.get("new", type=int) or (numbers[0] if numbers else None)
+    old = int_arg("old", None) or (numbers[1] if len(numbers) > 1 else None)
+    new = int_arg("new", None) or (numbers[0] if numbers else None)
     diff = content.version_diff(row.id, old, new) if old and new else None
     return render_template("author/history.html", module=row, versions=versions, old=old, new=new, diff=diff)
 
@@ -138,13 +150,21 @@ def _analysed_version(slug: str, args):
     versions = [v for v, _ in content.versions(row.id)]
     if not versions:
         abort(404)
-    number = args.get("version", type=int) or versions[0].number
+    number = int_arg("version", None, source=args) or versions[0].number
     version = next((v for v in versions if v.number == number), None) or abort(404)
     return row, versions, version
 
 
+def _posted_module() -> str | None:
+    """The module an import is posted into (a new slug creates a module: anyone may)."""
+    if request.method != "POST":
+        return None
+    return request.form.get("module", "").strip() or None
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @allow(*AUTHORS)
+@edits_module(_posted_module)
 def import_questions():
     """Upload GIFT or Aiken questions into a module's draft; the report says what came in and what did not."""
     form = ImportQuestionsForm(module=request.args.get("module", ""))
@@ -172,8 +192,9 @@ def import_questions():
     return render_template("author/import.html", form=form, report=report)
 
 
-@bp.route("/modules/<slug>/cases/<int:case>/photo", methods=["GET", "POST"])
+@bp.route("/modules/<slug>/cases/<int(min=0):case>/photo", methods=["GET", "POST"])
 @allow(*AUTHORS)
+@edits_module()
 def case_photo(slug: str, case: int):
     """Add or replace a case's photo in the draft (checked, re-encoded, stored under a generated name)."""
     row = module_or_404(slug)
@@ -205,8 +226,9 @@ def _editable_document(row) -> tuple[Module, bool]:
     return version.content, False
 
 
-@bp.route("/modules/<slug>/cases/<int:case>/photo/remove", methods=["POST"])
+@bp.route("/modules/<slug>/cases/<int(min=0):case>/photo/remove", methods=["POST"])
 @allow(*AUTHORS)
+@edits_module()
 def remove_case_photo(slug: str, case: int):
     """Take the photo off a case in the draft (published versions keep theirs)."""
     row = module_or_404(slug)
@@ -226,7 +248,7 @@ def preview(slug: str):
     row = module_or_404(slug)
     document, is_draft = _editable_document(row)
     last = len(document.stages()) - 1
-    stage = min(max(request.args.get("stage", 0, type=int), 0), last)
+    stage = min(int_arg("stage", 0, minimum=0, clamp=True), last)
     return render_template(
         "author/preview.html",
         module=row,

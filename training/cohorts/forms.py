@@ -5,6 +5,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from ..params import DateInRange
+
 DUE_HELP = "Optional. Work is due by the end of that day (23:59 UTC)."
 
 
@@ -57,14 +59,14 @@ class AssignModuleForm(FlaskForm):
     """Choose a published module for the cohort, with an optional due date."""
 
     module = SelectField("Module", coerce=int)
-    due = DateField("Due date", validators=[Optional()], description=DUE_HELP)
+    due = DateField("Due date", validators=[Optional(), DateInRange()], description=DUE_HELP)
     submit = SubmitField("Assign module")
 
 
 class DueDateForm(FlaskForm):
     """Change or clear an assigned module's due date."""
 
-    due = DateField("Due date", validators=[Optional()], description="Leave empty for no due date.")
+    due = DateField("Due date", validators=[Optional(), DateInRange()], description="Leave empty for no due date.")
     submit = SubmitField("Change due date")
 
 

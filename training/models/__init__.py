@@ -4,10 +4,11 @@ from .attempts import Answer, Attempt, AttemptStatus
 from .audit import AuditEvent
 from .certificates import Certificate
 from .cohorts import Cohort, CohortInstructor, CohortMember, CohortModule
-from .content import LessonRow, ModuleDraft, ModuleRow, ModuleVersion
+from .content import LessonRow, ModuleDraft, ModuleEditor, ModuleRow, ModuleVersion
 from .people import Academy, Role, User, UserSession
 from .review import ReviewCard, ReviewLog
 from .summaries import AttemptTopic, VersionAnalysis
+from .throttle import RateLimitCount
 
 __all__ = [
     "Academy",
@@ -23,8 +24,10 @@ __all__ = [
     "CohortModule",
     "LessonRow",
     "ModuleDraft",
+    "ModuleEditor",
     "ModuleRow",
     "ModuleVersion",
+    "RateLimitCount",
     "ReviewCard",
     "ReviewLog",
     "Role",

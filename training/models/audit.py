@@ -13,13 +13,14 @@ from .types import JSONDoc, UTCDateTime, utcnow
 
 
 class AuditEvent(db.Model):
-    """One admin or instructor action. Rows are only ever added, never changed."""
+    """One admin or instructor action, or a security event (sign-in, sign-out, password). Rows are only ever added."""
 
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_at", "at"),
         Index("ix_audit_events_action", "action"),
         Index("ix_audit_events_target", "target_type", "target_id"),
+        Index("ix_audit_events_address", "address"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,6 +28,8 @@ class AuditEvent(db.Model):
     # Who did it. The email is copied so the log still reads right if the user is renamed.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     actor_email: Mapped[str] = mapped_column(String(254), default="")
+    # The client address the request came from (empty for the command line).
+    address: Mapped[str] = mapped_column(String(45), default="")
     # A dotted verb such as "cohort.enrol" or "user.deactivate".
     action: Mapped[str] = mapped_column(String(60))
     target_type: Mapped[str] = mapped_column(String(40), default="")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import cached_property
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quizzes.content import Lesson, Module
@@ -109,6 +109,22 @@ class ModuleDraft(db.Model):
     def content(self) -> Module:
         """The draft as an engine document."""
         return Module.model_validate(self.document)
+
+
+class ModuleEditor(db.Model):
+    """Someone who may change a module (its drafts, settings and publishing); admins always may.
+
+    A module's creator is its first editor; an admin or an editor adds the others.
+    """
+
+    __tablename__ = "module_editors"
+    __table_args__ = (Index("ix_module_editors_user", "user_id"),)
+
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    # Who made them an editor: None for the module's creator backfilled by the migration.
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class LessonRow(db.Model):

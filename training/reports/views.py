@@ -12,6 +12,7 @@ from flask_login import current_user
 from ..access import allow
 from ..models import Role
 from ..models.types import utcnow
+from ..params import page_arg
 from ..services import attempts as attempt_service
 from ..services import content, exports, progress, reports, scope
 from . import bp
@@ -34,8 +35,8 @@ def _report_helpers() -> dict:
 
 
 def _page_number() -> int:
-    """The ``page`` query parameter (1 when missing or not a number)."""
-    return request.args.get("page", 1, type=int) or 1
+    """The ``page`` query parameter (1 when missing or not a number; kept within range, see ``params``)."""
+    return page_arg()
 
 
 def _accepted(field) -> str:

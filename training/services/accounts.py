@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Academy, Role, User, UserSession
 from ..models.types import utcnow
-from . import audit
+from . import audit, passwords
 
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about 50 ms a check
 # here, so a class of 200 signing in at once is not queued behind hashing. The library's
@@ -23,7 +23,7 @@ _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 # Verified against when the email is unknown, so both paths cost the same.
 _DUMMY_HASH = _hasher.hash("not a real password")
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 
 
 class AccountError(ValueError):
@@ -47,17 +47,19 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def check_password_rules(password: str) -> None:
-    """Raise AccountError unless the password is long enough."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+def check_password_rules(password: str, *, email: str = "", name: str = "", field: str | None = None) -> None:
+    """Raise AccountError (for ``field``) when the password is too short, common, or made of the
+    person's email or name or the academy's name (see ``services.passwords``)."""
+    problem = passwords.weakness(password, email=email, name=name, academy=academy_name())
+    if problem:
+        raise AccountError(problem, field=field)
 
 
 def create_user(email: str, name: str, role: str, password: str) -> User:
     """Add a user; flushes so the caller sees the id. Raises AccountError on a clash or bad data."""
     if role not in set(Role):
         raise AccountError(f"Unknown role '{role}'; use one of: {', '.join(Role)}.", field="role")
-    check_password_rules(password)
+    check_password_rules(password, email=email, name=name, field="password")
     email = normalise_email(email)
     if db.session.scalar(select(exists().where(User.email == email))):
         raise AccountError(f"A user with the email {email} already exists.", field="email")
@@ -148,10 +150,9 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         _hasher.verify(user.password_hash, current_password)
     except (VerificationError, InvalidHashError):
         raise AccountError("That is not your current password.", field="current_password") from None
-    if len(new_password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Use at least {MIN_PASSWORD_LENGTH} characters.", field="new_password")
     if new_password == current_password:
         raise AccountError("Choose a password different from the current one.", field="new_password")
+    check_password_rules(new_password, email=user.email, name=user.name, field="new_password")
     before = {"must_change_password": user.must_change_password, "session_epoch": user.session_epoch}
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
@@ -190,7 +191,7 @@ def set_up_academy(academy_name: str, admin_email: str, admin_name: str, passwor
     """Create the academy and its first admin, once. Raises AccountError if already done."""
     if not needs_setup():
         raise AccountError("This academy is already set up.")
-    check_password_rules(password)
+    check_password_rules(password, email=admin_email, name=admin_name, field="password")
     existing = academy()
     if existing is not None:
         existing.name = academy_name.strip()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import has_request_context, request
+
 from ..extensions import db
 from ..models import AuditEvent, User
 
@@ -21,11 +23,19 @@ def record(
     summary: str = "",
     before: Any = None,
     after: Any = None,
+    actor_email: str | None = None,
 ) -> AuditEvent:
-    """Add one audit event. ``actor`` None means the command line or the system."""
+    """Add one audit event, with the client address of the request it happens in.
+
+    ``actor`` None means the command line or the system, or, with ``actor_email``, someone
+    not signed in (a failed sign-in records the email typed). Never pass a password.
+    """
+    if actor_email is None:
+        actor_email = actor.email if actor is not None else "(command line)"
     event = AuditEvent(
         actor_id=actor.id if actor is not None else None,
-        actor_email=actor.email if actor is not None else "(command line)",
+        actor_email=actor_email[:254],
+        address=(request.remote_addr or "")[:45] if has_request_context() else "",
         action=action,
         target_type=target_type,
         target_id=str(target_id),

@@ -9,13 +9,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
 from ..extensions import db
 from ..models import AuditEvent
 from .exports import Table
 
 PER_PAGE = 50
+
+# Security events besides the ``auth.*`` ones (sign-in, failures, throttling, sign-out, idle end):
+# the password and session changes that staff or the user make.
+SECURITY_ACTIONS = ("user.password_change", "user.password_reset", "user.sessions_end")
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,8 @@ class AuditFilter:
     actor: str = ""
     target_type: str = ""
     target_id: str = ""
+    kind: str = ""  # "security" (sign-ins, sign-outs, passwords, throttling), "changes" (the rest)
+    address: str = ""
     date_from: date | None = None
     date_to: date | None = None
 
@@ -47,6 +53,13 @@ def _audit_select(filters: AuditFilter) -> Select:
         query = query.where(AuditEvent.target_type == filters.target_type)
     if filters.target_id.strip():
         query = query.where(AuditEvent.target_id == filters.target_id.strip())
+    security = or_(AuditEvent.action.in_(SECURITY_ACTIONS), AuditEvent.action.like("auth.%"))
+    if filters.kind == "security":
+        query = query.where(security)
+    elif filters.kind == "changes":
+        query = query.where(~security)
+    if filters.address.strip():
+        query = query.where(AuditEvent.address.startswith(filters.address.strip(), autoescape=True))
     if filters.date_from:
         query = query.where(AuditEvent.at >= _start_of(filters.date_from))
     if filters.date_to:
@@ -72,7 +85,7 @@ def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
 
-CSV_HEADER = ("at_utc", "actor_email", "action", "target_type", "target_id", "summary", "before", "after")
+CSV_HEADER = ("at_utc", "actor_email", "action", "target_type", "target_id", "summary", "before", "after", "address")
 
 
 def _csv_json(value: Any) -> str:
@@ -95,6 +108,7 @@ def csv_table(filters: AuditFilter) -> Table:
                 event.summary,
                 _csv_json(event.before),
                 _csv_json(event.after),
+                event.address,
             ]
 
     return Table("Audit log", list(CSV_HEADER), rows())

@@ -84,10 +84,19 @@ def _validate(doc: dict, mapper: Callable[[ValidationError], dict[str, list[str]
         raise EditError(mapper(exc)) from None
 
 
-def _save(draft: ModuleDraft, doc: dict, user: User | None, mapper) -> Module:
+def _save(draft: ModuleDraft, doc: dict, user: User | None, mapper, change: str, **audited) -> Module:
+    """Validate and save the changed document, and record ``change`` (what the author did) in the audit log."""
     module = _validate(doc, mapper)
     drafts.save_draft(draft, module, user)
+    drafts.audit_change(draft, user, change, **audited)
     return module
+
+
+def _changed(before: dict, after: dict) -> str:
+    """The fields whose values differ, as " (a, b)" for an audit summary."""
+    # An absent field and an empty one are the same to an author.
+    names = sorted(k for k in before.keys() | after.keys() if (before.get(k) or None) != (after.get(k) or None))
+    return f" ({', '.join(names)})" if names else " (nothing changed)"
 
 
 def _case(doc: dict, c: int) -> dict:
@@ -118,8 +127,20 @@ def locked_copy(draft: ModuleDraft) -> dict:
 def set_case_photo(draft: ModuleDraft, c: int, image: str | None, alt: str, user: User | None) -> None:
     """Give case ``c`` a stored photo and its description, or take it away (``image=None``)."""
     doc = _locked_copy(draft)
-    _case(doc, c).update(image=image, image_alt=alt.strip() if image else "")
-    _save(draft, doc, user, lambda exc: errors_for(exc, ("cases", c)))
+    case = _case(doc, c)
+    before = case.get("image")
+    case.update(image=image, image_alt=alt.strip() if image else "")
+    change = f"set the photo of case '{case['key']}'" if image else f"removed the photo of case '{case['key']}'"
+    _save(
+        draft,
+        doc,
+        user,
+        lambda exc: errors_for(exc, ("cases", c)),
+        change,
+        action="module.photo",
+        before={"case": case["key"], "image": before},
+        after={"case": case["key"], "image": image},
+    )
 
 
 def part(draft: ModuleDraft, c: int, s: int | None = None, i: int | None = None) -> dict:
@@ -209,11 +230,14 @@ def new_module(data: dict, user: User | None) -> ModuleDraft:
 def update_settings(draft: ModuleDraft, data: dict, user: User | None) -> Module:
     """Change the module's title, summary, procedure and settings (its attempt and feedback policy)."""
     doc = _locked_copy(draft)
+    old = _settings_view(doc)
     doc.update(title=data.get("title"), summary=clean_markdown(data.get("summary")), procedure=data.get("procedure"))
     settings = doc.setdefault("settings", {})
     for name in ("pass_mark", "attempts_allowed", "time_limit_minutes", "feedback", "show_answers"):
         if name in data:
             settings[name] = data[name]
+    new = _settings_view(doc)
+    names = [k for k in new if old.get(k) != new[k]]
 
     def mapper(exc):
         # A rule across settings (tutor mode with answers held back) is shown by the answers field.
@@ -222,7 +246,21 @@ def update_settings(draft: ModuleDraft, data: dict, user: User | None) -> Module
             renamed.setdefault("show_answers", []).extend(renamed.pop("settings"))
         return renamed
 
-    return _save(draft, doc, user, mapper)  # the module's row takes the new title when it is published
+    return _save(  # the module's row takes the new title when it is published
+        draft,
+        doc,
+        user,
+        mapper,
+        "changed the settings" + _changed(old, new),
+        before={k: old.get(k) for k in names},
+        after={k: new[k] for k in names},
+    )
+
+
+def _settings_view(doc: dict) -> dict:
+    """The module's title, procedure, summary and settings as one flat dict, to compare before and after."""
+    flat = {name: doc.get(name) for name in ("title", "procedure", "summary")}
+    return flat | {k: v for k, v in (doc.get("settings") or {}).items()}
 
 
 # ---------------------------------------------------------------- cases
@@ -239,7 +277,9 @@ def add_case(draft: ModuleDraft, data: dict, user: User | None) -> int:
     c = len(doc["cases"])
     stage = placeholder_stage(_free_key(doc, f"{fields['key'] or 'case'}-q1"))
     doc["cases"].append(fields | {"stages": [stage]})
-    _save(draft, doc, user, lambda exc: errors_for(exc, ("cases", c), key=fields["key"]))
+    _save(
+        draft, doc, user, lambda exc: errors_for(exc, ("cases", c), key=fields["key"]), f"added case '{fields['key']}'"
+    )
     return c
 
 
@@ -248,8 +288,10 @@ def update_case(draft: ModuleDraft, c: int, data: dict, user: User | None, expec
     doc = _locked_copy(draft)
     fields = _case_fields(data)
     _check(_case(doc, c), expect, "key")
+    old = dict(_case(doc, c))
     _case(doc, c).update(fields)
-    _save(draft, doc, user, lambda exc: errors_for(exc, ("cases", c), key=fields["key"]))
+    change = f"changed case '{old['key']}'" + _changed(old, _case(doc, c))
+    _save(draft, doc, user, lambda exc: errors_for(exc, ("cases", c), key=fields["key"]), change)
 
 
 def delete_case(draft: ModuleDraft, c: int, user: User | None, expect: str | None = None) -> dict:
@@ -260,7 +302,7 @@ def delete_case(draft: ModuleDraft, c: int, user: User | None, expect: str | Non
     if len(doc["cases"]) == 1:
         raise EditError({"": ["A module needs at least one case, so its last case cannot be deleted."]})
     del doc["cases"][c]
-    _save(draft, doc, user, lambda exc: errors_for(exc, ()))
+    _save(draft, doc, user, lambda exc: errors_for(exc, ()), f"deleted case '{removed['key']}'")
     return removed
 
 
@@ -280,7 +322,7 @@ def move_case(draft: ModuleDraft, c: int, direction: str, user: User | None, exp
     doc = _locked_copy(draft)
     _check(_case(doc, c), expect, "key")
     new = _move(doc["cases"], c, direction)
-    _save(draft, doc, user, lambda exc: errors_for(exc, ()))
+    _save(draft, doc, user, lambda exc: errors_for(exc, ()), f"moved case '{doc['cases'][new]['key']}' {direction}")
     return new
 
 
@@ -298,7 +340,8 @@ def add_stage(draft: ModuleDraft, c: int, data: dict, user: User | None) -> int:
     s = len(case["stages"])
     stage = placeholder_stage(_free_key(doc, f"{case['key']}-s{s + 1}-q1"))
     case["stages"].append(stage | _stage_fields(data))
-    _save(draft, doc, user, lambda exc: errors_for(exc, ("cases", c, "stages", s)))
+    change = f"added stage {s + 1} to case '{case['key']}'"
+    _save(draft, doc, user, lambda exc: errors_for(exc, ("cases", c, "stages", s)), change)
     return s
 
 
@@ -306,8 +349,10 @@ def update_stage(draft: ModuleDraft, c: int, s: int, data: dict, user: User | No
     """Change a stage's title and narrative."""
     doc = _locked_copy(draft)
     _check(_stage(doc, c, s), expect, "title")
+    old = dict(_stage(doc, c, s))
     _stage(doc, c, s).update(_stage_fields(data))
-    _save(draft, doc, user, lambda exc: errors_for(exc, ("cases", c, "stages", s)))
+    change = f"changed stage {s + 1} of case '{_case(doc, c)['key']}'" + _changed(old, _stage(doc, c, s))
+    _save(draft, doc, user, lambda exc: errors_for(exc, ("cases", c, "stages", s)), change)
 
 
 def delete_stage(draft: ModuleDraft, c: int, s: int, user: User | None, expect: str | None = None) -> dict:
@@ -318,7 +363,8 @@ def delete_stage(draft: ModuleDraft, c: int, s: int, user: User | None, expect: 
     if len(doc["cases"][c]["stages"]) == 1:
         raise EditError({"": ["A case needs at least one stage, so its last stage cannot be deleted."]})
     del doc["cases"][c]["stages"][s]
-    _save(draft, doc, user, lambda exc: errors_for(exc, ()))
+    change = f"deleted stage '{removed['title']}' of case '{_case(doc, c)['key']}'"
+    _save(draft, doc, user, lambda exc: errors_for(exc, ()), change)
     return removed
 
 
@@ -327,7 +373,8 @@ def move_stage(draft: ModuleDraft, c: int, s: int, direction: str, user: User | 
     doc = _locked_copy(draft)
     _check(_stage(doc, c, s), expect, "title")
     new = _move(doc["cases"][c]["stages"], s, direction)
-    _save(draft, doc, user, lambda exc: errors_for(exc, ()))
+    change = f"moved stage '{_stage(doc, c, new)['title']}' of case '{_case(doc, c)['key']}' {direction}"
+    _save(draft, doc, user, lambda exc: errors_for(exc, ()), change)
     return new
 
 
@@ -411,10 +458,12 @@ def save_item(
     if i is None:
         i = len(items)
         items.append(item)
+        change = f"added question '{item['key']}'"
     else:
         items[i] = item
+        change = f"changed question '{existing['key']}'" + _changed(existing, item)
     prefix = ("cases", c, "stages", s, "items", i)
-    _save(draft, doc, user, lambda exc: errors_for(exc, prefix, tag=item_type, key=item["key"], rows=rows))
+    _save(draft, doc, user, lambda exc: errors_for(exc, prefix, tag=item_type, key=item["key"], rows=rows), change)
     return i
 
 
@@ -426,7 +475,7 @@ def delete_item(draft: ModuleDraft, c: int, s: int, i: int, user: User | None, e
     if len(doc["cases"][c]["stages"][s]["items"]) == 1:
         raise EditError({"": ["A stage needs at least one item, so its last item cannot be deleted."]})
     del doc["cases"][c]["stages"][s]["items"][i]
-    _save(draft, doc, user, lambda exc: errors_for(exc, ()))
+    _save(draft, doc, user, lambda exc: errors_for(exc, ()), f"deleted question '{removed['key']}'")
     return removed
 
 
@@ -437,7 +486,8 @@ def move_item(
     doc = _locked_copy(draft)
     _check(_item(doc, c, s, i), expect, "key")
     new = _move(doc["cases"][c]["stages"][s]["items"], i, direction)
-    _save(draft, doc, user, lambda exc: errors_for(exc, ()))
+    change = f"moved question '{_item(doc, c, s, new)['key']}' {direction}"
+    _save(draft, doc, user, lambda exc: errors_for(exc, ()), change)
     return new
 
 

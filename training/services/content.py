@@ -95,16 +95,19 @@ def publish(module: Module, publisher: User | None) -> ModuleVersion | None:
         published_by_id=publisher.id if publisher else None,
     )
     db.session.add(version)
+    settings = module.settings.model_dump(mode="json")
+    old_settings = latest.content.settings.model_dump(mode="json") if latest else {}
+    changed = sorted(k for k in settings if latest and old_settings.get(k) != settings[k])
+    was = f" (was {latest.item_count})" if latest and latest.item_count != version.item_count else ""
     audit.record(
         publisher,
         "module.publish",
         target_type="module",
         target_id=module.slug,
-        summary=f"Published {module.title} version {version.number}",
-        before={"version": latest.number, "settings": latest.content.settings.model_dump(mode="json")}
-        if latest
-        else None,
-        after={"version": version.number, "settings": module.settings.model_dump(mode="json")},
+        summary=f"Published {module.title} version {version.number}: {version.item_count} questions{was}"
+        + (f"; settings changed: {', '.join(changed)}" if changed else ""),
+        before={"version": latest.number, "settings": old_settings} if latest else None,
+        after={"version": version.number, "settings": settings},
     )
     return version
 

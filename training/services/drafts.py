@@ -13,6 +13,7 @@ from quizzes.content import Module
 from ..extensions import db
 from ..models import ModuleDraft, ModuleRow, ModuleVersion, User
 from ..models.types import utcnow
+from . import audit, module_editors
 from .content import known_lesson_refs, latest_version, module_by_slug, publish
 
 
@@ -51,11 +52,12 @@ def start_draft(module: ModuleRow, user: User | None) -> ModuleDraft:
     )
     db.session.add(draft)
     db.session.flush()
+    audit_change(draft, user, f"started from version {version.number}", action="module.draft_start")
     return draft
 
 
 def create_module(document: Module, user: User | None) -> ModuleDraft:
-    """A new module that exists only as a draft until it is first published."""
+    """A new module that exists only as a draft until it is first published; its creator becomes its editor."""
     if module_by_slug(document.slug) is not None:
         raise DraftError([("slug", f"a module called '{document.slug}' already exists")])
     row = ModuleRow(slug=document.slug, title=document.title, procedure=document.procedure)
@@ -65,8 +67,23 @@ def create_module(document: Module, user: User | None) -> ModuleDraft:
         module_id=row.id, document=document.model_dump(mode="json"), updated_by_id=user.id if user else None
     )
     db.session.add(draft)
+    module_editors.make_creator_editor(row, user)
+    audit_change(draft, user, f"created as a new module ({document.slug})", action="module.create")
     db.session.flush()
     return draft
+
+
+def audit_change(draft: ModuleDraft, user: User | None, change: str, *, action: str = "module.draft_edit", **values):
+    """Record a change to a module's draft in the audit log: who, which module, what they did (short)."""
+    document = draft.document
+    audit.record(
+        user,
+        action,
+        target_type="module",
+        target_id=document["slug"],
+        summary=f"Draft of {document['title']}: {change}",
+        **values,
+    )
 
 
 def save_draft(draft: ModuleDraft, document: Module, user: User | None) -> None:

@@ -129,9 +129,18 @@ def import_questions(
         report.refused = True
         return report
     if draft is None:
-        drafts.create_module(document, user)
+        draft = drafts.create_module(document, user)
     else:
         drafts.save_draft(draft, document, user)
+    keys = [item["key"] for _, item in items]
+    drafts.audit_change(
+        draft,
+        user,
+        f"imported {len(keys)} question(s) from {filename} ({fmt})"
+        + (f", {len(report.problems)} skipped" if report.problems else ""),
+        action="module.import_questions",
+        after={"file": filename, "format": fmt, "case": case_key, "questions": keys, "skipped": len(report.problems)},
+    )
     return report
 
 
