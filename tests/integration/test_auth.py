@@ -354,8 +354,9 @@ def test_a_signed_in_post_reads_its_user_then_begins_a_write_transaction(app, st
     finally:
         event.remove(engine, "begin", on_begin)
     # Read the user, write (the view: 404), then the error page's own plain read: an error
-    # page never waits for the write lock.
-    assert posted == [False, True, False]
+    # page never waits for the write lock. PostgreSQL keeps the read and the write in one
+    # transaction (it locks rows, not the database).
+    assert posted == ([False, True, False] if engine.dialect.name == "sqlite" else [False, False])
     assert intents == [False]
 
 
