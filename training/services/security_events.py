@@ -19,40 +19,34 @@ def signed_in(user: User) -> None:
     audit.record(user, "auth.sign_in", target_type="user", target_id=user.id, summary=f"{user.email} signed in")
 
 
-def _account(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
+def _record_for_typed_email(action: str, email: str, summary: str) -> None:
+    """An event about a sign-in by someone not signed in: the email typed is the actor, and the
+    account it names (if any) the target, so the log filters by either."""
+    typed = accounts.normalise_email(email)
+    account = db.session.scalar(select(User).where(User.email == typed))
+    audit.record(
+        None,
+        action,
+        target_type="user" if account else "",
+        target_id=account.id if account else "",
+        summary=summary.format(email=typed) + ("" if account else " (no such account)"),
+        actor_email=typed,
+    )
 
 
 def sign_in_failed(email: str) -> None:
     """A sign-in with a wrong password, an unknown email or a deactivated account (the page says the same for all)."""
-    typed = accounts.normalise_email(email)
-    user = _account(typed)
-    audit.record(
-        None,
-        "auth.sign_in_failed",
-        target_type="user" if user else "",
-        target_id=user.id if user else "",
-        summary=f"Failed sign-in for {typed}" + ("" if user else " (no such account)"),
-        actor_email=typed,
-    )
+    _record_for_typed_email("auth.sign_in_failed", email, "Failed sign-in for {email}")
 
 
 def throttled(email: str, user: User | None = None) -> None:
     """A password check refused because too many failed before it (sign-in, or a signed-in user's password change)."""
-    if user is not None:
-        summary = f"Too many wrong current passwords from {user.email}: password change refused for a while"
-        audit.record(user, "auth.throttled", target_type="user", target_id=user.id, summary=summary)
+    if user is None:
+        summary = "Too many failed sign-ins: sign-in for {email} refused for a while"
+        _record_for_typed_email("auth.throttled", email, summary)
         return
-    typed = accounts.normalise_email(email)
-    account = _account(typed)
-    audit.record(
-        None,
-        "auth.throttled",
-        target_type="user" if account else "",
-        target_id=account.id if account else "",
-        summary=f"Too many failed sign-ins: sign-in for {typed} refused for a while",
-        actor_email=typed,
-    )
+    summary = f"Too many wrong current passwords from {user.email}: password change refused for a while"
+    audit.record(user, "auth.throttled", target_type="user", target_id=user.id, summary=summary)
 
 
 def wrong_current_password(user: User) -> None:
