@@ -246,9 +246,8 @@ def media_file(name: str):
     """A case photo, for signed-in users only; names are generated, so anything else is 404."""
     if not media.NAME.match(name):
         abort(404)
-    response = send_from_directory(media.media_dir(current_app.instance_path), name, max_age=3600)
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    # Sent with no-store like every signed-in response: photos show clients' faces.
+    return send_from_directory(media.media_dir(current_app.instance_path), name)
 
 
 @bp.errorhandler(AttemptError)
