@@ -60,7 +60,7 @@ def _email_tried() -> str:
 
 def _password_owner() -> str:
     """The throttle key of the change-password form: the signed-in user."""
-    return f"password:{current_user.get_id().split('.', 1)[0]}"
+    return f"password:{getattr(current_user, 'id', '')}"  # anonymous requests are sent to sign in first
 
 
 def _wrong_current_password(response) -> bool:
