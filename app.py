@@ -166,7 +166,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     """Write intent, first-run set-up, access rules, security headers."""
-    from training.access import enforce_access
+    from training.access import enforce_access, is_static
     from training.services import accounts
 
     @app.teardown_request
@@ -187,8 +187,7 @@ def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _first_run():
         endpoint = request.endpoint or ""
-        is_asset = endpoint == "static" or endpoint.endswith(".static")
-        if app.extensions.get("academy_ready") or endpoint == "auth.setup" or is_asset:
+        if app.extensions.get("academy_ready") or endpoint == "auth.setup" or is_static(endpoint):
             return None
         if accounts.needs_setup():
             return redirect(url_for("auth.setup"))
@@ -217,9 +216,7 @@ def register_request_hooks(app: Flask) -> None:
     def _no_store(response):
         # A shared phone or lab PC must not keep a copy of anyone's pages (attempts, results,
         # reports, exports): only the versioned static files may be cached.
-        endpoint = request.endpoint or ""
-        is_static = endpoint == "static" or endpoint.endswith(".static")
-        if not is_static and "no-store" not in response.headers.get("Cache-Control", ""):
+        if not is_static(request.endpoint) and "no-store" not in response.headers.get("Cache-Control", ""):
             response.headers["Cache-Control"] = "no-store"
         return response
 

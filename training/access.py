@@ -50,11 +50,16 @@ def edits_module(slug_of: Callable[[], str | None] = _slug_in_url) -> Callable[[
     return mark
 
 
+def is_static(endpoint: str | None) -> bool:
+    """True for the app's and the extensions' static files (public, cacheable, never the user's)."""
+    return bool(endpoint) and (endpoint == "static" or endpoint.endswith(".static"))
+
+
 def rule_for(endpoint: str | None) -> frozenset[str] | None:
     """The access rule of an endpoint (static files are public)."""
     if endpoint is None:
         return None
-    if endpoint == "static" or endpoint.endswith(".static"):
+    if is_static(endpoint):
         return frozenset({PUBLIC})
     view = current_app.view_functions.get(endpoint)
     return getattr(view, "access_rule", None)

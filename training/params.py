@@ -21,6 +21,8 @@ from wtforms.validators import StopValidation
 
 # The largest id PostgreSQL's ``Integer`` (and so every id column here) can hold.
 MAX_ID = 2**31 - 1
+# The largest ``BigInteger`` (an autosave's sequence number).
+MAX_BIG = 2**63 - 1
 # Dates a person may ask for (due dates, audit filters): wide enough for any real use,
 # and far from the ends of Python's dates, where adding a day or a time zone overflows.
 FIRST_DATE = date(2000, 1, 1)
@@ -86,6 +88,12 @@ def int_arg(
     if clamp:
         return default if number is None else min(max(number, minimum), maximum)
     abort(400, f"“{name}” must be a whole number from {minimum} to {maximum}.")
+
+
+def whole_in_range(value: object, minimum: int = 1, maximum: int = MAX_ID) -> bool:
+    """True for an int (not a bool) from ``minimum`` to ``maximum``: a number decoded from JSON, checked
+    before it reaches the database (where one out of range is an overflow, a 500)."""
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum
 
 
 def page_arg(name: str = "page") -> int:

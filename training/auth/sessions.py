@@ -15,6 +15,7 @@ from flask import current_app, flash, request, session
 from flask_login import current_user, login_user, logout_user
 
 from .. import database
+from ..access import is_static
 from ..extensions import db
 from ..models import User
 from ..services import accounts, security_events
@@ -40,8 +41,7 @@ def end_idle_session() -> None:
     sign in, with the page it asked for kept as ``next``). A cookie without the time of its
     last request predates the idle timeout and is ended too.
     """
-    endpoint = request.endpoint or ""
-    if endpoint == "static" or endpoint.endswith(".static") or not current_user.is_authenticated:
+    if is_static(request.endpoint) or not current_user.is_authenticated:
         return
     now = int(time.time())
     seen = session.get("seen")

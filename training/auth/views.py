@@ -3,7 +3,7 @@
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
-from ..access import PUBLIC, SIGNED_IN, allow
+from ..access import PUBLIC, SIGNED_IN, allow, is_static
 from ..database import begin_writes, declare_write_intent, reads_first
 from ..extensions import db, limiter
 from ..models import Role
@@ -81,21 +81,19 @@ def _record_throttled(limit) -> None:
     declare_write_intent(False)
 
 
+def _throttle(setting: str, counted, key_func=None):
+    """Flask-Limiter's limit from the ``setting`` (e.g. "10 per minute") on POSTs: only responses
+    ``counted`` says failed are counted, and a refusal is audited."""
+    keyed = {"key_func": key_func} if key_func else {}
+    return limiter.limit(
+        lambda: current_app.config[setting], methods=["POST"], deduct_when=counted, on_breach=_record_throttled, **keyed
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @allow(PUBLIC)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
-    key_func=_email_tried,
-    methods=["POST"],
-    deduct_when=_failed_sign_in,
-    on_breach=_record_throttled,
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"],
-    methods=["POST"],
-    deduct_when=_failed_sign_in,
-    on_breach=_record_throttled,
-)
+@_throttle("LOGIN_FAILURES_PER_ACCOUNT", _failed_sign_in, key_func=_email_tried)
+@_throttle("LOGIN_FAILURES_PER_ADDRESS", _failed_sign_in)
 @reads_first  # the password check is slow by design: it must not hold SQLite's write lock
 def login():
     """Sign in with email and password; every failure gets the same message."""
@@ -137,7 +135,7 @@ def logout():
 def require_new_password():
     """Until a user replaces a password an admin gave them, every page but this one and sign-out redirects here."""
     endpoint = request.endpoint or ""
-    if endpoint in OPEN_WHILE_PASSWORD_MUST_CHANGE or endpoint == "static" or endpoint.endswith(".static"):
+    if endpoint in OPEN_WHILE_PASSWORD_MUST_CHANGE or is_static(endpoint):
         return None
     if current_user.is_authenticated and current_user.must_change_password:
         flash("Choose a new password to continue: the one you were given is temporary.", "warning")
@@ -147,13 +145,7 @@ def require_new_password():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @allow(*SIGNED_IN)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
-    key_func=_password_owner,
-    methods=["POST"],
-    deduct_when=_wrong_current_password,
-    on_breach=_record_throttled,
-)
+@_throttle("LOGIN_FAILURES_PER_ACCOUNT", _wrong_current_password, key_func=_password_owner)
 def change_password():
     """Change one's own password; every other session ends, and this browser stays signed in."""
     form = ChangePasswordForm()

@@ -11,6 +11,7 @@ from ..access import SIGNED_IN, allow
 from ..database import declare_write_intent
 from ..extensions import db
 from ..models.types import utcnow
+from ..params import MAX_BIG, int_arg, whole_in_range
 from ..services import answer_policy, certificates, content, media, progress
 from ..services import attempts as attempt_service
 from ..services.attempts import AttemptError
@@ -125,7 +126,7 @@ def answer_stage(attempt_id: int):
     # "Move on anyway" / "Submit anyway" send confirm=<action> instead of action=<action>.
     confirmed = request.form.get("confirm")
     action = request.form.get("action") or confirmed or "save"
-    stage = _small_int(request.form.get("stage", type=int), 0)
+    stage = int_arg("stage", None, minimum=0, source=request.form)
     if stage is not None and stage < attempt.stage_index and action == "next":
         return redirect(url_for("learn.take", attempt_id=attempt.id))  # a repeated "next": already done
     if stage is None or action not in ("save", "next", "submit"):
@@ -149,18 +150,6 @@ def answer_stage(attempt_id: int):
     return redirect(url_for("learn.take", attempt_id=attempt.id, _anchor=f"stage-{attempt.stage_index}"))
 
 
-# Sequence numbers are stored as 64-bit integers; a stage index is a small count.
-MAX_SEQ = 2**63 - 1
-MAX_STAGE = 2**31 - 1
-
-
-def _small_int(value, low: int, high: int = MAX_STAGE) -> int | None:
-    """``value`` when it is an int (not a bool) within [low, high], else None (so the caller refuses it)."""
-    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
-        return value
-    return None
-
-
 @bp.route("/attempts/<int:attempt_id>/autosave", methods=["POST"])
 @allow(*SIGNED_IN)
 def autosave(attempt_id: int):
@@ -178,9 +167,9 @@ def autosave(attempt_id: int):
     ):
         return jsonify(error="The answer is missing stage, item, values or seq."), 400
     # Out of range, a number would reach the database as an integer overflow (a 500).
-    if _small_int(seq, 1, MAX_SEQ) is None:
-        return jsonify(error=f"The save's sequence number must be a whole number from 1 to {MAX_SEQ}."), 400
-    if _small_int(stage, 0) is None:
+    if not whole_in_range(seq, 1, MAX_BIG):
+        return jsonify(error=f"The save's sequence number must be a whole number from 1 to {MAX_BIG}."), 400
+    if not whole_in_range(stage, 0):
         return jsonify(error="The stage must be a whole number from 0 up."), 400
     attempt = attempt_service.get_attempt(current_user, attempt_id, lock=True)
     if attempt_service.close_if_overdue(attempt):

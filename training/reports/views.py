@@ -34,11 +34,6 @@ def _report_helpers() -> dict:
     return {"url_with": url_with}
 
 
-def _page_number() -> int:
-    """The ``page`` query parameter (1 when missing or not a number; kept within range, see ``params``)."""
-    return page_arg()
-
-
 def _accepted(field) -> str:
     """A validated field's text; blank when it failed validation (its error shows next to it)."""
     return "" if field.errors else (field.data or "").strip()
@@ -58,7 +53,7 @@ def students():
     form = SearchForm(formdata=request.args)
     form.validate()
     q = _accepted(form.q)
-    page = reports.student_directory(current_user, q, _page_number())
+    page = reports.student_directory(current_user, q, page_arg())
     return render_template("reports/students.html", form=form, page=page, q=q)
 
 
@@ -71,7 +66,7 @@ def _matrix_query(form: MatrixFilterForm) -> reports.MatrixQuery:
         module=_accepted(form.module),
         sort=request.args.get("sort", "name"),
         direction=request.args.get("dir", "asc"),
-        page=_page_number(),
+        page=page_arg(),
     )
 
 
@@ -95,7 +90,7 @@ def heatmap(cohort_id: int):
     form = SearchForm(formdata=request.args)
     form.validate()
     q = _accepted(form.q)
-    result = reports.cohort_heatmap(cohort, q, _page_number())
+    result = reports.cohort_heatmap(cohort, q, page_arg())
     return render_template(
         "reports/heatmap.html", cohort=cohort, form=form, heatmap=result, bands=reports.BANDS, band=reports.band
     )

@@ -106,15 +106,8 @@ def add_editor(actor: User, module: ModuleRow, user_id: int) -> User:
     if is_editor(person, module):
         raise EditorError(f"{person.name} already edits this module.")
     db.session.add(ModuleEditor(module_id=module.id, user_id=person.id, added_by_id=actor.id))
-    audit.record(
-        actor,
-        "module.editor_add",
-        target_type="module",
-        target_id=module.slug,
-        summary=f"{person.email} now edits {module.title}",
-        after={"email": person.email},
-    )
-    db.session.flush()
+    summary = f"{person.email} now edits {module.title}"
+    _audit(actor, module, "module.editor_add", summary, after={"email": person.email})
     return person
 
 
@@ -125,13 +118,12 @@ def remove_editor(actor: User, module: ModuleRow, user_id: int) -> User:
     if link is None or person is None:
         raise EditorError("That person does not edit this module (perhaps already removed); nothing was changed.")
     db.session.delete(link)
-    audit.record(
-        actor,
-        "module.editor_remove",
-        target_type="module",
-        target_id=module.slug,
-        summary=f"{person.email} no longer edits {module.title}",
-        before={"email": person.email},
-    )
-    db.session.flush()
+    summary = f"{person.email} no longer edits {module.title}"
+    _audit(actor, module, "module.editor_remove", summary, before={"email": person.email})
     return person
+
+
+def _audit(actor: User, module: ModuleRow, action: str, summary: str, **values) -> None:
+    """Record a change to the module's editors, and flush it with the change."""
+    audit.record(actor, action, target_type="module", target_id=module.slug, summary=summary, **values)
+    db.session.flush()
