@@ -20,17 +20,25 @@ LessonRef = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,79}#
 
 
 class Topic(StrEnum):
-    """The four things the academy teaches about every procedure."""
+    """The five things the academy teaches about every procedure.
+
+    Red flags and referral (triage, urgency, when and where to send a client) is a topic of
+    its own, so mastery of aftercare no longer hides how well a student recognises danger.
+    """
 
     ANATOMY = "anatomy"
     PLACEMENT = "placement"
     INJECTION_VOLUME = "injection-volume"
     AFTERCARE = "aftercare"
+    RED_FLAGS = "red-flags"
 
     @property
     def label(self) -> str:
         """The name people read (volume covers the product used, as the curriculum does)."""
-        return "Injection volume and product" if self is Topic.INJECTION_VOLUME else self.value.capitalize()
+        return _TOPIC_LABELS.get(self.value, self.value.capitalize())
+
+
+_TOPIC_LABELS = {"injection-volume": "Injection volume and product", "red-flags": "Red flags and referral"}
 
 
 class AnswerError(ValueError):

@@ -7,7 +7,7 @@ The tests run in order per viewport and share one page (see ``conftest.Journey``
    (autosave says "Saved"), reloads, and finds every answer still there;
 3. the student locks every stage in turn (meeting the blank-questions warning once) and submits;
 4. the result page: score, pass/fail, an explanation per question, lesson links to the right section;
-5. My progress: mastery for the four topics and the attempt in the history;
+5. My progress: mastery for the five topics and the attempt in the history;
 6. no console errors or CSP violations on any page.
 
 Tests 7 to 9 guard against bugs this journey once found: the phone menu must open, every
@@ -31,7 +31,7 @@ ACADEMY = "Riverside Aesthetics Academy"
 ADMIN = {"name": "Ada Admin", "email": "ada.admin@example.com", "password": "maple-harbor-7714"}
 STUDENT_PASSWORD = "tulip-ledger-5813"
 MODULE_TITLE = "Thread lift: nerve pain after the procedure"
-TOPICS = ["Anatomy", "Placement", "Injection volume and product", "Aftercare"]
+TOPICS = ["Anatomy", "Placement", "Injection volume and product", "Aftercare", "Red flags and referral"]
 NUMERIC_ANSWER = "12"
 ATTEMPT_PATH = re.compile(r"/attempts/(\d+)$")
 LOCK_BUTTON = "Lock answers and go to the next stage"

@@ -6,6 +6,7 @@ dropped here, on the server of TEST_DATABASE_URL) when that variable is set.
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 from collections.abc import Iterator
@@ -239,4 +240,93 @@ def test_0007_makes_the_author_each_module_records_its_editor(fresh):
         ]
         downgrade(directory=directory, revision="0006")
         assert "module_editors" not in inspect(db.engine).get_table_names()
+        db.engine.dispose()
+
+
+def _moved_by_0009() -> list[tuple[str, str, str, str]]:
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0009_red_flags_topic.py"
+    spec = importlib.util.spec_from_file_location("migration_0009", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    return migration.MOVED
+
+
+# One student's submitted attempts at a shipped module and at an academy's own module that
+# happens to reuse an item key, plus an open attempt at the shipped module, as 0008 knows them.
+def _red_flag_rows(slug: str, key: str, before: str) -> list[str]:
+    return [
+        "INSERT INTO users (email, name, role, password_hash, active, session_epoch, created_at) VALUES "
+        "('sam@example.com', 'Sam', 'student', 'h', true, 0, '2026-11-21 12:00:00.000000')",
+        f"INSERT INTO modules (slug, title, procedure, created_at) VALUES ('{slug}', 'Shipped', 'mixed', "
+        "'2026-11-21 12:00:00.000000'), ('our-own', 'Our own', 'mixed', '2026-11-21 12:00:00.000000')",
+        "INSERT INTO module_versions (module_id, number, document, content_hash, item_count, published_at) "
+        "SELECT id, 1, '{}', 'h', 2, '2026-11-21 12:02:00.000000' FROM modules",
+        "INSERT INTO attempts (user_id, module_id, version_id, status, stage_index, last_seq, seed, started_at, "
+        "submitted_at, score, max_score, passed) SELECT u.id, v.module_id, v.id, 'submitted', 0, 2, 1, "
+        "'2026-11-21 12:03:00.000000', '2026-11-21 12:09:00.000000', 1.5, 2.0, true FROM users u, module_versions v",
+        "INSERT INTO attempts (user_id, module_id, version_id, status, stage_index, last_seq, seed, started_at) "
+        "SELECT u.id, v.module_id, v.id, 'open', 0, 1, 2, '2026-11-22 12:03:00.000000' FROM users u, "
+        f"module_versions v JOIN modules m ON m.id = v.module_id WHERE m.slug = '{slug}'",
+        "INSERT INTO answers (attempt_id, item_key, topic, response, seq, saved_at, awarded, points) "
+        f"SELECT id, '{key}', '{before}', '\"a\"', 1, '2026-11-21 12:04:00.000000', "
+        "CASE WHEN status = 'submitted' THEN 0.5 END, 1.0 FROM attempts",
+        "INSERT INTO answers (attempt_id, item_key, topic, response, seq, saved_at, awarded, points) "
+        "SELECT id, 'unmoved', 'anatomy', '\"b\"', 2, '2026-11-21 12:05:00.000000', "
+        "CASE WHEN status = 'submitted' THEN 1.0 END, 1.0 FROM attempts",
+        "INSERT INTO attempt_topics (attempt_id, topic, user_id, module_id, awarded, points, items) "
+        "SELECT ans.attempt_id, ans.topic, a.user_id, a.module_id, SUM(ans.awarded), SUM(ans.points), COUNT(*) "
+        "FROM answers ans JOIN attempts a ON a.id = ans.attempt_id WHERE a.status = 'submitted' "
+        "GROUP BY ans.attempt_id, ans.topic, a.user_id, a.module_id",
+    ]
+
+
+def test_0009_files_past_answers_to_moved_questions_under_their_new_topic(fresh):
+    moved = _moved_by_0009()
+    assert any(after == "red-flags" for *_, after in moved), "the triage questions move to red flags"
+    slug, key, before, after = next(m for m in moved if m[3] == "red-flags")
+    directory = migrations_dir(fresh)
+    answers = (
+        "SELECT m.slug, a.status, ans.item_key, ans.topic FROM answers ans JOIN attempts a ON a.id = ans.attempt_id "
+        "JOIN modules m ON m.id = a.module_id ORDER BY m.slug, a.status, ans.item_key"
+    )
+    totals = (
+        "SELECT m.slug, t.topic, t.awarded, t.points, t.items FROM attempt_topics t "
+        "JOIN modules m ON m.id = t.module_id ORDER BY m.slug, t.topic"
+    )
+    with fresh.app_context():
+        upgrade(directory=directory, revision="0008")
+        with db.engine.begin() as conn:
+            for statement in _red_flag_rows(slug, key, before):
+                conn.exec_driver_sql(statement)
+        with db.engine.connect() as conn:
+            answers_before = [tuple(r) for r in conn.execute(text(answers))]
+            totals_before = [tuple(r) for r in conn.execute(text(totals))]
+
+        upgrade(directory=directory, revision="0009")
+        with db.engine.connect() as conn:
+            assert [tuple(r) for r in conn.execute(text(answers))] == sorted(
+                [
+                    ("our-own", "submitted", key, before),  # an academy's own module keeps its topics
+                    ("our-own", "submitted", "unmoved", "anatomy"),
+                    (slug, "open", key, after),  # an open attempt's saved answer follows too
+                    (slug, "open", "unmoved", "anatomy"),
+                    (slug, "submitted", key, after),
+                    (slug, "submitted", "unmoved", "anatomy"),
+                ]
+            )
+            assert [tuple(r) for r in conn.execute(text(totals))] == sorted(
+                [
+                    ("our-own", before, 0.5, 1.0, 1),
+                    ("our-own", "anatomy", 1.0, 1.0, 1),
+                    (slug, after, 0.5, 1.0, 1),
+                    (slug, "anatomy", 1.0, 1.0, 1),
+                ]
+            )
+            scores = conn.execute(text("SELECT score, max_score, passed FROM attempts WHERE status = 'submitted'"))
+            assert {tuple(r) for r in scores} == {(1.5, 2.0, True)}, "marks and scores do not change"
+
+        downgrade(directory=directory, revision="0008")
+        with db.engine.connect() as conn:
+            assert [tuple(r) for r in conn.execute(text(answers))] == answers_before
+            assert [tuple(r) for r in conn.execute(text(totals))] == totals_before
         db.engine.dispose()

@@ -142,3 +142,15 @@ def test_upload_form_errors_stay_next_to_their_fields(app, instructor_client):
 def test_students_cannot_import(student_client, academy):
     assert student_client.get("/author/import").status_code == 403
     assert upload(student_client, GIFT).status_code == 403
+
+
+def test_a_gift_category_names_a_topic_by_its_value_first_word_or_label():
+    from training.services.question_import import _topic_from
+
+    assert _topic_from("$course$/Thread lift/Red flags and referral") == "red-flags"
+    assert _topic_from("meso/Red flags") == "red-flags"
+    assert _topic_from("meso/red-flags") == "red-flags"
+    assert _topic_from("meso/Injection volume and product") == "injection-volume"
+    assert _topic_from("meso/Injection") == "injection-volume"
+    assert _topic_from("meso/Aftercare") == "aftercare"
+    assert _topic_from("meso/Flags") is None and _topic_from(None) is None

@@ -401,7 +401,7 @@ def test_progress_shows_mastery_per_topic_and_history(app, student_client, start
     attempt_id = start_attempt(student_client, starter)
     finish(student_client, doc, attempt_id)
     page = student_client.get("/progress").get_data(as_text=True)
-    for label in ("Anatomy", "Placement", "Injection volume", "Aftercare"):
+    for label in ("Anatomy", "Placement", "Injection volume", "Aftercare", "Red flags and referral"):
         assert label in page
     assert "100%" in page and f"/attempts/{attempt_id}/result" in page
 

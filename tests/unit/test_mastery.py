@@ -87,4 +87,10 @@ def test_level_at_a_boundary_reached_only_up_to_float_noise_counts_as_reached(aw
 
 
 def test_topic_labels_are_words_people_read():
-    assert [t.label for t in Topic] == ["Anatomy", "Placement", "Injection volume and product", "Aftercare"]
+    assert [t.label for t in Topic] == [
+        "Anatomy",
+        "Placement",
+        "Injection volume and product",
+        "Aftercare",
+        "Red flags and referral",
+    ]

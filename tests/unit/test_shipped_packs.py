@@ -151,7 +151,7 @@ def test_the_nerve_pain_module_meets_the_first_slice(pack):
     items = list(module.items())
     assert max(len(case.stages) for case in module.cases) >= 3
     assert len(items) >= 8
-    assert {i.topic.value for i in items} == {"anatomy", "placement", "injection-volume", "aftercare"}
+    assert {i.topic.value for i in items} == {"anatomy", "placement", "injection-volume", "aftercare", "red-flags"}
 
 
 @pytest.mark.skipif(not SOURCES.is_dir(), reason="../shared/sources is beside the repository in CI and dev")

@@ -45,8 +45,12 @@ def _topic_from(category: str | None) -> str | None:
     """A topic named by the last part of a GIFT category, e.g. ``$CATEGORY: meso/Aftercare``."""
     if not category:
         return None
-    name = re.sub(r"[^a-z]+", "-", category.rsplit("/", 1)[-1].lower()).strip("-")
-    return next((t.value for t in Topic if name in (t.value, t.value.split("-")[0])), None)
+    name = _slug(category.rsplit("/", 1)[-1])
+    return next((t.value for t in Topic if name in (t.value, t.value.split("-")[0], _slug(t.label))), None)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z]+", "-", text.lower()).strip("-")
 
 
 def _short(text: str, limit: int = 80) -> str:
