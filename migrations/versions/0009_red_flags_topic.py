@@ -16,13 +16,14 @@ stable across versions, and statistics already group by them. An academy's own m
 the topics their authors gave them. Marks, scores and the published versions themselves do
 not change; the downgrade files the answers back under their old topics.
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009'
-down_revision = '0008'
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -62,46 +63,47 @@ MOVED = [
 
 
 def _refile(position_from: int, position_to: int) -> None:
+    """Move the listed answers from one topic to the other, then recount their modules' totals."""
     bind = op.get_bind()
-    touched: set[int] = set()
+    groups: dict[tuple[str, str, str], list[str]] = {}
     for move in MOVED:
-        slug, key, before, after = move[0], move[1], move[position_from], move[position_to]
-        attempt_ids = bind.execute(
-            sa.text(
-                "SELECT DISTINCT ans.attempt_id FROM answers ans JOIN attempts a ON a.id = ans.attempt_id "
-                "JOIN modules m ON m.id = a.module_id WHERE m.slug = :slug AND ans.item_key = :key AND ans.topic = :before"
-            ),
-            {"slug": slug, "key": key, "before": before},
-        ).scalars().all()
-        if not attempt_ids:
-            continue
+        groups.setdefault((move[0], move[position_from], move[position_to]), []).append(move[1])
+    keys = sa.bindparam("keys", expanding=True)
+    for (slug, before, after), item_keys in groups.items():
         bind.execute(
             sa.text(
-                "UPDATE answers SET topic = :after WHERE item_key = :key AND topic = :before AND attempt_id IN "
+                "UPDATE answers SET topic = :after WHERE topic = :before AND item_key IN :keys AND attempt_id IN "
                 "(SELECT a.id FROM attempts a JOIN modules m ON m.id = a.module_id WHERE m.slug = :slug)"
-            ),
-            {"slug": slug, "key": key, "before": before, "after": after},
+            ).bindparams(keys),
+            {"slug": slug, "before": before, "after": after, "keys": item_keys},
         )
-        touched.update(attempt_ids)
-    _rebuild_totals(sorted(touched))
-
-
-def _rebuild_totals(attempt_ids: list[int]) -> None:
-    """Recount ``attempt_topics`` from the answers of these attempts (submitted ones have totals)."""
-    bind = op.get_bind()
-    for start in range(0, len(attempt_ids), 500):
-        chunk = attempt_ids[start : start + 500]
-        ids = sa.bindparam("ids", expanding=True)
-        bind.execute(sa.text("DELETE FROM attempt_topics WHERE attempt_id IN :ids").bindparams(ids), {"ids": chunk})
+    slugs = sa.bindparam("slugs", expanding=True)
+    module_ids = (
         bind.execute(
-            sa.text(
-                "INSERT INTO attempt_topics (attempt_id, topic, user_id, module_id, awarded, points, items) "
-                "SELECT a.id, ans.topic, a.user_id, a.module_id, COALESCE(SUM(ans.awarded), 0), "
-                "COALESCE(SUM(ans.points), 0), COUNT(ans.id) FROM answers ans JOIN attempts a ON a.id = ans.attempt_id "
-                "WHERE a.status = 'submitted' AND a.id IN :ids GROUP BY a.id, ans.topic, a.user_id, a.module_id"
-            ).bindparams(ids),
-            {"ids": chunk},
+            sa.text("SELECT id FROM modules WHERE slug IN :slugs").bindparams(slugs),
+            {"slugs": sorted({m[0] for m in MOVED})},
         )
+        .scalars()
+        .all()
+    )
+    if module_ids:
+        _rebuild_totals(list(module_ids))
+
+
+def _rebuild_totals(module_ids: list[int]) -> None:
+    """Recount ``attempt_topics`` (submitted attempts only) from the answers, for these modules."""
+    bind = op.get_bind()
+    ids = sa.bindparam("ids", expanding=True)
+    bind.execute(sa.text("DELETE FROM attempt_topics WHERE module_id IN :ids").bindparams(ids), {"ids": module_ids})
+    bind.execute(
+        sa.text(
+            "INSERT INTO attempt_topics (attempt_id, topic, user_id, module_id, awarded, points, items) "
+            "SELECT a.id, ans.topic, a.user_id, a.module_id, COALESCE(SUM(ans.awarded), 0), "
+            "COALESCE(SUM(ans.points), 0), COUNT(ans.id) FROM answers ans JOIN attempts a ON a.id = ans.attempt_id "
+            "WHERE a.status = 'submitted' AND a.module_id IN :ids GROUP BY a.id, ans.topic, a.user_id, a.module_id"
+        ).bindparams(ids),
+        {"ids": module_ids},
+    )
 
 
 def upgrade():

@@ -253,11 +253,11 @@ def _moved_by_0009() -> list[tuple[str, str, str, str]]:
 
 # One student's submitted attempts at a shipped module and at an academy's own module that
 # happens to reuse an item key, plus an open attempt at the shipped module, as 0008 knows them.
-def _red_flag_rows(slug: str, key: str, before: str) -> list[str]:
+def _red_flag_rows() -> list[str]:
     return [
         "INSERT INTO users (email, name, role, password_hash, active, session_epoch, created_at) VALUES "
         "('sam@example.com', 'Sam', 'student', 'h', true, 0, '2026-11-21 12:00:00.000000')",
-        f"INSERT INTO modules (slug, title, procedure, created_at) VALUES ('{slug}', 'Shipped', 'mixed', "
+        "INSERT INTO modules (slug, title, procedure, created_at) VALUES (:slug, 'Shipped', 'mixed', "
         "'2026-11-21 12:00:00.000000'), ('our-own', 'Our own', 'mixed', '2026-11-21 12:00:00.000000')",
         "INSERT INTO module_versions (module_id, number, document, content_hash, item_count, published_at) "
         "SELECT id, 1, '{}', 'h', 2, '2026-11-21 12:02:00.000000' FROM modules",
@@ -266,9 +266,9 @@ def _red_flag_rows(slug: str, key: str, before: str) -> list[str]:
         "'2026-11-21 12:03:00.000000', '2026-11-21 12:09:00.000000', 1.5, 2.0, true FROM users u, module_versions v",
         "INSERT INTO attempts (user_id, module_id, version_id, status, stage_index, last_seq, seed, started_at) "
         "SELECT u.id, v.module_id, v.id, 'open', 0, 1, 2, '2026-11-22 12:03:00.000000' FROM users u, "
-        f"module_versions v JOIN modules m ON m.id = v.module_id WHERE m.slug = '{slug}'",
+        "module_versions v JOIN modules m ON m.id = v.module_id WHERE m.slug = :slug",
         "INSERT INTO answers (attempt_id, item_key, topic, response, seq, saved_at, awarded, points) "
-        f"SELECT id, '{key}', '{before}', '\"a\"', 1, '2026-11-21 12:04:00.000000', "
+        "SELECT id, :key, :before, '\"a\"', 1, '2026-11-21 12:04:00.000000', "
         "CASE WHEN status = 'submitted' THEN 0.5 END, 1.0 FROM attempts",
         "INSERT INTO answers (attempt_id, item_key, topic, response, seq, saved_at, awarded, points) "
         "SELECT id, 'unmoved', 'anatomy', '\"b\"', 2, '2026-11-21 12:05:00.000000', "
@@ -296,8 +296,8 @@ def test_0009_files_past_answers_to_moved_questions_under_their_new_topic(fresh)
     with fresh.app_context():
         upgrade(directory=directory, revision="0008")
         with db.engine.begin() as conn:
-            for statement in _red_flag_rows(slug, key, before):
-                conn.exec_driver_sql(statement)
+            for statement in _red_flag_rows():
+                conn.execute(text(statement), {"slug": slug, "key": key, "before": before})
         with db.engine.connect() as conn:
             answers_before = [tuple(r) for r in conn.execute(text(answers))]
             totals_before = [tuple(r) for r in conn.execute(text(totals))]

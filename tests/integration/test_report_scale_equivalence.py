@@ -48,6 +48,7 @@ TOPIC_ROWS = [
     [("injection-volume", 3.0, 2.2), ("aftercare", 1.0, 1.0), ("anatomy", 1.0, 0.7)],
     [("placement", 2.0, 2.0), ("aftercare", 0.5, 0.2), ("not-a-topic", 1.0, 1.0)],
     [("aftercare", 0.0, 0.0), ("placement", 1.0, 0.5)],  # no points in aftercare: no percent either
+    [("red-flags", 2.0, 1.5), ("anatomy", 1.0, 1.0)],
 ]
 
 

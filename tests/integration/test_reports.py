@@ -504,11 +504,29 @@ def test_heatmap_values_bands_and_cohort_average(app, admin_client, classroom):
             (band, re.sub(r"<[^>]+>", "", text).strip()) for band, text in re.findall(r'heat-(\w+)">(.*?)</td>', row)
         ]
 
-    # Topic order: anatomy, placement, injection volume, aftercare.
-    assert cells("Sam") == [("good", "80%"), ("weak", "25%"), ("strong", "85%"), ("none", "–no data")]
-    assert cells("Olu") == [("fair", "50%"), ("none", "–no data"), ("none", "–no data"), ("none", "–no data")]
-    assert cells("Zed Zulu") == [("none", "–no data")] * 4
-    assert cells("Cohort average") == [("fair", "65%"), ("weak", "25%"), ("strong", "85%"), ("none", "–no data")]
+    # Topic order: anatomy, placement, injection volume, aftercare, red flags.
+    assert cells("Sam") == [
+        ("good", "80%"),
+        ("weak", "25%"),
+        ("strong", "85%"),
+        ("none", "–no data"),
+        ("none", "–no data"),
+    ]
+    assert cells("Olu") == [
+        ("fair", "50%"),
+        ("none", "–no data"),
+        ("none", "–no data"),
+        ("none", "–no data"),
+        ("none", "–no data"),
+    ]
+    assert cells("Zed Zulu") == [("none", "–no data")] * 5
+    assert cells("Cohort average") == [
+        ("fair", "65%"),
+        ("weak", "25%"),
+        ("strong", "85%"),
+        ("none", "–no data"),
+        ("none", "–no data"),
+    ]
 
 
 @pytest.mark.parametrize(

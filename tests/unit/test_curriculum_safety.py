@@ -207,7 +207,9 @@ def test_every_medicine_question_about_pain_is_tagged(modules):
     for module, item in every_item(modules):
         choice_texts = " ".join(c.text for c in getattr(item, "choices", []))
         offers_paracetamol = PARACETAMOL.search(choice_texts)
-        if offers_paracetamol or (re.search(r"\bpain", item.prompt, re.I) and re.search(r"ibuprofen", choice_texts, re.I)):
+        if offers_paracetamol or (
+            re.search(r"\bpain", item.prompt, re.I) and re.search(r"ibuprofen", choice_texts, re.I)
+        ):
             assert "pain-relief" in item.tags, f"{module.slug}/{item.key} offers pain relief but is not tagged"
 
 
@@ -271,7 +273,9 @@ def test_no_combined_choices_or_unanswerable_stems(modules):
 
 
 def test_every_choice_says_why(modules):
-    lazy = re.compile(r"^\W*(this is )?(not what we teach|that is not what we teach|incorrect|wrong|correct|right)\W*$", re.I)
+    lazy = re.compile(
+        r"^\W*(this is )?(not what we teach|that is not what we teach|incorrect|wrong|correct|right)\W*$", re.I
+    )
     for _, item in every_item(modules):
         for choice in getattr(item, "choices", []):
             assert choice.feedback.strip(), f"{item.key}/{choice.id} has no feedback"
@@ -305,8 +309,14 @@ def test_the_right_choice_is_not_a_length_cue(modules):
 
 def test_named_items_were_rewritten_without_their_cues(modules):
     """The matching and true/false questions the review named: no shared cue words, one idea each."""
-    for key in ("ms-lu-cause-matching", "ms-lu-product-matching", "tl-np-materials-match", "ta-findings-match",
-                "td-relief-match", "ms-ar-margaret-matching"):
+    for key in (
+        "ms-lu-cause-matching",
+        "ms-lu-product-matching",
+        "tl-np-materials-match",
+        "ta-findings-match",
+        "td-relief-match",
+        "ms-ar-margaret-matching",
+    ):
         item = find(modules, key)
         if item.type != "matching":
             continue
@@ -339,8 +349,11 @@ def test_clients_live_in_vietnam_and_emergencies_call_115(modules, lessons):
 
 
 def test_no_idioms_and_short_sentences(modules, lessons):
-    idioms = re.compile(r"grit (my|your|her|his) teeth|knows? the drill|on the mend|under the weather|"
-                        r"touch and go|rule of thumb|nip it in the bud|ring a bell|red herring", re.I)
+    idioms = re.compile(
+        r"grit (my|your|her|his) teeth|knows? the drill|on the mend|under the weather|"
+        r"touch and go|rule of thumb|nip it in the bud|ring a bell|red herring",
+        re.I,
+    )
     bodies = [s.body for lesson in lessons.values() for s in lesson.sections]
     bodies += [i.explanation for _, i in every_item(modules)]
     sentences = [s for body in bodies for s in re.split(r"(?<=[.!?])\s+|\n\s*\n|\n\s*[-*] ", body) if s.strip()]
@@ -352,8 +365,19 @@ def test_no_idioms_and_short_sentences(modules, lessons):
 
 def test_named_anatomy_and_dissolving_times_are_taught(modules, lessons):
     anatomy = " ".join(s.body for s in lessons["thread-lift-anatomy"].sections)
-    for structure in ("temporal", "zygomatic", "buccal", "marginal mandibular", "great auricular", "infraorbital",
-                      "supraorbital", "parotid duct", "facial artery", "superficial temporal artery", "SMAS"):
+    for structure in (
+        "temporal",
+        "zygomatic",
+        "buccal",
+        "marginal mandibular",
+        "great auricular",
+        "infraorbital",
+        "supraorbital",
+        "parotid duct",
+        "facial artery",
+        "superficial temporal artery",
+        "SMAS",
+    ):
         assert structure.lower() in anatomy.lower(), f"thread-lift-anatomy does not name the {structure}"
     assert "STUB" not in anatomy and "leaflet" in anatomy
     linked = {i.lesson for _, i in every_item(modules)}
@@ -371,8 +395,14 @@ def test_the_complications_the_articles_leave_out_each_have_a_case(modules):
         for m in modules
         for c in m.cases
     }
-    for complication in (r"dimpl|pucker", r"poking|pokes|thread end|exposed", r"mycobacteri",
-                         r"hives|anaphyla|allergic reaction", r"faint", r"stroke|slurred"):
+    for complication in (
+        r"dimpl|pucker",
+        r"poking|pokes|thread end|exposed",
+        r"mycobacteri",
+        r"hives|anaphyla|allergic reaction",
+        r"faint",
+        r"stroke|slurred",
+    ):
         assert any(re.search(complication, text, re.I) for text in story.values()), complication
 
 
@@ -391,13 +421,59 @@ def test_the_curriculum_is_big_enough_across_five_topics_and_every_type(modules)
 def test_every_technical_term_the_content_uses_is_in_the_glossary(modules, lessons):
     glossary = (PACKS / "GLOSSARY.md").read_text(encoding="utf-8").lower()
     listed = {row.split("|")[1].strip() for row in glossary.splitlines() if row.startswith("| ") and "---" not in row}
-    content = " ".join([texts(i) for _, i in every_item(modules)] + [s.body for l in lessons.values() for s in l.sections])
-    terms = ("dermis", "epidermis", "subcutaneous fat", "SMAS", "temporal", "zygomatic", "buccal",
-             "marginal mandibular", "great auricular", "infraorbital", "supraorbital", "supratrochlear", "parotid",
-             "facial artery", "angular artery", "superficial temporal artery", "tragus", "masseter",
-             "sternocleidomastoid", "cannula", "vector", "lipolytic", "necrosis", "abscess", "mycobacteri",
-             "culture", "patch test", "anaphylaxis", "hives", "wheeze", "stroke", "Bell's palsy", "paracetamol",
-             "NSAID", "corticosteroid", "lidocaine", "arnica", "local anaesthetic", "dimpling", "asymmetry")
+    content = " ".join(
+        [texts(i) for _, i in every_item(modules)] + [s.body for lesson in lessons.values() for s in lesson.sections]
+    )
+    terms = (
+        "dermis",
+        "epidermis",
+        "subcutaneous fat",
+        "SMAS",
+        "temporal",
+        "zygomatic",
+        "buccal",
+        "marginal mandibular",
+        "great auricular",
+        "infraorbital",
+        "supraorbital",
+        "supratrochlear",
+        "parotid",
+        "facial artery",
+        "angular artery",
+        "superficial temporal artery",
+        "tragus",
+        "masseter",
+        "sternocleidomastoid",
+        "cannula",
+        "vector",
+        "lipolytic",
+        "necrosis",
+        "abscess",
+        "mycobacteri",
+        "culture",
+        "patch test",
+        "anaphylaxis",
+        "hives",
+        "wheeze",
+        "stroke",
+        "Bell's palsy",
+        "paracetamol",
+        "NSAID",
+        "corticosteroid",
+        "lidocaine",
+        "arnica",
+        "local anaesthetic",
+        "dimpling",
+        "haematoma",
+        "antihistamine",
+        "antiseptic",
+        "batch number",
+        "airway",
+        "neuralgia",
+        "neuropathy",
+        "gabapentin",
+        "asymmetry",
+    )
     for term in terms:
         if re.search(rf"\b{re.escape(term)}", content, re.I):
             assert any(term.lower() in entry for entry in listed), f"'{term}' is used but not in GLOSSARY.md"
