@@ -52,6 +52,7 @@
   var latest = {};  // item key -> seq of the newest save sent for it
   var failures = {};  // item key -> saves of it that failed in a row (for the backoff)
   var retries = {};  // item key -> timer of its pending retry
+  var sent = {};  // item key -> the values of its newest save, while that save has not failed
 
   // A busy server (503, with Retry-After in seconds) or a lost connection is temporary: the
   // answer stays in the page and is sent again, each wait longer than the last (capped), so
@@ -73,6 +74,7 @@
     seq += 1;
     latest[item] = seq;
     var body = { stage: stage, item: item, values: values(fieldset), seq: seq };
+    sent[item] = JSON.stringify(body.values);
     status(fieldset, "Saving…");
     fetch(url, {
       method: "POST",
@@ -81,6 +83,7 @@
       body: JSON.stringify(body)
     }).then(function (response) {
       if (latest[item] !== body.seq) { return null; }  // a newer save of this item will report
+      if (!response.ok || response.redirected) { delete sent[item]; }  // the next change sends it again
       if (response.status === 503 || response.status === 502 || response.status === 504) {
         var after = parseInt(response.headers.get("Retry-After"), 10);
         retryLater(fieldset, item, isNaN(after) ? 0 : after, "the academy's server is busy.");
@@ -106,6 +109,7 @@
       });
     }).catch(function () {
       if (latest[item] !== body.seq) { return; }
+      delete sent[item];
       retryLater(fieldset, item, 0, "no connection.");
     });
   }
@@ -116,12 +120,18 @@
     });
   });
 
+  // A text box also fires "change" when it loses focus, e.g. as the student taps "Lock answers":
+  // an answer already sent is not sent again (it would race the lock and be refused).
+  function saveIfChanged(fieldset) {
+    if (sent[fieldset.dataset.item] !== JSON.stringify(values(fieldset))) { save(fieldset); }
+  }
+
   form.querySelectorAll("fieldset[data-item]").forEach(function (fieldset) {
-    fieldset.addEventListener("change", function () { save(fieldset); });
+    fieldset.addEventListener("change", function () { saveIfChanged(fieldset); });
     fieldset.addEventListener("input", function (event) {
       if (event.target.type !== "text") { return; }
       clearTimeout(timers[fieldset.dataset.item]);
-      timers[fieldset.dataset.item] = setTimeout(function () { save(fieldset); }, 800);
+      timers[fieldset.dataset.item] = setTimeout(function () { saveIfChanged(fieldset); }, 800);
     });
   });
 })();
