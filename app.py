@@ -9,12 +9,12 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, abort, g, jsonify, redirect, render_template, request, url_for
+from flask import Flask, abort, g, redirect, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import BadRequest
 
-from training import database, params, throttle
+from training import database, params, service_errors, throttle
 from training.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -132,20 +132,30 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
 
-    from training.services.accounts import load_session_user
+    from training.services import accounts
 
-    login_manager.user_loader(load_session_user)
+    login_manager.user_loader(accounts.load_session_user)
     with app.app_context():
         database.configure_engine(db.engine, int(app.config["DATABASE_BUSY_TIMEOUT_MS"]))
 
     from training.rendering import render_markdown
 
     app.jinja_env.filters["markdown"] = render_markdown
+    # The item types' templates live in their homes (quizzes/items/<type>/templates), found from the registry.
+    from jinja2 import ChoiceLoader
+
+    from training.item_templates import item_template_loader
+
+    app.jinja_env.loader = ChoiceLoader([app.jinja_env.loader, item_template_loader()])
     from quizzes.content import Procedure
     from quizzes.items import Topic
 
     app.jinja_env.filters["procedure"] = lambda value: Procedure(value).label
     app.jinja_env.filters["topic"] = lambda value: Topic(value).label
+    from training.services import dashboard
+
+    # Dates in words on the student's pages (the dashboard, review).
+    app.jinja_env.globals.update(day=dashboard.day, when=dashboard.when)
     app.jinja_env.filters["num"] = lambda value: f"{value or 0:.2f}".rstrip("0").rstrip(".")
 
 
@@ -157,10 +167,10 @@ def register_blueprints(app: Flask) -> None:
     from training.certificates import bp as certificates_bp
     from training.cohorts import bp as cohorts_bp
     from training.learn import bp as learn_bp
-    from training.practice import bp as practice_bp
     from training.reports import bp as reports_bp
+    from training.review import bp as review_bp
 
-    for blueprint in (auth_bp, learn_bp, practice_bp, author_bp, cohorts_bp, reports_bp, admin_bp, certificates_bp):
+    for blueprint in (auth_bp, learn_bp, review_bp, author_bp, cohorts_bp, reports_bp, admin_bp, certificates_bp):
         app.register_blueprint(blueprint)
 
 
@@ -240,14 +250,8 @@ def register_request_hooks(app: Flask) -> None:
 def register_errorhandlers(app: Flask) -> None:
     """Generic error pages (JSON for JSON requests); never a stack trace."""
 
-    def _error(code: int, message: str, headers: dict | None = None):
-        db.session.rollback()
-        # The error page reads the academy's name: in a plain read, never by waiting for the
-        # write lock a second time (a busy database would double the wait before the 503).
-        database.declare_write_intent(False)
-        if request.is_json or request.accept_mimetypes.best == "application/json":
-            return jsonify(error=message, status=code), code, headers or {}
-        return render_template("error.html", code=code, message=message), code, headers or {}
+    service_errors.register(app)
+    _error = service_errors.error_response
 
     messages = {
         400: "The request could not be understood.",

@@ -121,6 +121,30 @@ class ChoiceFrequency:
         return _from_json(cls, data)
 
 
+@dataclass(frozen=True)
+class ResponseCount:
+    """How many attempts gave one answer to an item, as item analysis lists them.
+
+    ``answer`` is the answer in words (a choice's text, the text typed), ``None`` for "no
+    answer"; ``fraction`` is the share of the points it earns (None when it is not one
+    answer, such as a row that sums up the rarer ones).
+    """
+
+    answer: str | None
+    count: int
+    percent: float | None  # % of attempts; None when there were no attempts
+    fraction: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data; :meth:`from_dict` gives back an equal object."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ResponseCount:
+        """The response count :meth:`to_dict` wrote."""
+        return _from_json(cls, data)
+
+
 def analyse(
     marks: Iterable[Mapping[str, float | None]],
     max_points: Mapping[str, float],

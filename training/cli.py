@@ -15,8 +15,7 @@ from quizzes.formats.packs import PackError, read_pack
 from .database import writing
 from .extensions import db
 from .models import Role
-from .services import accounts, audit, cohorts, content, enrolment, question_import
-from .services import backup as backups
+from .services import accounts, audit, backup, cohorts, content, enrolment, question_import
 
 
 def register(app: Flask) -> None:
@@ -25,8 +24,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(import_questions)
     app.cli.add_command(enrol)
-    app.cli.add_command(backup)
-    app.cli.add_command(restore)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.group(cls=AppGroup)
@@ -196,11 +195,11 @@ def _live_sqlite_file(path: Path, *, restore: bool) -> Path:
     """The SQLite file of the app's database; on PostgreSQL, the pg_dump/pg_restore hint and exit 2."""
     url = db.engine.url
     if url.get_backend_name() == "postgresql":
-        click.echo(backups.postgres_hint(url, path, restore=restore), err=True)
+        click.echo(backup.postgres_hint(url, path, restore=restore), err=True)
         raise SystemExit(2)
     try:
-        return backups.sqlite_file(url)
-    except backups.BackupError as exc:
+        return backup.sqlite_file(url)
+    except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -208,12 +207,12 @@ def _live_sqlite_file(path: Path, *, restore: bool) -> Path:
 @with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="replace PATH if it exists")
-def backup(path: Path, force: bool) -> None:
+def backup_command(path: Path, force: bool) -> None:
     """Copy the SQLite database to PATH while the app runs (on PostgreSQL: how to use pg_dump)."""
     live = _live_sqlite_file(path, restore=False)
     try:
-        snapshot = backups.backup_sqlite(live, path, force=force)
-    except (backups.BackupError, OSError) as exc:
+        snapshot = backup.backup_sqlite(live, path, force=force)
+    except (backup.BackupError, OSError) as exc:
         raise click.ClickException(f"{exc}; no backup was written") from None
     click.echo(f"backed up {live} to {snapshot.path}")
     click.echo(f"{_size(snapshot.size)}, revision {snapshot.revision}, integrity check ok; rows per table:")
@@ -225,7 +224,7 @@ def backup(path: Path, force: bool) -> None:
 @with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
-def restore(path: Path, yes: bool) -> None:
+def restore_command(path: Path, yes: bool) -> None:
     """Replace the SQLite database with the backup PATH, keeping the current one as *.before-restore.
 
     The backup's tables, indexes, views and triggers must be exactly those the migrations make at its revision.
@@ -233,7 +232,7 @@ def restore(path: Path, yes: bool) -> None:
     live = _live_sqlite_file(path, restore=True)
     migrations = Path(current_app.extensions["migrate"].directory)
 
-    def confirm(candidate: backups.Snapshot, current: backups.Snapshot) -> bool:
+    def confirm(candidate: backup.Snapshot, current: backup.Snapshot) -> bool:
         click.echo(f"backup {candidate.path}: revision {candidate.revision}, {_size(candidate.size)}")
         click.echo(f"{'table':<24} {'now':>8} {'backup':>8}")
         for table in sorted(set(candidate.rows) | set(current.rows)):
@@ -248,7 +247,7 @@ def restore(path: Path, yes: bool) -> None:
     def upgrade() -> None:
         from flask_migrate import upgrade as migrate_upgrade
 
-        with backups.foreign_keys_off(db.engine), writing():
+        with backup.foreign_keys_off(db.engine), writing():
             migrate_upgrade(directory=str(migrations))
             db.session.remove()
 
@@ -257,8 +256,8 @@ def restore(path: Path, yes: bool) -> None:
         db.engine.dispose()
 
     try:
-        report = backups.restore_sqlite(live, path, migrations, confirm=confirm, upgrade=upgrade, release=release)
-    except (backups.BackupError, OSError) as exc:
+        report = backup.restore_sqlite(live, path, migrations, confirm=confirm, upgrade=upgrade, release=release)
+    except (backup.BackupError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     if report is None:
         click.echo("nothing was changed")

@@ -50,20 +50,20 @@ def _nothing_to_do(app: Flask, directory: str) -> bool:
     the write lock just to learn there is nothing to do; on SQLite that wait can pass the
     busy timeout, and a worker that fails to boot makes gunicorn stop the whole server.
     """
-    from .services.content import has_modules
+    from .services import content
 
     with app.app_context():
         head = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config(directory)).get_current_head()
         with db.engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
-        done = current == head and (not app.config["LOAD_STARTER_CONTENT"] or has_modules())
+        done = current == head and (not app.config["LOAD_STARTER_CONTENT"] or content.has_modules())
         db.session.remove()
     return done
 
 
 def prepare_database(app: Flask) -> None:
     """Migrate to the latest revision; on an empty catalogue, import the shipped packs."""
-    from .services.content import load_starter_content
+    from .services import content
 
     directory = str(Path(app.root_path) / "migrations")
     if _nothing_to_do(app, directory):
@@ -71,7 +71,7 @@ def prepare_database(app: Flask) -> None:
     with app.app_context(), _startup_lock(app), writing():
         upgrade(directory=directory)
         if app.config["LOAD_STARTER_CONTENT"]:
-            report = load_starter_content()
+            report = content.load_starter_content()
             db.session.commit()
             if report is not None:
                 app.logger.info("starter content: %s", "; ".join(report.lines))

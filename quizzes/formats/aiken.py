@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..items import ITEM_TYPES
 from .imported import DEFAULT_EXPLANATION, ImportedQuestion, ImportResult, check
 from .packs import Problem
 
@@ -111,21 +112,26 @@ class _AikenReader:
             title=None,
             category=None,
             data={
-                "type": "single",
                 "prompt": "\n".join(draft.prompt),
                 "explanation": self.default_explanation,
                 "points": 1.0,
-                "choices": [
-                    {"id": chr(ord("a") + i), "text": text, "correct": i == correct, "feedback": ""}
-                    for i, (_, text, _) in enumerate(draft.options)
-                ],
-            },
+            }
+            | _as_item([text for _, text, _ in draft.options], correct),
         )
         problems = check(question, self.filename)
         if problems:
             self.result.problems += problems
         else:
             self.result.questions.append(question)
+
+
+def _as_item(options: list[str], correct: int) -> dict:
+    """The question's type and fields, from the item type that reads Aiken (single best answer)."""
+    for name, item_type in ITEM_TYPES.items():
+        fields = item_type.from_aiken(options, correct)
+        if fields is not None:
+            return {"type": name} | fields
+    raise LookupError("no item type reads Aiken questions")
 
 
 def parse_aiken(

@@ -1,39 +1,16 @@
 """Import questions written in Moodle's GIFT format (https://docs.moodle.org/en/GIFT_format).
 
-:func:`parse_gift` maps each GIFT question onto one of our item types and reports every
-question it cannot map as a :class:`~quizzes.formats.packs.Problem` with its line; it
-never raises on malformed text.
+:func:`parse_gift` reads each question's title, category, prompt and general feedback,
+then hands its answer block to the item types: each type's ``from_gift`` (in its home,
+``quizzes/items/<type>/``) says whether the block is one of its questions and maps it. Types
+are asked in ``gift_order``, Moodle's own order of detection: numeric (``{#...}``), choice
+questions (``~`` answers), matching (``=a -> b`` pairs), true/false (``{T}``, ``{F}``),
+short answer (only ``=`` answers). Each reader documents its mapping. A question no type
+claims, and anything malformed, is reported as a :class:`~quizzes.formats.packs.Problem`
+with its line; the parser never raises on malformed text.
 
-Mapping
-    ``{=right ~wrong ~wrong}``
-        ``single``; text after ``#`` in an answer is that choice's feedback. Weights on a
-        question that has a ``=`` answer follow Moodle (one answer is picked): exactly one
-        answer must be right (``=`` or ``%100%``); partial weights (``~%50%``) and penalties
-        (``~%-50%``) count as plain wrong choices, and a note says so.
-    ``{~%50%a ~%50%b ~%-100%c}`` (weights, no ``=``)
-        ``multiple``: every answer with a positive weight is correct. GIFT's weights are
-        not kept: our multiple-response partial-credit rule (1/C per correct pick, minus 1/W
-        per wrong pick, see :class:`~quizzes.items.MultipleResponse`) replaces them.
-        A weight must be a number from -100 to 100 (``%150%`` and ``%abc%`` are problems).
-    ``{T}`` ``{TRUE}`` ``{F}`` ``{FALSE}`` (any case), with ``#wrong#right`` feedback
-        ``true-false``. As in GIFT, the first feedback is for a wrong verdict and the second
-        for the right one; they go to ``feedback_true`` / ``feedback_false`` accordingly.
-    ``{#5:0.5}`` ``{#3..7}`` ``{#=5:0 =%50%5:2 ~#feedback}``
-        ``numeric`` with ``min``/``max``. Of several answers the 100% ones are kept (they must
-        overlap, as one range); partial-credit answers are dropped with a note. The right
-        answer's feedback is added to the explanation; the ``~#...`` feedback for any other
-        number becomes ``feedback_low`` and ``feedback_high``. GIFT has no units, so
-        ``units`` is the parser's ``default_units``.
-    ``{=a -> 1 =b -> 2 = -> 3}``
-        ``matching``: each left-hand text is a prompt, the distinct right-hand texts are the
-        options (an empty left-hand side adds an option that matches nothing). Text after
-        ``#`` on a pair becomes that prompt's feedback (a small extension of GIFT).
-    General feedback ``{... ####text}``
-        the ``explanation`` (else ``default_explanation``).
-
-Not imported, each reported as a problem with the question's line: essays ``{}`` (no
-automatic mark), short answer (only ``=`` answers) and anything malformed (unclosed ``{``,
-bad weights, no correct answer, ...).
+General feedback ``{... ####text}`` becomes the ``explanation`` (else ``default_explanation``).
+Essays ``{}`` are not imported (no automatic mark).
 
 Description items (text with no ``{...}``) are not questions: they are skipped and listed in
 ``ImportResult.notes`` (not ``problems``, so a file with an introduction still imports whole).
@@ -50,8 +27,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
+from ..items import ITEM_TYPES
 from .imported import DEFAULT_EXPLANATION, ImportedQuestion, ImportResult, check
 from .packs import Problem
 
@@ -61,7 +39,6 @@ _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 _WEIGHT_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _WEIGHT = re.compile(r"%([^%\s]*)%")
 _BLANK = "_____"
-_TRUE, _FALSE = ("T", "TRUE"), ("F", "FALSE")
 
 
 class _Bad(Exception):
@@ -173,15 +150,6 @@ def _choice_id(i: int) -> str:
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
-
-
-@dataclass
-class _Answer:
-    marker: str
-    weight: float
-    text: str
-    feedback: str
-    line: int
 
 
 def _weight(seg: _Span, line: int) -> tuple[float | None, _Span]:
@@ -336,145 +304,107 @@ class _GiftReader:
 
         if not answers.text:
             raise _Bad("essay questions have no automatic mark: not imported", line)
-        if answers.mask.startswith("#"):
-            return base | self.numeric(answers.cut(1), line, notes, general)
-        if "~" in answers.mask:
-            return base | self.choices(answers, line, notes)
-        if "=" in answers.mask and "->" in answers.mask:
-            return base | self.matching(answers)
-        hash_at = answers.find("#")
-        verdict = (answers.cut(0, hash_at) if hash_at >= 0 else answers).text.strip().upper()
-        if verdict in _TRUE + _FALSE:
-            return base | self.true_false(answers, verdict in _TRUE)
-        raise _Bad("short-answer questions are not supported: not imported", line)
+        block = GiftAnswers(answers, line, notes, general, self.default_units, self.default_explanation)
+        for name, item_type in sorted(ITEM_TYPES.items(), key=lambda entry: entry[1].gift_order):
+            data = item_type.from_gift(block)
+            if data is not None:
+                return base | {"type": name} | data
+        raise _Bad("no answer is marked: write '=' before each right answer and '~' before each wrong one", line)
 
-    def choices(self, answers: _Span, line: int, notes: list[str]) -> dict[str, Any]:
-        parsed: list[_Answer] = []
-        for marker, seg, at in _segments(answers, "=~"):
-            weight, rest = _weight(seg, at)
-            text_span, feedback = _text_and_feedback(rest)
-            text = _clean(text_span)
+
+@dataclass(frozen=True)
+class GiftAnswer:
+    """One answer of a block: marker (``=`` or ``~``), ``%weight%`` (None when not written), text, feedback, line."""
+
+    marker: str
+    weight: float | None
+    text: str
+    feedback: str
+    line: int
+
+
+class GiftAnswers:
+    """The answer block of one GIFT question (inside ``{}``, without its general feedback).
+
+    What an item type's ``from_gift`` reads, with the parser's tools: answers split at their
+    markers, weights, feedback, numbers and ranges, each checked and reported at its line.
+    """
+
+    def __init__(
+        self, span: _Span, line: int, notes: list[str], general: str, default_units: str, default_explanation: str
+    ):
+        self.span, self.line, self.general = span, line, general
+        self.default_units, self.default_explanation = default_units, default_explanation
+        self._notes = notes
+
+    @property
+    def text(self) -> str:
+        """The block as written, escapes resolved."""
+        return self.span.text
+
+    @property
+    def mask(self) -> str:
+        """The block with every escaped character replaced by NUL: search it for syntax."""
+        return self.span.mask
+
+    def bad(self, message: str, line: int | None = None) -> NoReturn:
+        """Refuse the question: ``message`` is reported at ``line`` (the question's first line by default)."""
+        raise _Bad(message, self.line if line is None else line)
+
+    def note(self, message: str) -> None:
+        """Say what was lost in mapping the question (it is still imported)."""
+        self._notes.append(message)
+
+    def segments(self, markers: str, span: _Span | None = None) -> list[tuple[str, _Span, int]]:
+        """The answers as (marker, text after it, line); text before the first marker is refused."""
+        return _segments(self.span if span is None else span, markers)
+
+    def answers(self, markers: str) -> list[GiftAnswer]:
+        """The answers after ``markers``, each with its weight, text and feedback; one with no text is refused."""
+        found: list[GiftAnswer] = []
+        for marker, seg, at in self.segments(markers):
+            weight, rest = self.weight(seg, at)
+            text_span, feedback = self.text_and_feedback(rest)
+            text = self.clean(text_span)
             if not text:
-                raise _Bad(f"answer {len(parsed) + 1} has no text", at)
-            if weight is None:
-                weight = 100.0 if marker == "=" else 0.0
-            parsed.append(_Answer(marker, weight, text, feedback, at))
-        if len(parsed) < 2:
-            raise _Bad("a choice question needs at least 2 answers", line)
-        if any(a.marker == "=" for a in parsed):  # Moodle: one answer is picked
-            right = [a for a in parsed if a.weight == 100]
-            if not right:
-                raise _Bad("no correct answer: mark it with '='", line)
-            if len(right) > 1:
-                raise _Bad(
-                    "more than one right answer ('=' or %100%) in a one-answer question; for a question "
-                    "with several right answers give them positive weights (~%50%) and use no '='",
-                    line,
-                )
-            lost = [f"'{_short(a.text)}' ({_fmt(a.weight)}%)" for a in parsed if a.weight not in (0, 100)]
-            if lost:
-                notes.append(
-                    "imported as single best answer: " + ", ".join(lost) + " count as wrong choices "
-                    "(partial credit and penalties are not kept)"
-                )
-            kind = "single"
-        else:
-            right = [a for a in parsed if a.weight > 0]
-            if not right:
-                raise _Bad(
-                    "no correct answer: mark it with '=', or give the right answers a positive weight (~%50%)",
-                    line,
-                )
-            kind = "multiple"
-        return {
-            "type": kind,
-            "choices": [
-                {"id": _choice_id(i), "text": a.text, "correct": a in right, "feedback": a.feedback}
-                for i, a in enumerate(parsed)
-            ],
-        }
+                self.bad(f"answer {len(found) + 1} has no text", at)
+            found.append(GiftAnswer(marker, weight, text, feedback, at))
+        return found
 
-    def true_false(self, answers: _Span, correct: bool) -> dict[str, Any]:
-        hashes = answers.positions("#")
-        wrong = _clean(answers.cut(hashes[0] + 1, hashes[1] if len(hashes) > 1 else None)) if hashes else ""
-        right = _clean(answers.cut(hashes[1] + 1)) if len(hashes) > 1 else ""
-        return {
-            "type": "true-false",
-            "correct": correct,
-            "feedback_true": right if correct else wrong,
-            "feedback_false": wrong if correct else right,
-        }
+    @staticmethod
+    def weight(seg: _Span, line: int) -> tuple[float | None, _Span]:
+        """A leading ``%weight%`` (checked: -100 to 100) and the rest of the answer."""
+        return _weight(seg, line)
 
-    def matching(self, answers: _Span) -> dict[str, Any]:
-        prompts: list[dict[str, Any]] = []
-        options: dict[str, str] = {}  # option text -> id, in first-seen order
-        for _, seg, at in _segments(answers, "="):
-            arrow = seg.find("->")
-            if arrow < 0:
-                raise _Bad("a matching pair needs '->' between its two sides", at)
-            right_span, feedback = _text_and_feedback(seg.cut(arrow + 2))
-            left, right = _clean(seg.cut(0, arrow)), _clean(right_span)
-            if not right:
-                raise _Bad("a matching pair has nothing after '->'", at)
-            option_id = options.setdefault(right, f"o{len(options) + 1}")
-            if left:
-                prompts.append({"id": f"p{len(prompts) + 1}", "text": left, "match": option_id, "feedback": feedback})
-        return {
-            "type": "matching",
-            "prompts": prompts,
-            "options": [{"id": option_id, "text": text} for text, option_id in options.items()],
-        }
+    @staticmethod
+    def text_and_feedback(seg: _Span) -> tuple[_Span, str]:
+        """Split ``text #feedback`` at the first unescaped ``#``."""
+        return _text_and_feedback(seg)
 
-    def numeric(self, inner: _Span, line: int, notes: list[str], general: str) -> dict[str, Any]:
-        other_feedback = ""
-        tilde = inner.find("~")
-        if tilde >= 0:
-            rest = inner.cut(tilde + 1)
-            at = rest.find("#")
-            other_feedback = _clean(rest.cut(at + 1) if at >= 0 else rest)
-            inner = inner.cut(0, tilde)
-        equals = inner.positions("=")
-        head = inner.cut(0, equals[0]) if equals else inner
-        pieces = [(head, head.first_line)] if head.text.strip() else []
-        pieces += [
-            (inner.cut(p + 1, equals[k + 1] if k + 1 < len(equals) else None), inner.line_at(p))
-            for k, p in enumerate(equals)
-        ]
-        if not pieces:
-            raise _Bad("a numeric question needs a number, e.g. {#5:0.5} or {#3..7}", line)
-        answers = []
-        for seg, at in pieces:
-            weight, rest = _weight(seg, at)
-            value, feedback = _text_and_feedback(rest)
-            low, high = _range(value, at)
-            answers.append((100.0 if weight is None else weight, low, high, feedback))
-        right = sorted((a for a in answers if a[0] == 100), key=lambda a: (a[1], a[2]))
-        if not right:
-            raise _Bad("no correct answer: no answer is worth 100%", line)
-        low, high = right[0][1], right[0][2]
-        for _, lo, hi, _ in right[1:]:
-            if lo > high:
-                raise _Bad(
-                    f"two separate right answers ({_fmt(low)}..{_fmt(high)} and {_fmt(lo)}..{_fmt(hi)}): "
-                    "a numeric item accepts one range",
-                    line,
-                )
-            high = max(high, hi)
-        if len(right) < len(answers):
-            notes.append("answers worth less than 100% were dropped (numeric items give no partial credit)")
-        said = [general] if general else []
-        for _, _, _, feedback in right:
-            if feedback and feedback not in said:
-                said.append(feedback)
-        return {
-            "type": "numeric",
-            "explanation": "\n\n".join(said) or self.default_explanation,
-            "min": low,
-            "max": high,
-            "units": self.default_units,
-            "feedback_low": other_feedback,
-            "feedback_high": other_feedback,
-        }
+    @staticmethod
+    def clean(span: _Span) -> str:
+        """Text with a leading format tag removed and outer whitespace stripped."""
+        return _clean(span)
+
+    @staticmethod
+    def range(span: _Span, line: int) -> tuple[float, float]:
+        """``a..b``, ``value:tolerance`` or ``value`` as (min, max)."""
+        return _range(span, line)
+
+    @staticmethod
+    def short(text: str) -> str:
+        """Text cut to a few words, for a message."""
+        return _short(text)
+
+    @staticmethod
+    def fmt(x: float) -> str:
+        """A number as a message shows it."""
+        return _fmt(x)
+
+    @staticmethod
+    def choice_id(i: int) -> str:
+        """The id of the ``i``-th choice: a, b, c..."""
+        return _choice_id(i)
 
 
 def parse_gift(

@@ -72,8 +72,9 @@ def to_item(
 ) -> dict[str, Any]:
     """The question as item data of our schema, ready for ``ITEM_TYPES[type].model_validate``.
 
-    Adds ``key``, ``topic`` and ``lesson``; gives every wrong choice without feedback
-    ``missing_feedback`` and an empty explanation ``missing_explanation``. ``q`` is not changed.
+    Adds ``key``, ``topic`` and ``lesson``; gives an empty explanation ``missing_explanation``
+    and lets the type fill what else it requires (a wrong choice without feedback gets
+    ``missing_feedback``). ``q`` is not changed.
     """
     data = copy.deepcopy(q.data)
     data["key"] = key
@@ -81,9 +82,9 @@ def to_item(
     data["lesson"] = lesson
     if not str(data.get("explanation") or "").strip():
         data["explanation"] = missing_explanation
-    for choice in data.get("choices", []):
-        if not choice.get("correct") and not str(choice.get("feedback") or "").strip():
-            choice["feedback"] = missing_feedback
+    item_type = ITEM_TYPES.get(data.get("type"))
+    if item_type is not None:
+        item_type.complete_import(data, missing_feedback)
     return data
 
 

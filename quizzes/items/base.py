@@ -1,16 +1,29 @@
-"""What every item type shares: the common fields, the mark, and the answer contract."""
+"""What every item type shares: the common fields, the mark, the answer contract, and the
+hooks through which generic code (the take page, results, review, preview, the editor,
+imports, item analysis) asks a type what it needs instead of branching on its name.
+"""
 
 from __future__ import annotations
 
+import inspect
 import math
+import random
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, TypeVar
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from ..stats import ResponseCount
+from .editor import Editor
+
+if TYPE_CHECKING:
+    from ..formats.gift import GiftAnswers
 
 P = TypeVar("P")
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
@@ -75,13 +88,26 @@ class Item(BaseModel):
     """Fields every item has, whatever its type.
 
     Subclasses set ``type`` to a ``Literal`` and implement the four answer methods.
-    An *answer* is plain JSON data (a choice id, a list of ids, a bool, a number) or
+    An *answer* is plain JSON data (a choice id, a list of ids, a bool, a number, a text) or
     ``None`` when the student left the item blank.
+
+    A type lives in its own folder under ``quizzes/items/`` (its home): this class, its
+    editor fields (``editor``), its readers of other formats (``from_gift``), and its
+    templates in ``templates/`` beside it (``take.html`` at least). A template a type does not
+    have is looked up in the folder of its base class, down to ``quizzes/items/templates``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     label: ClassVar[str] = "item"
+    # Said beside the points on the take page (e.g. "choose all that apply").
+    answer_hint: ClassVar[str] = ""
+    # The editor's fields beyond the common ones, and where validation messages go.
+    editor: ClassVar[Editor] = Editor()
+    # Item analysis lists the answers given under this heading; "" lists none.
+    responses_heading: ClassVar[str] = ""
+    # GIFT readers are tried from the lowest number up (Moodle's own order of detection).
+    gift_order: ClassVar[int] = 100
 
     key: Slug = Field(description="Stable id of the item inside its module; statistics group by it.")
     type: str
@@ -133,6 +159,71 @@ class Item(BaseModel):
         """
         return list(values)
 
+    # ------------------------------------------------------------ what a student sees
+
+    def shown_parts(self, seed: int) -> list:
+        """What the student picks from, in the order ``seed`` gives (the same on every reload); none by default."""
+        return []
+
+    def correct_lines(self) -> list[str]:
+        """The correct answer in words, a line each (the result page's "Correct answer")."""
+        return self.describe_lines(self.key_answer())
+
+    def result_feedback(self, answer: Any | None) -> list[tuple[str, bool]]:
+        """Feedback for what was given, each with whether it praises (True) or corrects."""
+        full = self.grade(answer).is_full
+        return [(text, full) for text in self.feedback_for(answer)]
+
+    # ------------------------------------------------------------ templates
+
+    @classmethod
+    def type_name(cls) -> str:
+        """The name documents use for this type (its ``type`` literal)."""
+        return cls.model_fields["type"].annotation.__args__[0]
+
+    @classmethod
+    def template(cls, name: str) -> str:
+        """The template name of this type's ``name`` (``take``, ``result``, ``editor``), for Jinja."""
+        return f"items/{cls.type_name()}/{name}.html"
+
+    @classmethod
+    def template_dirs(cls) -> tuple[Path, ...]:
+        """Where this type's templates are looked up: its home's ``templates/``, then its base types'."""
+        return _template_dirs(cls)
+
+    @classmethod
+    def template_path(cls, filename: str) -> Path | None:
+        """The file ``filename`` in this type's ``templates/`` folder, or in its nearest base type's."""
+        return next((folder / filename for folder in cls.template_dirs() if (folder / filename).is_file()), None)
+
+    # ------------------------------------------------------------ imports and analysis
+
+    @classmethod
+    def placeholder(cls, key: str) -> dict[str, Any]:
+        """A valid item document for an author to rewrite (a new stage starts with one)."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_gift(cls, answers: GiftAnswers) -> dict[str, Any] | None:
+        """This type's fields read from a GIFT answer block, or None when the block is not of this type.
+
+        Raise ``answers.bad(message, line)`` for a block of this type that is malformed.
+        """
+        return None
+
+    @classmethod
+    def from_aiken(cls, options: Sequence[str], correct: int) -> dict[str, Any] | None:
+        """This type's fields for an Aiken question (options, the right one's index), or None."""
+        return None
+
+    @classmethod
+    def complete_import(cls, data: dict[str, Any], missing_feedback: str) -> None:
+        """Fill in place what an imported question may lack and this type requires (e.g. a wrong choice's feedback)."""
+
+    def tally_responses(self, counted: Iterable[tuple[Any, int]]) -> list[ResponseCount]:
+        """The answers given, from ``(answer, attempts that gave it)`` pairs (see ``responses_heading``)."""
+        return []
+
     def form_values(self, answer: Any | None) -> list[str]:
         """The form values that would post ``answer`` again (to refill a form)."""
         if answer is None:
@@ -145,6 +236,23 @@ class Item(BaseModel):
             # Plain digits (no exponent), since that is what a student types and parse_number takes.
             return [format(Decimal(repr(answer)), "f")]
         return [str(answer)]
+
+
+@cache
+def _template_dirs(cls: type[Item]) -> tuple[Path, ...]:
+    return tuple(
+        Path(inspect.getfile(klass)).parent / "templates"
+        for klass in cls.__mro__
+        if isinstance(klass, type) and issubclass(klass, Item)
+    )
+
+
+def shuffled(parts: Iterable[P], seed: int, item_key: str) -> list[P]:
+    """``parts`` in the order an attempt's (or a card's) ``seed`` gives this item: the same on every reload."""
+    out = list(parts)
+    # Order only, not secrecy: a seeded generator makes every reload show the same order.
+    random.Random(f"{seed}:{item_key}").shuffle(out)  # noqa: S311
+    return out
 
 
 def find_part(parts: Iterable[P], part_id: Any, what: str) -> P:

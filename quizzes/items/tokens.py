@@ -5,7 +5,7 @@ written order (GIFT usually writes the right answer first), the editor puts a ne
 question's right answer in row ``a``, and GIFT matching pairs prompt ``pN`` with option
 ``oN``. Shuffling changes only the order shown, not the values. So every choice, step,
 option and prompt is posted as an HMAC token of its id, keyed per attempt (or per
-practice card, or per preview): unpredictable without the key, different in every
+review card, or per preview): unpredictable without the key, different in every
 attempt, and mapped back to the id on the server before the answer is parsed.
 """
 

@@ -2,7 +2,7 @@
 
 ``key_values`` and ``wrong_values`` give authored values (choice ids such as ``a``); a page
 never shows those, only its opaque tokens. ``page_values`` and ``page_answers`` map authored
-values to the tokens the take page of one attempt offers (``card_values``: a practice card's
+values to the tokens the take page of one attempt offers (``card_values``: a review card's
 page), with the app's own mapping, so a test posts what a student's browser would.
 """
 
@@ -34,6 +34,8 @@ def wrong_values(item: Item) -> list[str]:
     if item.type == "matching":
         wrong = {p.id: next(o.id for o in item.options if o.id != p.match) for p in item.prompts}
         return item.form_values(wrong)
+    if item.type == "short-answer":
+        return ["not one of the accepted answers"]
     return item.form_values(item.max + 1000)
 
 
@@ -44,7 +46,7 @@ def page_values(app: Flask, attempt_id: int, item: Item, values: list[str]) -> l
 
 
 def card_values(app: Flask, card_id: int, item: Item, values: list[str]) -> list[str]:
-    """Authored ``values`` of ``item`` as the practice page of review card ``card_id`` offers them."""
+    """Authored ``values`` of ``item`` as the review page of review card ``card_id`` offers them."""
     with app.app_context():
         return attempts.form_tokens(f"card:{card_id}").encode(item, values)
 

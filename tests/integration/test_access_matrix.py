@@ -115,11 +115,11 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("learn.lessons", "GET"): Route(lambda w: "/lessons", signed_in(200)),
     ("learn.lesson", "GET"): Route(lambda w: f"/lessons/{w.lesson}", signed_in(200)),
     ("learn.media_file", "GET"): Route(lambda w: f"/media/{w.photo}", signed_in(200)),
-    # --- practice: review cards are their student's alone ---
-    ("practice.dashboard", "GET"): Route(lambda w: "/dashboard", signed_in(200)),
-    ("practice.review_next", "GET"): Route(lambda w: "/review", signed_in(200)),
-    ("practice.review_card", "GET"): Route(lambda w: f"/review/{w.card}", own_only(200)),
-    ("practice.answer", "POST"): Route(
+    # --- review: review cards are their student's alone ---
+    ("learn.dashboard", "GET"): Route(lambda w: "/dashboard", signed_in(200)),
+    ("review.next_card", "GET"): Route(lambda w: "/review", signed_in(200)),
+    ("review.card", "GET"): Route(lambda w: f"/review/{w.card}", own_only(200)),
+    ("review.answer", "POST"): Route(
         lambda w: f"/review/{w.card}", own_only(200), data=lambda w: {"reviews": "0", "unsure": "y"}
     ),
     # --- certificates: the PDF for its owner and the staff who may see the owner; verifying is public ---

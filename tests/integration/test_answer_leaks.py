@@ -144,7 +144,7 @@ def test_after_submit_the_key_shows_on_the_result_and_never_before(app, student_
     assert set(leaks(result, token)) == {marker(token, ref.index) for ref in doc.stages()}
 
 
-def test_never_keeps_the_key_off_every_result_and_out_of_practice(app, student_client, starter):
+def test_never_keeps_the_key_off_every_result_and_out_of_review(app, student_client, starter):
     # A first attempt while the answers were shown leaves review cards of what was missed...
     token, doc = publish_marked(app, show_answers="after-submit")
     first = start_attempt(student_client, SLUG)

@@ -180,5 +180,5 @@ def test_the_dashboard_query_count_does_not_grow_with_assigned_modules(app, stud
     assert len(rows(page)) == 6
     assert len(six) == len(two)
     # The signed-in user, the academy's name, then one query each for assignments, mastery,
-    # the answer policy of the modules with cards (practice waits where answers are held back) and the queue.
+    # the answer policy of the modules with cards (review waits where answers are held back) and the queue.
     assert len(two) == 6, two

@@ -127,7 +127,9 @@ def form_of(item: dict) -> dict:
         data["shuffle"] = "y"
     if item["type"] == "true-false":
         data["correct"] = "true" if item["correct"] else "false"
-    for name in ("choices", "steps", "prompts", "options"):
+    if item.get("case_sensitive"):
+        data["case_sensitive"] = "y"
+    for name in ("choices", "steps", "prompts", "options", "answers"):
         rows = []
         for n, row in enumerate(item.get(name, []), 1):
             row = {k: v for k, v in row.items() if k != "correct"} | {"order": str(n)}

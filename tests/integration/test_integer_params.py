@@ -267,7 +267,7 @@ def test_an_absurd_audit_date_is_shown_as_an_error_and_ignored(admin_client, wor
 
 
 @pytest.mark.parametrize("value", [str(2**63), str(10**30), "-1"])
-def test_a_practice_answer_with_an_absurd_review_count_is_refused(app, admin_client, world, value):
+def test_a_review_answer_with_an_absurd_review_count_is_refused(app, admin_client, world, value):
     card_id = world["card_id"]
     response = admin_client.post(f"/review/{card_id}", data={"reviews": value, "unsure": "y"})
     assert response.status_code == 400

@@ -187,7 +187,7 @@ def test_the_cached_analysis_equals_a_fresh_calculation(
     assert cached.attempts == 3 and cached.submitted_since == 0
     assert cached.analysis.stats == fresh.stats
     assert list(cached.analysis.stats.items) == list(fresh.stats.items)
-    assert cached.analysis.choices == fresh.choices and list(cached.analysis.choices) == list(fresh.choices)
+    assert cached.analysis.responses == fresh.responses and list(cached.analysis.responses) == list(fresh.responses)
 
 
 def test_a_busy_database_that_cannot_store_the_analysis_still_shows_the_page(

@@ -103,7 +103,7 @@ def every_query(modules: list[reports.AssignedModule], status: str):
 
 @pytest.mark.parametrize("status", ["", *reports.STATUSES])
 def test_matrix_pages_in_sql_equal_the_whole_cohort_filtered_and_sorted_in_python(app, cohort, monkeypatch, status):
-    monkeypatch.setattr(reports, "MATRIX_PAGE_SIZE", PAGE)
+    monkeypatch.setattr(reports.matrix, "MATRIX_PAGE_SIZE", PAGE)
     with app.app_context():
         found = db.session.get(Cohort, cohort)
         modules = reports.assigned_modules(found)
@@ -136,7 +136,7 @@ def heatmap_from_answers(cohort_id: int, q: str) -> list[reports.HeatmapRow]:
     """Every matching student's heatmap row, by name, from the answers of submitted attempts at assigned modules."""
     people = db.session.execute(
         select(User.id, User.name, User.email)
-        .where(User.id.in_(reports._members(db.session.get(Cohort, cohort_id), q)))
+        .where(User.id.in_(reports.cohort_member_ids(db.session.get(Cohort, cohort_id), q)))
         .order_by(User.name, User.id)
     ).all()
     assigned = select(CohortModule.module_id).where(CohortModule.cohort_id == cohort_id)
@@ -161,7 +161,7 @@ def figures(row: reports.HeatmapRow) -> list:
 
 @pytest.mark.parametrize("q", ["", "lime", "e", "nobody"])
 def test_heatmap_pages_and_averages_equal_the_figures_from_the_answers(app, cohort, monkeypatch, q):
-    monkeypatch.setattr(reports, "HEATMAP_PAGE_SIZE", PAGE)
+    monkeypatch.setattr(reports.heatmap, "HEATMAP_PAGE_SIZE", PAGE)
     with app.app_context():
         everyone = heatmap_from_answers(cohort, q)
         pages = max(1, -(-len(everyone) // PAGE))

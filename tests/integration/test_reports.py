@@ -467,7 +467,7 @@ def test_student_directory_page_and_exports_query_counts_do_not_grow(app, admin_
 def test_matrix_paged_in_sql_matches_the_whole_cohort_sorted_in_python(app, starter, monkeypatch, sort, direction):
     modules = module_ids(app, starter, SECOND)
     cohort_id = seed_cohort(app, 7, modules)
-    monkeypatch.setattr(reports, "MATRIX_PAGE_SIZE", 3)
+    monkeypatch.setattr(reports.matrix, "MATRIX_PAGE_SIZE", 3)
     with app.app_context():
         cohort = db.session.get(Cohort, cohort_id)
         assigned = reports.assigned_modules(cohort)

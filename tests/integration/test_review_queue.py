@@ -1,4 +1,4 @@
-"""The review queue: missed items become cards, practice reschedules them and never touches scores."""
+"""The review queue: missed items become cards, answering a card reschedules them and never touches scores."""
 
 from __future__ import annotations
 
@@ -55,9 +55,9 @@ def item(app, key: str):
 
 
 def post_answer(client, card, values=None, raw=False, **extra):
-    """Post a practice answer to ``card`` with the review count the page showed.
+    """Post a review answer to ``card`` with the review count the page showed.
 
-    ``values`` are authored (``key_values``...), posted as the practice page offers them (its
+    ``values`` are authored (``key_values``...), posted as the review page offers them (its
     tokens); ``raw`` posts them as given.
     """
     data = {"reviews": str(card.reviews), **extra}
@@ -111,7 +111,7 @@ def test_a_graded_attempt_makes_cards_only_for_missed_items(app, student, studen
         # A miss is reviewed once as Again at submission: back after FSRS's first learning step.
         assert card.last_reviewed_at == submitted_at
         assert timedelta(0) < card.due - submitted_at <= timedelta(minutes=1)
-    assert logs(app, mine[SINGLE].id) == []  # grading is not practice
+    assert logs(app, mine[SINGLE].id) == []  # grading is not review
 
     page = student_client.get("/review").get_data(as_text=True)
     assert "Nothing to review now — next review in 1 minute" in page
@@ -138,7 +138,7 @@ def test_a_later_attempt_brings_a_missed_card_closer_and_a_right_answer_pushes_i
     assert after[NUMERIC].due - submitted_at >= timedelta(minutes=9) and after[NUMERIC].lapses == 0
 
 
-def test_a_right_practice_answer_moves_the_card_further_out_than_a_wrong_one(app, missed, student_client):
+def test_a_right_review_answer_moves_the_card_further_out_than_a_wrong_one(app, missed, student_client):
     right, wrong = missed[SINGLE], missed[NUMERIC]
     ok = post_answer(student_client, right, key_values(item(app, SINGLE)))
     assert ok.status_code == 200 and "Right" in ok.get_data(as_text=True)
@@ -176,7 +176,7 @@ def test_i_dont_know_counts_as_a_miss_and_shows_the_answer(app, missed, student_
     assert logs(app, card.id) == [(1, False)]
 
 
-def test_practice_never_changes_attempts_answers_or_scores(app, missed, student_client):
+def test_review_never_changes_attempts_answers_or_scores(app, missed, student_client):
     before = snapshot(app)
     post_answer(student_client, missed[SINGLE], key_values(item(app, SINGLE)))
     post_answer(student_client, missed[NUMERIC], wrong_values(item(app, NUMERIC)))
@@ -278,7 +278,7 @@ def test_feedback_shows_the_answer_explanation_and_lesson_when_the_module_allows
 def test_a_module_that_never_shows_answers_adds_nothing_to_the_queue(app, student, student_client, starter):
     publish_settings(app, show_answers="never")
     take_missing(app, student_client, {SINGLE})
-    assert cards(app, student) == {}  # practice would tell which answer is right
+    assert cards(app, student) == {}  # reviewing would tell which answer is right
     assert "Nothing to review now" in student_client.get("/review").get_data(as_text=True)
 
 
@@ -355,7 +355,7 @@ def test_a_clean_attempt_does_not_ask_the_answer_policy(app, student, student_cl
     assert len(selects) == 1 and "review_cards" in selects[0]
 
 
-def test_the_practice_page_shows_no_authored_choice_id_and_refuses_one(app, missed, student_client):
+def test_the_review_page_shows_no_authored_choice_id_and_refuses_one(app, missed, student_client):
     single, card = item(app, SINGLE), missed[SINGLE]
     page = student_client.get(f"/review/{card.id}").get_data(as_text=True)
     shown = re.findall(rf'name="item-{SINGLE}"[^>]*value="([^"]*)"', page)

@@ -42,6 +42,13 @@ _TYPE_DEFAULTS: dict[str, Any] = {
         ],
         "options": [{"id": i, "text": f"Option {i}"} for i in ("o1", "o2", "o3")],
     },
+    "short-answer": lambda: {
+        "answers": [
+            {"text": "facial nerve", "feedback": "Yes: the facial nerve."},
+            {"text": "*facial*", "percent": 50, "feedback": "Nearly: which facial structure?"},
+        ],
+        "feedback_wrong": "The facial nerve runs through the parotid gland.",
+    },
 }
 
 

@@ -68,7 +68,7 @@ def rewarded(item: Item) -> list[str]:
         return [f"{p.text} {options[p.match]}" for p in item.prompts]
     if item.type == "ordering":
         return [s.text for s in item.steps]
-    return []
+    return item.correct_lines()  # numeric, short answer: the key in words
 
 
 def refused(item: Item) -> list[str]:
@@ -226,6 +226,32 @@ def test_both_aftercare_lessons_put_paracetamol_first(lessons):
         body = next(s.body for s in lessons[slug].sections if s.anchor == section)
         assert re.search(r"paracetamol", body, re.I) and re.search(r"panadol|efferalgan", body, re.I), anchor
         assert body.lower().index("paracetamol") < body.lower().index("ibuprofen"), anchor
+
+
+def _tagged(modules, tag: str) -> list[Item]:
+    return [i for _, i in every_item(modules) if tag in i.tags]
+
+
+def test_where_the_sources_disagree_on_ibuprofen_the_explanation_names_both_positions(modules):
+    tagged = _tagged(modules, "source-conflict-ibuprofen")
+    assert len(tagged) >= 2
+    for item in tagged:
+        text = item.explanation.lower()
+        assert "ibuprofen" in text and "bruising" in text and "swelling" in text, item.key
+
+
+def test_massage_after_mesotherapy_is_taught_by_the_safe_rule(modules):
+    tagged = _tagged(modules, "source-conflict-massage")
+    assert len(tagged) >= 2
+    for item in tagged:
+        text = item.explanation.lower()
+        assert "48 hours" in text and "approval" in text, item.key
+    for module, item in every_item(modules):
+        if module.procedure.value == "thread-lift":
+            continue
+        for text in rewarded(item):
+            if re.search(r"massag", text, re.I) and not re.search(r"avoid|not |no |don|lymphatic", text, re.I):
+                assert re.search(r"48|two days|approv", text, re.I), f"{module.slug}/{item.key} rewards early massage"
 
 
 # --- 4. Water, days and steroid ------------------------------------------------------

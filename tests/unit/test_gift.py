@@ -79,6 +79,7 @@ def test_sample_file_imports_every_mappable_question_with_its_type(sample):
         ("Several answers", "numeric"),
         ("Match", "matching"),
         ("Escapes", "single"),
+        ("Short", "short-answer"),
     ]
 
 
@@ -91,7 +92,6 @@ def test_sample_file_reports_each_refused_question_at_its_line(sample):
     text, result = sample
     assert [(p.file, p.where, p.line, p.message) for p in result.problems] == [
         ("sample.gift", "Essay", line_of(text, "::Essay::"), "essay questions have no automatic mark: not imported"),
-        ("sample.gift", "Short", line_of(text, "::Short::"), "short-answer questions are not supported: not imported"),
         ("sample.gift", "Unclosed", line_of(text, "::Unclosed::"), "unclosed '{'"),
         ("sample.gift", "Bad weight", line_of(text, "%150%"), "weight 150% is outside -100..100"),
         (
@@ -369,7 +369,7 @@ def test_malformed_matching_questions_are_problems(text, message):
 # --- refused question types ----------------------------------------------------------
 
 
-def test_essay_and_short_answer_are_problems_at_their_line_and_the_rest_imports():
+def test_essays_are_problems_at_their_line_and_the_rest_imports():
     text = (
         "Q1 {T}\n\n// essay\n::E:: Describe. {\n}\n\nQ2 {F}\n\n"
         "::S:: Capital of France? {=Paris =paris #Yes}\n\nEssay with feedback {####Model answer.}"
@@ -377,11 +377,16 @@ def test_essay_and_short_answer_are_problems_at_their_line_and_the_rest_imports(
     result = parse_gift(text, "t.gift")
     assert [(p.where, p.line, p.message) for p in result.problems] == [
         ("E", 4, "essay questions have no automatic mark: not imported"),
-        ("S", 9, "short-answer questions are not supported: not imported"),
         ("", 11, "essay questions have no automatic mark: not imported"),
     ]
-    assert [q.data["prompt"] for q in result.questions] == ["Q1", "Q2"]
-    assert problem("Q {Paris}").message == "short-answer questions are not supported: not imported"
+    assert [q.data["prompt"] for q in result.questions] == ["Q1", "Q2", "Capital of France?"]
+    assert [q.data["type"] for q in result.questions] == ["true-false", "true-false", "short-answer"]
+
+
+def test_an_answer_block_no_type_reads_is_a_problem():
+    assert problem("Q {Paris}").message == (
+        "no answer is marked: write '=' before each right answer and '~' before each wrong one"
+    )
 
 
 def test_a_description_is_skipped_with_a_note():

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quizzes.items import ITEM_TYPES, AnswerError, Item, Topic
+from quizzes.items.short_answer.wildcards import normalise
 
 PROPERTY = settings(max_examples=150, deadline=None)
 
@@ -102,6 +103,35 @@ def matching_fields(draw: st.DrawFn) -> dict:
     }
 
 
+# Words as students type them: Vietnamese letters (some as one character, some decomposed),
+# capitals, spaces and Moodle's wildcard.
+_TYPED = "abcdeđêôơưạảấ ABCĐÊ" + "e\u0302\u0301"
+answer_texts = st.text(_TYPED + "*", min_size=1, max_size=15).filter(lambda t: t.strip(" *\u0302\u0301"))
+
+
+@st.composite
+def short_answer_fields(draw: st.DrawFn) -> dict:
+    # The first answer earns full marks and has words besides wildcards, so the item is valid (an
+    # accent right after a "*" belongs to no letter, so such an answer can never be typed: refused).
+    first = st.text(_TYPED + "*", min_size=1, max_size=15).filter(
+        lambda t: t.strip(" *") and "*\u0302" not in t and "*\u0301" not in t
+    )
+    first = {"text": draw(first)}
+    others = st.fixed_dictionaries(
+        {"text": answer_texts, "percent": st.sampled_from([0, 25, 50, 100.0, 33.5])}, optional={"feedback": texts}
+    )
+    fields = {"answers": [first, *draw(st.lists(others, max_size=4))], "case_sensitive": draw(st.booleans())}
+    if draw(st.booleans()):
+        fields["feedback_wrong"] = draw(texts)
+    return fields
+
+
+def _typed_answers(item) -> st.SearchStrategy[str]:
+    """Texts a student might type (normalised, as parsing keeps them): near the accepted ones or not."""
+    near = st.sampled_from([a.text.replace("*", "") or "x" for a in item.answers])
+    return st.one_of(near, st.text(_TYPED, min_size=1, max_size=20), texts).map(normalise).filter(bool)
+
+
 @st.composite
 def ordering_answers(draw: st.DrawFn, item) -> list | None:
     """A full or partial arrangement: each position holds a distinct step or is empty."""
@@ -136,6 +166,7 @@ ITEMS: dict[str, st.SearchStrategy[Item]] = {
     "numeric": _item("numeric", numeric_fields()),
     "ordering": _item("ordering", ordering_fields()),
     "matching": _item("matching", matching_fields()),
+    "short-answer": _item("short-answer", short_answer_fields()),
 }
 
 
@@ -155,6 +186,7 @@ ANSWERS: dict[str, Callable[[Item], st.SearchStrategy]] = {
     "numeric": lambda item: st.none() | _numbers_for(item),
     "ordering": lambda item: st.none() | ordering_answers(item),
     "matching": lambda item: st.none() | matching_answers(item),
+    "short-answer": lambda item: st.none() | _typed_answers(item),
 }
 
 

@@ -99,53 +99,6 @@ def test_cases_read_like_real_clients(pack):
             assert len(case.stages[0].narrative.split()) >= 30, f"{case.key}: the story is too thin"
 
 
-def _items_tagged(pack, tag):
-    return [(m, i) for _, m in pack.modules for i in m.items() if tag in i.tags]
-
-
-def _rewarded_texts(item) -> list[str]:
-    """What an item counts as right, in words."""
-    if item.type in ("single", "multiple"):
-        return [c.text for c in item.choices if c.correct]
-    if item.type == "true-false":
-        return [item.prompt] if item.correct else []
-    if item.type == "matching":
-        options = {o.id: o.text for o in item.options}
-        return [f"{p.text} {options[p.match]}" for p in item.prompts]
-    if item.type == "ordering":
-        return [s.text for s in item.steps]
-    return []
-
-
-ASKS_FIRST = re.compile(r"ask|prescri|check|practitioner|doctor|pharmacist|approv", re.I)
-
-
-def test_ibuprofen_after_mesotherapy_is_taught_by_the_safe_rule(pack):
-    tagged = _items_tagged(pack, "source-conflict-ibuprofen")
-    assert len(tagged) >= 2
-    for _, item in tagged:
-        text = item.explanation.lower()
-        assert "ibuprofen" in text and "bruising" in text and "swelling" in text, item.key
-    for module, item in ((m, i) for _, m in pack.modules for i in m.items() if m.procedure.value != "thread-lift"):
-        for text in _rewarded_texts(item):
-            if re.search(r"ibuprofen|nsaid|anti-inflammator", text, re.I):
-                assert ASKS_FIRST.search(text), f"{module.slug}/{item.key} rewards plain ibuprofen: {text}"
-
-
-def test_massage_after_mesotherapy_is_taught_by_the_safe_rule(pack):
-    tagged = _items_tagged(pack, "source-conflict-massage")
-    assert len(tagged) >= 2
-    for _, item in tagged:
-        text = item.explanation.lower()
-        assert "48 hours" in text and "approval" in text, item.key
-    for module, item in ((m, i) for _, m in pack.modules for i in m.items() if m.procedure.value != "thread-lift"):
-        for text in _rewarded_texts(item):
-            if re.search(r"massag", text, re.I) and not re.search(r"avoid|not |no |don|lymphatic", text, re.I):
-                assert re.search(r"48|two days|approv", text, re.I), (
-                    f"{module.slug}/{item.key} rewards early massage: {text}"
-                )
-
-
 def test_the_nerve_pain_module_meets_the_first_slice(pack):
     module = next(m for _, m in pack.modules if m.slug == "thread-lift-nerve-pain")
     items = list(module.items())

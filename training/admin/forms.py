@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from ..models import Role
 from ..params import DateInRange
-from ..services.users import ACTIVE, DEACTIVATED
+from ..services import users
 
 ROLE_CHOICES = [(Role.STUDENT.value, "Student"), (Role.INSTRUCTOR.value, "Instructor"), (Role.ADMIN.value, "Admin")]
 
@@ -26,7 +26,7 @@ class UserSearchForm(FlaskForm):
     role = SelectField("Role", choices=[("", "Any role"), *ROLE_CHOICES], default="")
     status = SelectField(
         "Status",
-        choices=[("", "Active and deactivated"), (ACTIVE, "Active"), (DEACTIVATED, "Deactivated")],
+        choices=[("", "Active and deactivated"), (users.ACTIVE, "Active"), (users.DEACTIVATED, "Deactivated")],
         default="",
     )
 

@@ -14,9 +14,7 @@ from ..extensions import db
 from ..models import Role, User
 from ..models.types import utcnow
 from ..params import page_arg
-from ..services import exports, users
-from ..services.accounts import AccountError
-from ..services.audit_log import AuditFilter, audit_choices, audit_page, csv_table, pretty_json
+from ..services import accounts, audit_log, exports, users
 from . import bp
 from .forms import AuditFilterForm, NewUserForm, RoleForm, UserSearchForm
 
@@ -44,8 +42,8 @@ def users_list():
     form = UserSearchForm(formdata=request.args)
     form.validate()
     filters = users.UserFilter(text=_valid(form.q), role=_valid(form.role), status=_valid(form.status))
-    pagination, rows = users.users_page(filters, page_arg())
-    return render_template("admin/users.html", form=form, pagination=pagination, rows=rows, query=_filter_query())
+    page = users.users_page(filters, page_arg())
+    return render_template("admin/users.html", form=form, page=page, query=_filter_query())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -56,7 +54,7 @@ def new_user():
     if form.validate_on_submit():
         try:
             user, password = users.add_user(current_user, form.email.data, form.name.data, form.role.data)
-        except AccountError as exc:
+        except accounts.AccountError as exc:
             db.session.rollback()
             getattr(form, exc.field or "email").errors.append(str(exc))
         else:
@@ -81,7 +79,7 @@ def _change(user_id: int, change: Callable[[User, User], object], done: str):
     user = users.user_or_404(user_id)
     try:
         change(current_user, user)
-    except AccountError as exc:
+    except accounts.AccountError as exc:
         db.session.rollback()
         flash(f"Nothing was changed: {exc}", "danger")
     else:
@@ -140,7 +138,7 @@ def reset_password(user_id: int):
     user = users.user_or_404(user_id)
     try:
         password = users.reset_password(current_user, user)
-    except AccountError as exc:
+    except accounts.AccountError as exc:
         db.session.rollback()
         flash(f"Nothing was changed: {exc}", "danger")
         return redirect(url_for("admin.user_detail", user_id=user_id))
@@ -150,12 +148,12 @@ def reset_password(user_id: int):
     return _no_store(Response(page))
 
 
-def _audit_filters() -> tuple[AuditFilterForm, AuditFilter]:
+def _audit_filters() -> tuple[AuditFilterForm, audit_log.AuditFilter]:
     """The audit filter form from the query string, and the filter made of its valid fields."""
     form = AuditFilterForm(formdata=request.args)
-    form.set_choices(*audit_choices())
+    form.set_choices(*audit_log.audit_choices())
     form.validate()
-    filters = AuditFilter(
+    filters = audit_log.AuditFilter(
         action=_valid(form.action),
         actor=_valid(form.actor),
         target_type=_valid(form.target_type),
@@ -168,14 +166,14 @@ def _audit_filters() -> tuple[AuditFilterForm, AuditFilter]:
     return form, filters
 
 
-@bp.route("/audit")
+@bp.route("/audit", endpoint="audit_log")
 @allow(Role.ADMIN)
-def audit_log():
+def show_audit_log():
     """The audit log, newest first, 50 to a page, filtered by action, actor, target and dates."""
     form, filters = _audit_filters()
-    pagination = audit_page(filters, page_arg())
+    page = audit_log.audit_page(filters, page_arg())
     return render_template(
-        "admin/audit.html", form=form, pagination=pagination, query=_filter_query(), pretty_json=pretty_json
+        "admin/audit.html", form=form, page=page, query=_filter_query(), pretty_json=audit_log.pretty_json
     )
 
 
@@ -186,7 +184,7 @@ def audit_csv():
     _form, filters = _audit_filters()
     filename = f"audit-{utcnow():%Y%m%d-%H%M}.csv"
     return Response(
-        stream_with_context(exports.csv_chunks(csv_table(filters))),
+        stream_with_context(exports.csv_chunks(audit_log.csv_table(filters))),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )

@@ -4,8 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from ..services import passwords
-from ..services.accounts import MIN_PASSWORD_LENGTH
+from ..services import accounts, passwords
 
 
 class SetupForm(FlaskForm):
@@ -18,9 +17,15 @@ class SetupForm(FlaskForm):
         "Password",
         validators=[
             DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
+            Length(
+                min=accounts.MIN_PASSWORD_LENGTH,
+                max=200,
+                message=f"Use at least {accounts.MIN_PASSWORD_LENGTH} characters.",
+            ),
         ],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters: not a common password, nor your name or email.",
+        description=(
+            f"At least {accounts.MIN_PASSWORD_LENGTH} characters: not a common password, nor your name or email."
+        ),
     )
     confirm = PasswordField(
         "Repeat the password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]
@@ -55,10 +60,14 @@ class ChangePasswordForm(FlaskForm):
         "New password",
         validators=[
             DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
+            Length(
+                min=accounts.MIN_PASSWORD_LENGTH,
+                max=200,
+                message=f"Use at least {accounts.MIN_PASSWORD_LENGTH} characters.",
+            ),
         ],
         description=(
-            f"At least {MIN_PASSWORD_LENGTH} characters, different from the current one; "
+            f"At least {accounts.MIN_PASSWORD_LENGTH} characters, different from the current one; "
             "not a common password, nor made of your name or email."
         ),
     )

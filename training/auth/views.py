@@ -23,7 +23,7 @@ def _safe_next(target: str | None) -> str:
     if path:
         return path
     if current_user.is_authenticated and current_user.role == Role.STUDENT:
-        return url_for("practice.dashboard")
+        return url_for("learn.dashboard")
     return url_for("learn.catalogue")
 
 

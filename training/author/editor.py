@@ -8,8 +8,6 @@ Every view but ``new_module`` is for the module's editors and admins (``edits_mo
 
 from __future__ import annotations
 
-import functools
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -21,7 +19,7 @@ from ..access import allow, edits_module
 from ..extensions import db
 from ..services import authoring, content, drafts
 from . import bp
-from .editor_forms import ITEM_FORMS, CaseForm, NewModuleForm, SettingsForm, StageForm, attach_errors
+from .editor_forms import CaseForm, NewModuleForm, SettingsForm, StageForm, attach_errors, item_form
 from .views import AUTHORS, module_or_404
 
 DRAFT = "/modules/<slug>/draft"
@@ -29,19 +27,6 @@ DRAFT = "/modules/<slug>/draft"
 CASE = DRAFT + "/cases/<int(min=0):c>"
 STAGE = CASE + "/stages/<int(min=0):s>"
 ITEM = STAGE + "/items/<int(min=0):i>"
-
-
-def _unknown_is_404(view):
-    """An index or type the draft does not have is a 404."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except authoring.UnknownPart:
-            abort(404)
-
-    return wrapper
 
 
 def _draft(slug: str):
@@ -188,7 +173,6 @@ def new_case(slug: str):
 @bp.route(CASE, methods=["GET", "POST"])
 @allow(*AUTHORS)
 @edits_module()
-@_unknown_is_404
 def edit_case(slug: str, c: int):
     """Change a case's key, title and client."""
     row, draft = _draft(slug)
@@ -207,7 +191,6 @@ def edit_case(slug: str, c: int):
 @bp.route(CASE + "/delete", methods=["POST"])
 @allow(*AUTHORS)
 @edits_module()
-@_unknown_is_404
 def delete_case(slug: str, c: int):
     """Delete a case (not the module's last)."""
     _, draft = _draft(slug)
@@ -219,7 +202,6 @@ def delete_case(slug: str, c: int):
 @bp.route(CASE + "/move", methods=["POST"])
 @allow(*AUTHORS)
 @edits_module()
-@_unknown_is_404
 def move_case(slug: str, c: int):
     """Move a case up or down."""
     _, draft = _draft(slug)
@@ -265,7 +247,6 @@ def _move(slug: str, index: int, action, what: str, anchor):
 @bp.route(CASE + "/stages/new", methods=["GET", "POST"])
 @allow(*AUTHORS)
 @edits_module()
-@_unknown_is_404
 def new_stage(slug: str, c: int):
     """Add a stage at the end of a case, with a placeholder question to rewrite."""
     row, draft = _draft(slug)
@@ -284,7 +265,6 @@ def new_stage(slug: str, c: int):
 @bp.route(STAGE, methods=["GET", "POST"])
 @allow(*AUTHORS)
 @edits_module()
-@_unknown_is_404
 def edit_stage(slug: str, c: int, s: int):
     """Change a stage's title and narrative."""
     row, draft = _draft(slug)
@@ -311,7 +291,6 @@ def edit_stage(slug: str, c: int, s: int):
 @bp.route(STAGE + "/delete", methods=["POST"])
 @allow(*AUTHORS)
 @edits_module()
-@_unknown_is_404
 def delete_stage(slug: str, c: int, s: int):
     """Delete a stage (not its case's last)."""
     _, draft = _draft(slug)
@@ -323,7 +302,6 @@ def delete_stage(slug: str, c: int, s: int):
 @bp.route(STAGE + "/move", methods=["POST"])
 @allow(*AUTHORS)
 @edits_module()
-@_unknown_is_404
 def move_stage(slug: str, c: int, s: int):
     """Move a stage up or down within its case."""
     _, draft = _draft(slug)
@@ -347,15 +325,14 @@ def _item_page(row, draft, form, c: int, s: int, i: int | None, item_type: str, 
         c=c,
         s=s,
         i=i,
-        item_type=item_type,
-        type_label=ITEM_TYPES[item_type].label,
+        item_type=ITEM_TYPES[item_type],
         stage=authoring.part(draft, c, s),
         expect=expect,
     )
 
 
 def _item_form(item_type: str, item: dict | None, draft_lesson: str | None):
-    form_class = ITEM_FORMS[item_type]
+    form_class = item_form(ITEM_TYPES[item_type])
     # A post is read as typed (an unticked box is False); a first visit shows the item with blank rows.
     form = form_class() if request.method == "POST" else form_class(data=authoring.item_form_data(item_type, item))
     form.prepare(authoring.lesson_choices(draft_lesson or form.lesson.data or None))
@@ -365,7 +342,6 @@ def _item_form(item_type: str, item: dict | None, draft_lesson: str | None):
 @bp.route(STAGE + "/items/new", methods=["GET", "POST"])
 @allow(*AUTHORS)
 @edits_module()
-@_unknown_is_404
 def new_item(slug: str, c: int, s: int):
     """Add an item of the chosen type at the end of a stage."""
     row, draft = _draft(slug)
@@ -387,7 +363,6 @@ def new_item(slug: str, c: int, s: int):
 @bp.route(ITEM, methods=["GET", "POST"])
 @allow(*AUTHORS)
 @edits_module()
-@_unknown_is_404
 def edit_item(slug: str, c: int, s: int, i: int):
     """Edit an item: its common fields and those of its type."""
     row, draft = _draft(slug)
@@ -406,7 +381,6 @@ def edit_item(slug: str, c: int, s: int, i: int):
 @bp.route(ITEM + "/delete", methods=["POST"])
 @allow(*AUTHORS)
 @edits_module()
-@_unknown_is_404
 def delete_item(slug: str, c: int, s: int, i: int):
     """Delete an item (not its stage's last)."""
     _, draft = _draft(slug)
@@ -420,7 +394,6 @@ def delete_item(slug: str, c: int, s: int, i: int):
 @bp.route(ITEM + "/move", methods=["POST"])
 @allow(*AUTHORS)
 @edits_module()
-@_unknown_is_404
 def move_item(slug: str, c: int, s: int, i: int):
     """Move an item up or down within its stage."""
     _, draft = _draft(slug)

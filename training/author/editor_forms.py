@@ -2,10 +2,13 @@
 
 They only parse what was typed (text, numbers, ticks); whether the result is a valid
 module is decided by the engine's validator in ``services.authoring``, whose messages
-``attach_errors`` puts next to the fields they belong to.
+``attach_errors`` puts next to the fields they belong to. An item's form is built from
+the fields its type declares (``item_form``), so no form here is about one type.
 """
 
 from __future__ import annotations
+
+import functools
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -22,7 +25,9 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from quizzes.content import Procedure, Settings, ShowAnswers
-from quizzes.items import Topic
+from quizzes.items import Item, Topic
+from quizzes.items.editor import Editor, Rows, form_value
+from quizzes.items.editor import Field as EditorField
 
 from ..params import InRange
 
@@ -123,38 +128,6 @@ class StageForm(FlaskForm):
     narrative = TextAreaField("Narrative", description=MARKDOWN, render_kw={"rows": 6})
 
 
-class _Row(Form):
-    """One repeated part of an item; a row whose texts are blank is ignored."""
-
-    id = StringField("Id")
-    text = StringField("Text")
-
-
-class ChoiceRow(_Row):
-    """A choice of a single-best-answer or multiple-response item."""
-
-    correct = BooleanField("Correct")
-    feedback = TextAreaField("Feedback", render_kw={"rows": 2})
-    order = IntegerField("Order", validators=[Optional(), InRange(1, ORDER_LIMIT)])
-
-
-class StepRow(_Row):
-    """A step of an ordering item."""
-
-    order = IntegerField("Order", validators=[Optional(), InRange(1, ORDER_LIMIT)])
-
-
-class PromptRow(_Row):
-    """A prompt of a matching item, with the option that matches it."""
-
-    match = SelectField("Matches option", validate_choice=False)
-    feedback = TextAreaField("Feedback when matched wrongly", render_kw={"rows": 2})
-
-
-class OptionRow(_Row):
-    """An option of a matching item."""
-
-
 class ItemForm(FlaskForm):
     """What every item type has."""
 
@@ -166,74 +139,70 @@ class ItemForm(FlaskForm):
     lesson = SelectField("Lesson section", validate_choice=False)
     explanation = TextAreaField("Explanation", description=MARKDOWN, render_kw={"rows": 3})
 
+    editor = Editor()
     row_lists: tuple[str, ...] = ()
+    row_labels: dict[str, str] = {}  # read only: each type's form gets its own (``item_form``)
 
     def prepare(self, lessons: list[tuple[str, str]]) -> None:
         """Fill the choices of the selects that depend on the database and on the other rows."""
         self.lesson.choices = [("", "Not set"), *lessons]
         self.group_errors: dict[str, list[str]] = {}
         self.alerts: list[str] = []
+        for rows in self.editor.rows():
+            for field in rows.fields:
+                if field.kind == "pick":
+                    # Every id typed so far in the rows it picks from (as the page was opened).
+                    source = [entry.form for entry in self[field.pick_from]]
+                    texts = {(r.id.data or "").strip(): r.text.data for r in source}
+                    choices = [("", field.placeholder or "Choose")]
+                    choices += [(i, f"{i}: {texts[i] or '(blank)'}") for i in texts if i]
+                    for entry in self[rows.name]:
+                        entry.form[field.name].choices = choices
 
 
-class ChoiceItemForm(ItemForm):
-    """Single best answer and multiple response."""
-
-    shuffle = BooleanField("Shuffle the choices when shown (untick to keep this order, e.g. 'none of these' last)")
-    choices = FieldList(FormField(ChoiceRow), label="Choices")
-    row_lists = ("choices",)
-
-
-class TrueFalseForm(ItemForm):
-    """True or false."""
-
-    correct = SelectField("The statement is", choices=[("true", "True"), ("false", "False")])
-    feedback_true = TextAreaField("Feedback for 'true'", description=MARKDOWN, render_kw={"rows": 2})
-    feedback_false = TextAreaField("Feedback for 'false'", description=MARKDOWN, render_kw={"rows": 2})
+def _row_form(rows: Rows) -> type[Form]:
+    """The form of one row of ``rows``: its id, its order number, then its fields."""
+    attrs: dict = {"__doc__": f"One row of {rows.label.lower()}; a row whose texts are blank is ignored."}
+    if rows.ids is not None:
+        attrs["id"] = StringField("Id")
+    if rows.ordered:
+        attrs["order"] = IntegerField("Order", validators=[Optional(), InRange(1, ORDER_LIMIT)])
+    for field in rows.fields:
+        attrs[field.name] = _field(field, in_row=True)
+    return type(f"{rows.row_label}Row", (Form,), attrs)
 
 
-class NumericForm(ItemForm):
-    """A number inside a range."""
-
-    min = FloatField("Lowest accepted value", validators=[Optional(), InRange(-NUMERIC_LIMIT, NUMERIC_LIMIT)])
-    max = FloatField("Highest accepted value", validators=[Optional(), InRange(-NUMERIC_LIMIT, NUMERIC_LIMIT)])
-    units = StringField("Units", description="Shown beside the answer box, e.g. ml.")
-    feedback_low = TextAreaField("Feedback when too low", description=MARKDOWN, render_kw={"rows": 2})
-    feedback_high = TextAreaField("Feedback when too high", description=MARKDOWN, render_kw={"rows": 2})
-
-
-class OrderingForm(ItemForm):
-    """Steps to put in order."""
-
-    steps = FieldList(FormField(StepRow), label="Steps")
-    row_lists = ("steps",)
-
-
-class MatchingForm(ItemForm):
-    """Prompts to match with options."""
-
-    prompts = FieldList(FormField(PromptRow), label="Prompts")
-    options = FieldList(FormField(OptionRow), label="Options")
-    row_lists = ("prompts", "options")
-
-    def prepare(self, lessons: list[tuple[str, str]]) -> None:
-        """Also offer every option id typed so far in each prompt's "matches" list."""
-        super().prepare(lessons)
-        ids = [(o.form.id.data or "").strip() for o in self.options]
-        texts = {(o.form.id.data or "").strip(): o.form.text.data for o in self.options}
-        choices = [("", "Choose an option"), *((i, f"{i}: {texts[i] or '(blank)'}") for i in ids if i)]
-        for prompt in self.prompts:
-            prompt.form.match.choices = choices
+def _field(field: EditorField, in_row: bool = False):
+    """The WTForms field of one declared field (Markdown outside a row says how to write it)."""
+    if field.kind == "markdown":
+        description = field.description or ("" if in_row else MARKDOWN)
+        return TextAreaField(field.label, description=description, render_kw={"rows": 2})
+    if field.kind == "number":
+        low, high = field.bounds or (-NUMERIC_LIMIT, NUMERIC_LIMIT)
+        return FloatField(field.label, validators=[Optional(), InRange(low, high)], description=field.description)
+    if field.kind == "check":
+        return BooleanField(field.label, description=field.description)
+    if field.kind == "choice":
+        choices = [(form_value(value), label) for value, label in field.options]
+        return SelectField(field.label, choices=choices, description=field.description)
+    if field.kind == "pick":
+        # Offered when the form is prepared: the ids typed in the other rows.
+        return SelectField(field.label, validate_choice=False, description=field.description)
+    return StringField(field.label, description=field.description)
 
 
-ITEM_FORMS: dict[str, type[ItemForm]] = {
-    "single": ChoiceItemForm,
-    "multiple": ChoiceItemForm,
-    "true-false": TrueFalseForm,
-    "numeric": NumericForm,
-    "ordering": OrderingForm,
-    "matching": MatchingForm,
-}
-ROW_NAMES = {"choices": "Choice", "steps": "Step", "prompts": "Prompt", "options": "Option"}
+@functools.cache
+def item_form(item_type: type[Item]) -> type[ItemForm]:
+    """The editor's form of an item type: the common fields, then those its ``editor`` declares."""
+    editor = item_type.editor
+    attrs: dict = {"__doc__": f"A {item_type.label.lower()} item.", "editor": editor}
+    for field in editor.fields():
+        attrs[field.name] = _field(field)
+    for rows in editor.rows():
+        attrs[rows.name] = FieldList(FormField(_row_form(rows)), label=rows.label)
+    attrs["row_lists"] = tuple(rows.name for rows in editor.rows())
+    attrs["row_labels"] = {rows.name: rows.row_label for rows in editor.rows()}
+    return type(f"{item_type.__name__}Form", (ItemForm,), attrs)
 
 
 def attach_errors(form: FlaskForm, errors: dict[str, list[str]]) -> None:
@@ -249,8 +218,9 @@ def attach_errors(form: FlaskForm, errors: dict[str, list[str]]) -> None:
         field = _field_at(form, parts)
         if field is not None:
             field.errors = [*field.errors, *messages]
-        elif parts and parts[0] in ROW_NAMES and hasattr(form, parts[0]):
-            where = f"{ROW_NAMES[parts[0]]} {int(parts[1]) + 1}: " if len(parts) > 1 and parts[1].isdigit() else ""
+        elif parts and parts[0] in getattr(form, "row_labels", {}):
+            label = form.row_labels[parts[0]]
+            where = f"{label} {int(parts[1]) + 1}: " if len(parts) > 1 and parts[1].isdigit() else ""
             form.group_errors.setdefault(parts[0], []).extend(where + m for m in messages)
         else:
             form.alerts.extend(f"{path}: {m}" if path else m for m in messages)

@@ -232,10 +232,7 @@ def _editable_document(row) -> tuple[Module, bool]:
 def remove_case_photo(slug: str, case: int):
     """Take the photo off a case in the draft (published versions keep theirs)."""
     row = module_or_404(slug)
-    try:
-        authoring.set_case_photo(drafts.start_draft(row, current_user), case, None, "", current_user)
-    except authoring.UnknownPart:
-        abort(404)
+    authoring.set_case_photo(drafts.start_draft(row, current_user), case, None, "", current_user)
     db.session.commit()
     flash("The photo was removed from the draft.", "success")
     return redirect(url_for("author.module", slug=slug))
@@ -257,6 +254,6 @@ def preview(slug: str):
         stage=stage,
         last=last,
         show_answers=request.args.get("answers") == "1",
-        stages=attempts.build_stage_views(document, stage, 0, {}),
+        stages=attempts.preview_stage_views(document, stage),
         sections=content.section_titles(document.lesson_refs()),
     )

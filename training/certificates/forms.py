@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..services.certificates import normalise_code
+from ..services import certificates
 
 
 class VerifyForm(FlaskForm):
@@ -22,7 +22,7 @@ class VerifyForm(FlaskForm):
 
     def validate_code(self, field: StringField) -> None:
         """Refuse what cannot be a code, before looking anything up."""
-        if normalise_code(field.data) is None:
+        if certificates.normalise_code(field.data) is None:
             raise ValidationError(
                 "That is not a certificate code: a code has 16 letters and digits, e.g. 7KQ2-M9XD-4TPV-8R3C."
             )

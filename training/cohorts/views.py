@@ -13,19 +13,17 @@ from ..access import allow
 from ..extensions import db
 from ..models import Role
 from ..models.types import utcnow
-from ..services import cohorts, enrolment
-from ..services.cohorts import CohortError
-from ..services.scope import cohort_or_404
+from ..services import cohorts, enrolment, scope
 from . import bp
 from .forms import AddInstructorForm, AddStudentForm, AssignModuleForm, CohortForm, ConfirmForm, DueDateForm, UploadForm
 
 
 def _cohort(cohort_id: int):
     """The cohort with this id, or 404."""
-    return cohort_or_404(current_user, cohort_id)
+    return scope.cohort_or_404(current_user, cohort_id)
 
 
-def _field_error(form, exc: CohortError) -> None:
+def _field_error(form, exc: cohorts.CohortError) -> None:
     """Show a service's refusal next to the field it concerns (or at the top when it has none)."""
     db.session.rollback()
     target = getattr(form, exc.field, None) if exc.field else None
@@ -55,7 +53,7 @@ def index():
     if form.validate_on_submit():
         try:
             cohort = cohorts.create_cohort(current_user, form.name.data, form.description.data)
-        except CohortError as exc:
+        except cohorts.CohortError as exc:
             _field_error(form, exc)
         else:
             db.session.commit()
@@ -120,7 +118,7 @@ def edit(cohort_id: int):
     if form.validate_on_submit():
         try:
             changed = cohorts.update_cohort(current_user, cohort, form.name.data, form.description.data)
-        except CohortError as exc:
+        except cohorts.CohortError as exc:
             _field_error(form, exc)
         else:
             db.session.commit()
@@ -189,7 +187,7 @@ def _remove(cohort_id: int, user_id: int, remove, done: str, anchor: str):
     cohort = _cohort(cohort_id)
     try:
         person = remove(current_user, cohort, user_id)
-    except CohortError as exc:
+    except cohorts.CohortError as exc:
         db.session.rollback()
         flash(str(exc), "warning")
     else:
@@ -216,7 +214,7 @@ def add_instructor(cohort_id: int):
     if form.validate_on_submit():
         try:
             teacher = cohorts.add_instructor(current_user, cohort, form.instructor.data)
-        except CohortError as exc:
+        except cohorts.CohortError as exc:
             _field_error(form, exc)
         else:
             db.session.commit()
@@ -243,7 +241,7 @@ def assign_module(cohort_id: int):
     if form.validate_on_submit():
         try:
             module = cohorts.assign_module(current_user, cohort, form.module.data, form.due.data)
-        except CohortError as exc:
+        except cohorts.CohortError as exc:
             _field_error(form, exc)
         else:
             db.session.commit()
@@ -262,7 +260,7 @@ def change_due_date(cohort_id: int, module_id: int):
     if form.validate_on_submit():
         try:
             changed = cohorts.change_due_date(current_user, cohort, module_id, form.due.data)
-        except CohortError as exc:
+        except cohorts.CohortError as exc:
             _field_error(form, exc)
             if exc.field is None:
                 return _back(cohort.id, "modules")
@@ -280,7 +278,7 @@ def unassign_module(cohort_id: int, module_id: int):
     cohort = _cohort(cohort_id)
     try:
         module = cohorts.unassign_module(current_user, cohort, module_id)
-    except CohortError as exc:
+    except cohorts.CohortError as exc:
         db.session.rollback()
         flash(str(exc), "warning")
     else:

@@ -12,10 +12,15 @@ from ..database import declare_write_intent
 from ..extensions import db
 from ..models.types import utcnow
 from ..params import MAX_BIG, int_arg, whole_in_range
-from ..services import answer_policy, certificates, content, media, progress
-from ..services import attempts as attempt_service
-from ..services.attempts import AttemptError
+from ..services import answer_policy, attempts, certificates, content, dashboard, media, progress
 from . import bp
+
+
+@bp.route("/dashboard", endpoint="dashboard")
+@allow(*SIGNED_IN)
+def show_dashboard():
+    """Assigned modules with their status, mastery per topic and the review queue, for the signed-in user."""
+    return render_template("learn/dashboard.html", dash=dashboard.dashboard(current_user))
 
 
 @bp.route("/")
@@ -24,7 +29,7 @@ def catalogue():
     """Every published module, with the student's open attempt and best result per module."""
     entries = content.catalogue()
     mine: dict[int, list] = {}
-    for attempt, module in attempt_service.history(current_user):
+    for attempt, module in attempts.history(current_user):
         mine.setdefault(module.id, []).append(attempt)
     return render_template("learn/catalogue.html", entries=entries, mine=mine)
 
@@ -35,14 +40,14 @@ def module(slug: str):
     """A module's summary, its cases, and a button to start or resume."""
     row = content.module_by_slug(slug) or abort(404)
     version = content.latest_version(row.id) or abort(404)
-    open_attempt = attempt_service.open_attempt(current_user, row)
+    open_attempt = attempts.open_attempt(current_user, row)
     return render_template(
         "learn/module.html",
         module=row,
         version=version,
         open_attempt=open_attempt,
         lessons=content.lessons_for(version.content),
-        used=attempt_service.attempts_used(current_user, row),
+        used=attempts.attempts_used(current_user, row),
     )
 
 
@@ -51,7 +56,7 @@ def module(slug: str):
 def start(slug: str):
     """Start an attempt, or resume the open one (so a double click starts one attempt)."""
     row = content.module_by_slug(slug) or abort(404)
-    attempt = attempt_service.start_or_resume(current_user, row)
+    attempt = attempts.start_or_resume(current_user, row)
     db.session.commit()
     if not attempt.is_open:
         return _time_is_up(attempt)
@@ -70,15 +75,15 @@ def _time_is_up(attempt):
 @allow(*SIGNED_IN)
 def take(attempt_id: int):
     """The attempt as far as the student has reached: locked stages above, the open one below."""
-    attempt = attempt_service.get_attempt(current_user, attempt_id)
+    attempt = attempts.get_attempt(current_user, attempt_id)
     if not attempt.is_open:
         return redirect(url_for("learn.result", attempt_id=attempt.id))
     if attempt.is_overdue(utcnow()):
         # Submitting writes: end this read transaction so the write begins IMMEDIATE.
         db.session.commit()
         declare_write_intent()
-        attempt = attempt_service.get_attempt(current_user, attempt_id, lock=True)
-        if attempt_service.close_if_overdue(attempt, grace=False):
+        attempt = attempts.get_attempt(current_user, attempt_id, lock=True)
+        if attempts.close_if_overdue(attempt, grace=False):
             db.session.commit()
             return _time_is_up(attempt)
     return _render_take(attempt)
@@ -86,7 +91,7 @@ def take(attempt_id: int):
 
 def _render_take(attempt, status: int = 200, confirm_blank: list[int] | None = None, action: str = "", typed=None):
     """The take page; ``typed`` (the posted form) refills the open stage after a refused post."""
-    stages = attempt_service.stage_views(attempt)
+    stages = attempts.stage_views(attempt)
     revealed = {r.item.lesson for sv in stages for r in (sv.results or []) if r.item.lesson}
     now = utcnow()
     left = max(0, int((attempt.deadline - now).total_seconds())) if attempt.deadline else 0
@@ -98,7 +103,7 @@ def _render_take(attempt, status: int = 200, confirm_blank: list[int] | None = N
             sections=content.section_titles(revealed) if revealed else {},
             now=now,
             remaining=f"{left // 60}:{left % 60:02d}",
-            last_stage=attempt_service.is_last_stage(attempt),
+            last_stage=attempts.is_last_stage(attempt),
             confirm_blank=confirm_blank,
             action=action,
             typed=typed,
@@ -117,10 +122,10 @@ def _stage_values(attempt) -> dict[str, list[str]]:
 @allow(*SIGNED_IN)
 def answer_stage(attempt_id: int):
     """The plain form post (works without JavaScript): save the stage, then go on or submit."""
-    attempt = attempt_service.get_attempt(current_user, attempt_id, lock=True)
+    attempt = attempts.get_attempt(current_user, attempt_id, lock=True)
     if not attempt.is_open:
         return redirect(url_for("learn.result", attempt_id=attempt.id))
-    if attempt_service.close_if_overdue(attempt):
+    if attempts.close_if_overdue(attempt):
         db.session.commit()
         return _time_is_up(attempt)
     # "Move on anyway" / "Submit anyway" send confirm=<action> instead of action=<action>.
@@ -131,17 +136,17 @@ def answer_stage(attempt_id: int):
         return redirect(url_for("learn.take", attempt_id=attempt.id))  # a repeated "next": already done
     if stage is None or action not in ("save", "next", "submit"):
         abort(400)
-    attempt_service.save_answers(attempt, stage, _stage_values(attempt))
+    attempts.save_answers(attempt, stage, _stage_values(attempt))
     if action != "save":
-        answers = attempt_service.saved_answers(attempt)  # one read serves the blank check and the grading
-        blank = attempt_service.unanswered_in_stage(attempt, answers)
+        answers = attempts.saved_answers(attempt)  # one read serves the blank check and the grading
+        blank = attempts.unanswered_in_stage(attempt, answers)
         if blank and confirmed != action:
             db.session.commit()
             return _render_take(attempt, confirm_blank=blank, action=action)
         if action == "next":
-            attempt_service.advance(attempt, stage)
+            attempts.advance(attempt, stage)
         else:
-            attempt_service.submit(attempt, answers)
+            attempts.submit(attempt, answers)
     db.session.commit()
     if action == "submit":
         return redirect(url_for("learn.result", attempt_id=attempt.id))
@@ -171,11 +176,11 @@ def autosave(attempt_id: int):
         return jsonify(error=f"The save's sequence number must be a whole number from 1 to {MAX_BIG}."), 400
     if not whole_in_range(stage, 0):
         return jsonify(error="The stage must be a whole number from 0 up."), 400
-    attempt = attempt_service.get_attempt(current_user, attempt_id, lock=True)
-    if attempt_service.close_if_overdue(attempt):
+    attempt = attempts.get_attempt(current_user, attempt_id, lock=True)
+    if attempts.close_if_overdue(attempt):
         db.session.commit()
         return jsonify(error=TIME_IS_UP, closed=True, status=409), 409
-    applied = attempt_service.save_answers(attempt, stage, {item: values}, seq=seq)
+    applied = attempts.save_answers(attempt, stage, {item: values}, seq=seq)
     db.session.commit()
     return jsonify(saved=True, seq=applied)
 
@@ -184,11 +189,11 @@ def autosave(attempt_id: int):
 @allow(*SIGNED_IN)
 def result(attempt_id: int):
     """Score, pass or fail, and for every item its mark, the explanation and the lesson section."""
-    attempt = attempt_service.get_attempt(current_user, attempt_id)
+    attempt = attempts.get_attempt(current_user, attempt_id)
     if attempt.is_open:
         flash("Submit the attempt to see your result.", "info")
         return redirect(url_for("learn.take", attempt_id=attempt.id))
-    items = attempt_service.result_items(attempt)
+    items = attempts.result_items(attempt)
     sections = content.section_titles({r.item.lesson for r in items})
     reveal, policy = answer_policy.reveal(current_user.id, attempt.module_id)
     certificate = certificates.certificate_for_attempt(attempt.id) if attempt.passed else None
@@ -210,7 +215,7 @@ def my_progress():
     return render_template(
         "learn/progress.html",
         mastery=progress.topic_mastery(current_user),
-        history=attempt_service.history(current_user),
+        history=attempts.history(current_user),
     )
 
 
@@ -239,19 +244,19 @@ def media_file(name: str):
     return send_from_directory(media.media_dir(current_app.instance_path), name)
 
 
-@bp.errorhandler(AttemptError)
-def attempt_error(exc: AttemptError):
+@bp.errorhandler(attempts.AttemptError)
+def attempt_error(exc: attempts.AttemptError):
     """A refused request about an attempt: nothing was saved; say why, in JSON or on the page."""
     db.session.rollback()
     if request.is_json or request.path.endswith("/autosave"):
-        return jsonify(error=exc.message, status=exc.status), exc.status
-    if isinstance(exc, attempt_service.AttemptNotFound) or "attempt_id" not in (request.view_args or {}):
-        return render_template("error.html", code=exc.status, message=exc.message), exc.status
+        return jsonify(error=exc.message, status=exc.status_code), exc.status_code
+    if isinstance(exc, attempts.AttemptNotFound) or "attempt_id" not in (request.view_args or {}):
+        return render_template("error.html", code=exc.status_code, message=exc.message), exc.status_code
     flash(exc.message, "danger")
-    attempt = attempt_service.get_attempt(current_user, request.view_args["attempt_id"])
+    attempt = attempts.get_attempt(current_user, request.view_args["attempt_id"])
     typed = request.form if request.method == "POST" else None
     return (
-        _render_take(attempt, status=exc.status, typed=typed)
+        _render_take(attempt, status=exc.status_code, typed=typed)
         if attempt.is_open
         else redirect(url_for("learn.result", attempt_id=attempt.id))
     )
@@ -287,12 +292,12 @@ def _refill_take_page(message: str, status: int):
     try:
         if not current_user.is_authenticated:
             return None
-        attempt = attempt_service.get_attempt(current_user, attempt_id)
+        attempt = attempts.get_attempt(current_user, attempt_id)
         if not attempt.is_open:
             return None
         flash(message, "danger")
         return _render_take(attempt, status=status, typed=request.form)
-    except (AttemptError, OperationalError):
+    except (attempts.AttemptError, OperationalError):
         db.session.rollback()
         return None
 

@@ -41,7 +41,7 @@ class ReviewCard(db.Model):
 
 
 class ReviewLog(db.Model):
-    """One practice answer to a review card."""
+    """One review answer to a review card."""
 
     __tablename__ = "review_logs"
 

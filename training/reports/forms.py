@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField
 from wtforms.validators import Length, Optional, ValidationError
 
-from ..services.reports import STATUSES
+from ..services import reports
 
 
 class SearchForm(FlaskForm):
@@ -21,7 +21,7 @@ class MatrixFilterForm(SearchForm):
 
     status = SelectField(
         "Status",
-        choices=[("", "Any status"), *STATUSES.items()],
+        choices=[("", "Any status"), *reports.STATUSES.items()],
         validate_choice=False,
     )
     module = SelectField("On module", choices=[("", "Any assigned module")], validate_choice=False)
@@ -32,8 +32,8 @@ class MatrixFilterForm(SearchForm):
 
     def validate_status(self, field) -> None:
         """Refuse a status the matrix does not know, saying which ones it does."""
-        if field.data and field.data not in STATUSES:
-            raise ValidationError("Choose one of: " + ", ".join(STATUSES.values()) + ".")
+        if field.data and field.data not in reports.STATUSES:
+            raise ValidationError("Choose one of: " + ", ".join(reports.STATUSES.values()) + ".")
 
     def validate_module(self, field) -> None:
         """Refuse a module the cohort is not assigned."""

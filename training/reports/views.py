@@ -6,32 +6,38 @@ cohort, student or attempt is a 404, so nothing hints that it exists.
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request, stream_with_context, url_for
+from flask import Response, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
 from ..access import allow
 from ..models import Role
 from ..models.types import utcnow
 from ..params import page_arg
-from ..services import attempts as attempt_service
-from ..services import content, exports, progress, reports, scope
+from ..services import attempts, content, exports, progress, reports, scope
 from . import bp
 from .forms import MatrixFilterForm, SearchForm
 
 STAFF = (Role.INSTRUCTOR, Role.ADMIN)
 
 
+def _kept_args(**changes) -> dict:
+    """This page's query parameters with some changed (None or blank drops one), and its path values:
+    the arguments of ``url_for`` for a link to the same page."""
+    args = request.args.to_dict() | changes
+    args = {key: value for key, value in args.items() if value not in (None, "")}
+    # Path values win over a query parameter of the same name (?cohort_id=... must not clash).
+    return args | (request.view_args or {})
+
+
 @bp.context_processor
 def _report_helpers() -> dict:
-    """``url_with(...)``: this page's URL with some query parameters changed (None drops one)."""
+    """``url_with(...)``: this page's URL with some query parameters changed (None drops one);
+    ``page_query``: what the pager's links keep (everything but the page)."""
 
     def url_with(endpoint: str | None = None, **changes) -> str:
-        args = request.args.to_dict() | changes
-        args = {key: value for key, value in args.items() if value not in (None, "")}
-        # Path values win over a query parameter of the same name (?cohort_id=... must not clash).
-        return url_for(endpoint or request.endpoint, **(args | (request.view_args or {})))
+        return url_for(endpoint or request.endpoint, **_kept_args(**changes))
 
-    return {"url_with": url_with}
+    return {"url_with": url_with, "page_query": _kept_args(page=None)}
 
 
 def _accepted(field) -> str:
@@ -105,7 +111,7 @@ def student(student_id: int):
         "reports/student.html",
         student=person,
         cohorts=reports.student_cohorts(current_user, person),
-        history=attempt_service.history(person),
+        history=attempts.history(person),
         mastery=progress.topic_mastery(person),
     )
 
@@ -115,7 +121,7 @@ def student(student_id: int):
 def attempt(attempt_id: int):
     """One attempt as its result page shows it, correct answers included; an open one only says so."""
     found, person = reports.attempt_or_404(current_user, attempt_id)
-    items = [] if found.is_open else attempt_service.result_items(found)
+    items = [] if found.is_open else attempts.result_items(found)
     sections = content.section_titles({r.item.lesson for r in items}) if items else {}
     return render_template("reports/attempt.html", attempt=found, student=person, items=items, sections=sections)
 
@@ -127,10 +133,7 @@ def _download(table: exports.Table, fmt: str, *name: str) -> Response:
         body = stream_with_context(exports.csv_chunks(table))
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
         return Response(body, mimetype="text/csv; charset=utf-8", headers=headers)
-    try:
-        workbook = exports.to_xlsx(table)
-    except exports.TooManyRows as exc:
-        abort(413, str(exc))
+    workbook = exports.to_xlsx(table)  # past Excel's row limit: TooManyRows, a 413 saying to take the CSV
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     return Response(workbook, mimetype=exports.XLSX_MIMETYPE, headers=headers)
 

@@ -1,7 +1,7 @@
-"""Students' dashboard and their spaced-repetition review queue."""
+"""Review: each student's spaced-repetition queue of the questions they missed."""
 
 from flask import Blueprint
 
-bp = Blueprint("practice", __name__)
+bp = Blueprint("review", __name__)
 
 from . import views  # noqa: E402,F401  (registers the routes on bp)

@@ -1,4 +1,4 @@
-"""Forms of the practice blueprint."""
+"""Forms of the review blueprint."""
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SubmitField
@@ -8,8 +8,8 @@ from wtforms.widgets import HiddenInput
 from ..params import MAX_ID, InRange
 
 
-class PracticeForm(FlaskForm):
-    """A practice answer: the item's own inputs are read from the request; this carries the rest."""
+class ReviewForm(FlaskForm):
+    """A review answer: the item's own inputs are read from the request; this carries the rest."""
 
     # The card's review count when the page was shown: a post with an older count is a replay.
     reviews = IntegerField(widget=HiddenInput(), validators=[InputRequired(), InRange(0, MAX_ID)])

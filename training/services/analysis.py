@@ -19,8 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from quizzes.items.choices import ChoiceItem
-from quizzes.stats import ChoiceFrequency, ModuleStats, analyse, counted_choice_frequencies
+from quizzes.stats import ModuleStats, ResponseCount, analyse
 
 from ..database import writing
 from ..extensions import db
@@ -34,18 +33,19 @@ ALWAYS_RECALCULATE_BELOW = 200
 """Versions with fewer submitted attempts are recalculated as soon as one is submitted:
 that takes milliseconds, and their figures move most with every new attempt."""
 
-RESULT_FORMAT = 1
+RESULT_FORMAT = 2
 """Version of the stored ``result``; a cached result in another format is recalculated.
 Bump it when the statistics' fields change."""
 
 
 @dataclass(frozen=True)
 class Analysis:
-    """Statistics of a version, and how often each choice of each choice item was picked."""
+    """Statistics of a version, and the answers given to each item whose type lists them
+    (how often each choice was picked, the distinct texts typed...)."""
 
     version: ModuleVersion
     stats: ModuleStats
-    choices: dict[str, list[ChoiceFrequency]]
+    responses: dict[str, list[ResponseCount]]
 
 
 @dataclass(frozen=True)
@@ -125,8 +125,9 @@ def submitted_attempts(version: ModuleVersion) -> Submitted:
 def analyse_version(version: ModuleVersion) -> Analysis:
     """Item analysis over every submitted attempt at ``version``, calculated now (no cache).
 
-    Two queries whatever the number of attempts: the marks as plain tuples, and each choice
-    item's responses counted by the database, so each distinct response is decoded once.
+    Two queries whatever the number of attempts: the marks as plain tuples, and the responses
+    to each item whose type lists them (``responses_heading``) counted by the database, so each
+    distinct response is decoded once; the type tallies them (``tally_responses``).
     """
     items = version.content.item_map()
     submitted = _submitted_at(version)
@@ -143,21 +144,18 @@ def analyse_version(version: ModuleVersion) -> Analysis:
             marks[attempt_id][key] = awarded
     stats = analyse(marks.values(), {key: item.points for key, item in items.items()})
 
-    choice_items = {key: item for key, item in items.items() if isinstance(item, ChoiceItem)}
-    counted: dict[str, list[tuple[Any, int]]] = {key: [] for key in choice_items}
-    if choice_items:
+    listed = {key: item for key, item in items.items() if item.responses_heading}
+    counted: dict[str, list[tuple[Any, int]]] = {key: [] for key in listed}
+    if listed:
         for key, response, n in connection.execute(
             select(Answer.item_key, Answer.response, func.count())
             .join(Attempt, Attempt.id == Answer.attempt_id)
-            .where(*submitted, Answer.item_key.in_(choice_items))
+            .where(*submitted, Answer.item_key.in_(listed))
             .group_by(Answer.item_key, Answer.response)
         ):
             counted[key].append((response, n))
-    choices = {
-        key: counted_choice_frequencies(counted[key], choices=[c.id for c in item.choices])
-        for key, item in choice_items.items()
-    }
-    return Analysis(version=version, stats=stats, choices=choices)
+    responses = {key: item.tally_responses(counted[key]) for key, item in listed.items()}
+    return Analysis(version=version, stats=stats, responses=responses)
 
 
 def _submitted_at(version: ModuleVersion) -> tuple:
@@ -203,11 +201,11 @@ def _keep(version: ModuleVersion, submitted: Submitted, computed_at: datetime, r
 
 
 def _analysis_to_json(result: Analysis) -> dict[str, Any]:
-    """The stored form of an analysis (choices as a list: JSONB does not keep key order)."""
+    """The stored form of an analysis (responses as a list: JSONB does not keep key order)."""
     return {
         "format": RESULT_FORMAT,
         "stats": result.stats.to_dict(),
-        "choices": [[key, [f.to_dict() for f in freqs]] for key, freqs in result.choices.items()],
+        "responses": [[key, [r.to_dict() for r in rows]] for key, rows in result.responses.items()],
     }
 
 
@@ -216,5 +214,5 @@ def _analysis_from_json(version: ModuleVersion, data: dict[str, Any]) -> Analysi
     return Analysis(
         version=version,
         stats=ModuleStats.from_dict(data["stats"]),
-        choices={key: [ChoiceFrequency.from_dict(f) for f in freqs] for key, freqs in data["choices"]},
+        responses={key: [ResponseCount.from_dict(r) for r in rows] for key, rows in data["responses"]},
     )

@@ -1,11 +1,11 @@
 """When a student may see the correct answers of a module (its ``show_answers`` setting).
 
 Staff reviewing a student's work always see the answers; this decides only what the
-student is shown: on their result page, in tutor-mode stage feedback and in review practice.
+student is shown: on their result page, in tutor-mode stage feedback and in review.
 
 The module's newest published version decides, for every attempt at any version: an
 instructor who tightens the policy (say to "never" while a class is still sitting the
-module) hides the key from then on, including on older results and in review practice.
+module) hides the key from then on, including on older results and in review.
 """
 
 from __future__ import annotations

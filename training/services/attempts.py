@@ -7,14 +7,10 @@ concurrent saves and submits are applied one at a time and never half-way.
 
 from __future__ import annotations
 
-import random
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Row, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -22,40 +18,39 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from quizzes.content import Feedback as FeedbackTiming
 from quizzes.content import Module, ShowAnswers, StageRef
-from quizzes.items import AnswerError, Item, Mark, Matching, Ordering
-from quizzes.items.choices import ChoiceItem
-from quizzes.items.tokens import FormTokens, scoped_tokens
+from quizzes.items import AnswerError, Item, Mark
+from quizzes.mastery import mastery_by_topic
 from quizzes.scoring import AttemptScore, score_attempt
+from quizzes.views import ResultItem, StageView, build_stage_views
+from quizzes.views import result_items as graded_items
 
 from ..extensions import db
 from ..models import Answer, Attempt, AttemptStatus, AttemptTopic, ModuleRow, ModuleVersion, User
 from ..models.types import utcnow
 from . import answer_policy, certificates, review
 from .content import latest_version
+from .errors import ServiceError
+from .form_values import attempt_tokens, form_tokens
 
 DEADLINE_GRACE = timedelta(seconds=10)
 
 
-class AttemptError(Exception):
-    """A request the attempt's state does not allow; ``status`` is the HTTP answer."""
+class AttemptError(ServiceError):
+    """A request the attempt's state does not allow (409 unless a subclass says otherwise)."""
 
-    status = 409
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    status_code = 409
 
 
 class AttemptNotFound(AttemptError):
     """No such attempt for this student (someone else's counts as none)."""
 
-    status = 404
+    status_code = 404
 
 
 class BadAnswer(AttemptError):
     """The answer does not fit the item, or names an item that is not there."""
 
-    status = 400
+    status_code = 400
 
 
 class StaleSave(AttemptError):
@@ -146,17 +141,6 @@ _SAVED_ANSWERS = select(Answer.id, Answer.item_key, Answer.response, Answer.awar
 def saved_answers(attempt: Attempt) -> dict[str, Row]:
     """The attempt's answers as stored now, by item key: rows with ``id``, ``response``, ``awarded``, ``points``."""
     return {row.item_key: row for row in db.session.execute(_SAVED_ANSWERS, {"attempt_id": attempt.id})}
-
-
-def form_tokens(scope: str) -> FormTokens:
-    """The opaque form values of one scope (see ``quizzes.items.tokens``), keyed by the app's secret."""
-    secret = current_app.config["SECRET_KEY"]
-    return scoped_tokens(secret.encode() if isinstance(secret, str) else secret, scope)
-
-
-def attempt_tokens(attempt_id: int) -> FormTokens:
-    """The values an attempt's pages post: different in every attempt, so a retry cannot reuse a key."""
-    return form_tokens(f"attempt:{attempt_id}")
 
 
 def _current_stage(attempt: Attempt) -> StageRef:
@@ -370,100 +354,24 @@ def _grade_and_close(attempt: Attempt, answers: dict[str, Row] | None = None) ->
 
 
 def _topic_totals(attempt: Attempt, module: Module, result: AttemptScore) -> list[dict[str, Any]]:
-    """The attempt's marks added up per topic, as ``attempt_topics`` rows (for the cohort heatmap)."""
-    totals: dict[str, dict[str, Any]] = {}
-    for item in module.items():
-        row = totals.setdefault(
-            item.topic,
-            {
-                "attempt_id": attempt.id,
-                "topic": item.topic,
-                "user_id": attempt.user_id,
-                "module_id": attempt.module_id,
-                "awarded": 0.0,
-                "points": 0.0,
-                "items": 0,
-            },
-        )
-        row["awarded"] += result.marks[item.key].awarded or 0.0
-        row["points"] += item.points
-        row["items"] += 1
-    return list(totals.values())
+    """The attempt's marks added up per topic, as ``attempt_topics`` rows (for the cohort heatmap).
 
-
-@dataclass(frozen=True)
-class ItemView:
-    """An item as one page shows it: number, choices in this attempt's order, saved answer.
-
-    ``tokens`` are the page's opaque form values: templates read ``options``, ``prompts``
-    and ``form_values``, never an authored part id.
+    The sums are the engine's own fold (``quizzes.mastery``), the one that mastery pages use.
     """
-
-    number: int
-    item: Item
-    choices: Sequence[Any]
-    answer: Any | None
-    tokens: FormTokens
-
-    @property
-    def field(self) -> str:
-        """The form field name of this item."""
-        return f"item-{self.item.key}"
-
-    @property
-    def options(self) -> list[tuple[str, Any]]:
-        """(form value, part) of what the student picks from, in this page's order."""
-        return [(self.tokens.token(self.item.key, "part", part.id), part) for part in self.choices]
-
-    @property
-    def prompts(self) -> list[tuple[str, Any]]:
-        """(form value, prompt) of a matching item's prompts, in written order (empty for other types)."""
-        prompts = getattr(self.item, "prompts", [])
-        return [(self.tokens.token(self.item.key, "prompt", p.id), p) for p in prompts]
-
-    @property
-    def form_values(self) -> list[str]:
-        """The saved answer as the form values that would post it again."""
-        return self.tokens.encode(self.item, self.item.form_values(self.answer))
-
-    def parse(self, values: list[str]) -> Any | None:
-        """The answer the posted ``values`` give (AnswerError for a value this page never offered)."""
-        return self.item.parse_answer(self.tokens.decode(self.item, values))
-
-
-def ordered_choices(seed: int, item: Item) -> list:
-    """What the student picks from, in the order ``seed`` gives (an attempt's seed: the same on every reload).
-
-    Choices of choice items (unless the author fixed their order), the steps of an
-    ordering item (always: their written order is the answer), the options of a matching item.
-    """
-    if isinstance(item, ChoiceItem):
-        parts, shuffle = list(item.choices), item.shuffle
-    elif isinstance(item, Ordering):
-        parts, shuffle = list(item.steps), True
-    elif isinstance(item, Matching):
-        parts, shuffle = list(item.options), True
-    else:
-        return []
-    if shuffle:
-        # Order only, not secrecy: a seeded generator makes every reload show the same order.
-        random.Random(f"{seed}:{item.key}").shuffle(parts)  # noqa: S311
-    if isinstance(item, Ordering) and [p.id for p in parts] == item.key_answer():
-        parts.reverse()  # never show the answer as the starting order
-    return parts
-
-
-@dataclass(frozen=True)
-class StageView:
-    """A stage with its items as the take page shows them."""
-
-    ref: StageRef
-    items: list[ItemView]
-    locked: bool
-    # Tutor mode: marks and feedback of a locked stage (None in exam mode or while open).
-    results: list[ResultItem] | None = None
-    # Whether ``results`` may show the correct answers, feedback and explanations.
-    reveal: bool = False
+    marks = ((item.topic, result.marks[item.key].awarded, item.points, 1) for item in module.items())
+    return [
+        {
+            "attempt_id": attempt.id,
+            "topic": total.topic,
+            "user_id": attempt.user_id,
+            "module_id": attempt.module_id,
+            "awarded": total.awarded,
+            "points": total.points,
+            "items": total.items,
+        }
+        for total in mastery_by_topic(marks)
+        if total.items
+    ]
 
 
 def stage_views(attempt: Attempt) -> list[StageView]:
@@ -492,110 +400,19 @@ def stage_views(attempt: Attempt) -> list[StageView]:
     )
 
 
-def build_stage_views(
-    module: Module,
-    current: int,
-    seed: int,
-    answers: dict[str, Any],
-    *,
-    tokens: FormTokens | None = None,
-    mark_locked: bool = False,
-    reveal_locked: bool = False,
-) -> list[StageView]:
-    """Stages 0..``current`` of ``module`` as the take page (or an author's preview) shows them.
-
-    :param tokens: the page's form values; None: a preview's (nothing is posted from it).
-    :param mark_locked: tutor mode: locked stages carry their marks and the answers given.
-    :param reveal_locked: with ``mark_locked``, also the correct answers, feedback and explanations.
-    """
-    tokens = tokens or form_tokens("preview")
-    numbers = {item.key: n for n, item in enumerate(module.items(), 1)}
-    views = []
-    for ref in module.stages()[: current + 1]:
-        items = [
-            ItemView(
-                number=numbers[item.key],
-                item=item,
-                choices=ordered_choices(seed, item),
-                answer=answers.get(item.key),
-                tokens=tokens,
-            )
-            for item in ref.stage.items
-        ]
-        locked = ref.index < current
-        results = None
-        if locked and (mark_locked or reveal_locked):
-            results = [result_item(v.number, ref, v.item, v.answer) for v in items]
-            if not reveal_locked:
-                # Held back: the page must not even carry them (the template would hide them anyway).
-                results = [replace(r, feedback=[], correct=[]) for r in results]
-        views.append(StageView(ref=ref, items=items, locked=locked, results=results, reveal=reveal_locked))
-    return views
-
-
-@dataclass(frozen=True)
-class Feedback:
-    """A piece of feedback and whether it praises (a right choice) or corrects."""
-
-    text: str
-    positive: bool
-
-
-@dataclass(frozen=True)
-class ResultItem:
-    """One item on the result page, with everything that teaches."""
-
-    number: int
-    ref: StageRef
-    item: Item
-    answer: Any | None
-    mark: Mark
-    given: list[str]
-    feedback: list[Feedback]
-    correct: list[str]
+def preview_stage_views(module: Module, current: int) -> list[StageView]:
+    """Stages 0..``current`` as an author's preview shows them (nothing is posted from it)."""
+    return build_stage_views(module, current, 0, {}, tokens=form_tokens("preview"))
 
 
 def result_items(attempt: Attempt) -> list[ResultItem]:
     """The graded items of a submitted attempt, against the version the student saw."""
-    module = attempt.version.content
-    answers = saved_answers(attempt)
-    out, number = [], 0
-    for ref in module.stages():
-        for item in ref.stage.items:
-            number += 1
-            row = answers.get(item.key)
-            answer = row.response if row else None
-            # The mark stored at submission is the record; regrading is a fallback.
-            mark = Mark(row.awarded, row.points) if row and row.awarded is not None else None
-            out.append(result_item(number, ref, item, answer, mark))
-    return out
-
-
-def result_item(number: int, ref: StageRef, item: Item, answer: Any | None, mark: Mark | None = None) -> ResultItem:
-    """Everything that teaches about one answered item (graded now unless a mark is given)."""
-    return ResultItem(
-        number=number,
-        ref=ref,
-        item=item,
-        answer=answer,
-        mark=mark or item.grade(answer),
-        given=item.describe_lines(answer),
-        feedback=_feedback(item, answer),
-        correct=_correct_answer(item),
-    )
-
-
-def _feedback(item: Item, answer: Any | None) -> list[Feedback]:
-    """Feedback for what was given; for choices, each says whether that choice was right."""
-    if isinstance(item, ChoiceItem) and answer:
-        return [Feedback(c.feedback, c.correct) for c in item.picked(answer) if c.feedback]
-    full = item.grade(answer).is_full
-    return [Feedback(text, full) for text in item.feedback_for(answer)]
-
-
-def _correct_answer(item: Item) -> list[str]:
-    accepted = getattr(item, "accepted", None)
-    return [accepted] if accepted is not None else item.describe_lines(item.key_answer())
+    answers = {
+        # The mark stored at submission is the record; regrading is a fallback.
+        key: (row.response, Mark(row.awarded, row.points) if row.awarded is not None else None)
+        for key, row in saved_answers(attempt).items()
+    }
+    return graded_items(attempt.version.content, answers)
 
 
 def history(user: User) -> list[tuple[Attempt, ModuleRow]]:

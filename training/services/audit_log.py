@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, or_, select
 
 from ..extensions import db
 from ..models import AuditEvent
 from .exports import Table
+from .paging import Page, paginate
 
 PER_PAGE = 50
 
@@ -67,9 +67,9 @@ def _audit_select(filters: AuditFilter) -> Select:
     return query
 
 
-def audit_page(filters: AuditFilter, page: int) -> Pagination:
-    """One page of matching audit events, newest first."""
-    return db.paginate(_audit_select(filters), page=max(page, 1), per_page=PER_PAGE, error_out=False)
+def audit_page(filters: AuditFilter, number: int) -> Page:
+    """Page ``number`` of the matching audit events, newest first."""
+    return paginate(_audit_select(filters), number, PER_PAGE, scalars=True)
 
 
 def audit_choices() -> tuple[list[str], list[str]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -22,19 +21,13 @@ from ..extensions import db
 from ..models import ModuleDraft, User
 from . import drafts
 from .content import lessons
-from .edit_feedback import ROW_FIELDS, clean_markdown, clean_texts, errors_for
-
-ITEM_ROWS = {
-    "single": ("choices",),
-    "multiple": ("choices",),
-    "ordering": ("steps",),
-    "matching": ("prompts", "options"),
-}
-ROW_LIMITS = {"choices": 12, "steps": 10, "prompts": 10, "options": 12}
-BLANK_ROWS = 3
+from .edit_feedback import clean_markdown, errors_for
+from .errors import NotFound, ServiceError
+from .item_documents import item_form_data as _form_data
+from .item_documents import item_from_form
 
 
-class EditError(ValueError):
+class EditError(ServiceError):
     """A change that was refused: messages by form field ("" is the form as a whole)."""
 
     def __init__(self, errors: dict[str, list[str]]):
@@ -42,8 +35,12 @@ class EditError(ValueError):
         self.errors = errors
 
 
-class UnknownPart(LookupError):
-    """A case, stage or item index that the draft does not have (a 404)."""
+class UnknownPart(NotFound):
+    """A case, stage or item index that the draft does not have: the handler answers 404."""
+
+    def __init__(self, part: str):
+        super().__init__()
+        self.part = part
 
 
 # ---------------------------------------------------------------- draft and document
@@ -169,17 +166,8 @@ def slugify(text: str) -> str:
 
 
 def placeholder_item(key: str) -> dict:
-    """A valid single-best-answer item for the author to rewrite (a new stage needs one item)."""
-    return {
-        "key": key,
-        "type": "single",
-        "prompt": "Write the question here.",
-        "explanation": "Explain the right answer here.",
-        "choices": [
-            {"id": "a", "text": "The right answer", "correct": True, "feedback": ""},
-            {"id": "b", "text": "A wrong answer", "correct": False, "feedback": "Say why this answer is wrong."},
-        ],
-    }
+    """A valid item of the first registered type for the author to rewrite (a new stage needs one item)."""
+    return next(iter(ITEM_TYPES.values())).placeholder(key)
 
 
 def placeholder_stage(key: str, title: str = "Stage 1", narrative: str = "") -> dict:
@@ -381,61 +369,6 @@ def move_stage(draft: ModuleDraft, c: int, s: int, direction: str, user: User | 
 # ---------------------------------------------------------------- items
 
 
-def _blank(row: dict, name: str) -> bool:
-    """A row the author left empty (its id may be pre-filled): it is ignored."""
-    return not any((row.get(f) or "").strip() for f in ROW_FIELDS[name]) and not row.get("correct")
-
-
-def _rows(rows: list[dict], name: str) -> tuple[list[dict], dict[int, int]]:
-    """The filled rows in the order given by their "order" numbers, and document index -> form row."""
-    filled = [(n, r) for n, r in enumerate(rows) if not _blank(r, name)]
-    filled.sort(key=lambda nr: (nr[1].get("order") is None, nr[1].get("order") or 0, nr[0]))
-    fields = {
-        "choices": ("id", "text", "correct", "feedback"),
-        "steps": ("id", "text"),
-        "prompts": ("id", "text", "match", "feedback"),
-        "options": ("id", "text"),
-    }[name]
-    parts = []
-    for _, row in filled:
-        part_ = {f: row.get(f) or "" for f in fields}
-        part_["id"], part_["match"] = part_["id"].strip(), part_.get("match", "").strip()
-        if "correct" in part_:
-            part_["correct"] = bool(part_["correct"])
-        if "match" not in fields:
-            del part_["match"]
-        parts.append(part_)
-    return parts, {d: n for d, (n, _) in enumerate(filled)}
-
-
-def item_from_form(item_type: str, data: dict, existing: dict | None = None) -> tuple[dict, dict]:
-    """Build an item document from form data; returns it and the row maps for error messages.
-
-    Fields the editor does not show (tags) are kept from the existing item.
-    """
-    item: dict[str, Any] = {"key": (data.get("key") or "").strip(), "type": item_type}
-    for name in ("prompt", "points", "explanation"):
-        item[name] = data.get(name)
-    item["topic"] = data.get("topic") or None
-    item["lesson"] = data.get("lesson") or None
-    if existing and existing.get("tags"):
-        item["tags"] = existing["tags"]
-    if item_type in ("single", "multiple"):
-        item["shuffle"] = bool(data.get("shuffle"))
-    if item_type == "true-false":
-        item["correct"] = data.get("correct") == "true"
-        item.update(feedback_true=data.get("feedback_true") or "", feedback_false=data.get("feedback_false") or "")
-    if item_type == "numeric":
-        for name in ("min", "max", "units", "feedback_low", "feedback_high"):
-            item[name] = data.get(name)
-        item["feedback_low"] = item["feedback_low"] or ""
-        item["feedback_high"] = item["feedback_high"] or ""
-    row_maps = {}
-    for name in ITEM_ROWS.get(item_type, ()):
-        item[name], row_maps[name] = _rows(data.get(name) or [], name)
-    return clean_texts(item), row_maps
-
-
 def save_item(
     draft: ModuleDraft,
     c: int,
@@ -454,7 +387,7 @@ def save_item(
         _check(existing, expect, "key")
     if item_type not in ITEM_TYPES:
         raise UnknownPart(item_type)
-    item, rows = item_from_form(item_type, data, existing)
+    item, rows = item_from_form(ITEM_TYPES[item_type], data, existing)
     if i is None:
         i = len(items)
         items.append(item)
@@ -463,7 +396,12 @@ def save_item(
         items[i] = item
         change = f"changed question '{existing['key']}'" + _changed(existing, item)
     prefix = ("cases", c, "stages", s, "items", i)
-    _save(draft, doc, user, lambda exc: errors_for(exc, prefix, tag=item_type, key=item["key"], rows=rows), change)
+    editor = ITEM_TYPES[item_type].editor
+
+    def mapper(exc: ValidationError) -> dict[str, list[str]]:
+        return errors_for(exc, prefix, tag=item_type, key=item["key"], rows=rows, editor=editor)
+
+    _save(draft, doc, user, mapper, change)
     return i
 
 
@@ -494,30 +432,9 @@ def move_item(
 # ---------------------------------------------------------------- what the forms show
 
 
-def _next_ids(used: list[str], count: int, prefix: str) -> list[str]:
-    """``count`` part ids not in ``used``: a, b, c... for choices and options, s1, s2... otherwise."""
-    letters = [chr(n) for n in range(ord("a"), ord("z") + 1)]
-    pool = letters if not prefix else [f"{prefix}{n}" for n in range(1, 60)]
-    return [x for x in pool if x not in used][:count]
-
-
 def item_form_data(item_type: str, item: dict | None) -> dict:
-    """What an item form shows: the item's fields, its rows plus blank ones with suggested ids and order numbers."""
-    data = dict(item or {"points": 1.0, "shuffle": True, "correct": True})
-    data["topic"] = data.get("topic") or ""
-    data["lesson"] = data.get("lesson") or ""
-    if item_type == "true-false":
-        data["correct"] = "true" if data.get("correct", True) else "false"
-    for name in ITEM_ROWS.get(item_type, ()):
-        rows = [dict(r) for r in data.get(name) or []]
-        blanks = max(BLANK_ROWS, 4 - len(rows) if name != "steps" else 5 - len(rows))
-        blanks = min(blanks, max(0, ROW_LIMITS[name] - len(rows)))
-        prefix = {"choices": "", "options": "", "steps": "s", "prompts": "p"}[name]
-        rows += [{"id": x} for x in _next_ids([r["id"] for r in rows], blanks, prefix)]
-        for n, row in enumerate(rows, 1):
-            row["order"] = n
-        data[name] = rows
-    return data
+    """What the form of an item of ``item_type`` shows: the item's fields, its rows plus blank ones."""
+    return _form_data(ITEM_TYPES[item_type], item)
 
 
 def lesson_choices(current: str | None = None) -> list[tuple[str, str]]:

@@ -38,13 +38,16 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 
 from ..database import BUSY_TIMEOUT_MS
+from .errors import ServiceError
 from .sqlite_schema import migrated_schema, read_schema, schema_differences
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-class BackupError(Exception):
-    """The backup or restore was refused or failed; nothing was changed."""
+class BackupError(ServiceError):
+    """The backup or restore was refused or failed; nothing was changed (409; raised in CLI commands)."""
+
+    status_code = 409
 
 
 @dataclass

@@ -15,10 +15,13 @@ from ..models import ModuleDraft, ModuleRow, ModuleVersion, User
 from ..models.types import utcnow
 from . import audit, module_editors
 from .content import known_lesson_refs, latest_version, module_by_slug, publish
+from .errors import ServiceError
 
 
-class DraftError(ValueError):
-    """A draft that cannot be saved or published, with (key path, message) problems."""
+class DraftError(ServiceError, ValueError):
+    """A draft that cannot be saved or published, with (key path, message) problems (400)."""
+
+    status_code = 400
 
     def __init__(self, problems: list[tuple[str, str]]):
         super().__init__("; ".join(f"{where}: {message}" for where, message in problems))

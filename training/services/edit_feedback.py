@@ -1,5 +1,10 @@
 """What authors are told and what is kept of what they type: Markdown sanitising, and
-the engine's validation errors mapped to the form fields that caused them."""
+the engine's validation errors mapped to the form fields that caused them.
+
+Texts rendered as Markdown are sanitised when saved (a module's summary, a stage's
+narrative, an item's prompt and explanation, and the fields an item type declares as
+Markdown); other texts are escaped on display.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +13,8 @@ import re
 import nh3
 from pydantic import ValidationError
 
-# Texts rendered as Markdown (and so sanitised when saved); other texts are escaped on display.
-MARKDOWN_FIELDS = {"prompt", "explanation", "narrative", "summary", "feedback", "feedback_true", "feedback_false"}
-MARKDOWN_FIELDS |= {"feedback_low", "feedback_high"}
-# The repeated parts of each item type, and the text fields a row of each has.
-ROW_FIELDS = {
-    "choices": ("text", "feedback"),
-    "steps": ("text",),
-    "prompts": ("text", "feedback"),
-    "options": ("text",),
-}
+from quizzes.items.editor import Editor
+
 _ENTITY = re.compile(r"&(gt|amp);")
 
 
@@ -30,18 +27,6 @@ def clean_markdown(text: str | None) -> str:
     """
     cleaned = nh3.clean(text or "", tags=set())
     return _ENTITY.sub(lambda m: ">" if m.group(1) == "gt" else "&", cleaned)
-
-
-def clean_texts(data: dict) -> dict:
-    """Sanitise the Markdown fields of a part and of its rows."""
-    out = dict(data)
-    for name in MARKDOWN_FIELDS & out.keys():
-        if isinstance(out[name], str):
-            out[name] = clean_markdown(out[name])
-    for rows in ROW_FIELDS:
-        if isinstance(out.get(rows), list):
-            out[rows] = [clean_texts(r) for r in out[rows]]
-    return out
 
 
 # ---------------------------------------------------------------- error messages
@@ -72,28 +57,24 @@ def _friendly(err: dict) -> str:
     return message[:1].upper() + message[1:]
 
 
-# Messages of whole-object validators, and the field they belong next to.
-_MESSAGE_FIELDS = (
-    ("range is reversed", "min"),
-    ("correct choice", "choices"),
-    ("choice ids", "choices"),
-    ("step ids", "steps"),
-    ("prompt ids", "prompts"),
-    ("which is not an option", "prompts"),
-    ("option ids", "options"),
-    ("needs feedback", "feedback"),
-)
-
-
 def errors_for(
-    exc: ValidationError, prefix: tuple, *, tag: str | None = None, key: str | None = None, rows: dict | None = None
+    exc: ValidationError,
+    prefix: tuple,
+    *,
+    tag: str | None = None,
+    key: str | None = None,
+    rows: dict | None = None,
+    editor: Editor | None = None,
 ) -> dict[str, list[str]]:
     """Map validation errors under ``prefix`` (the edited part's place in the document) to form fields.
 
     :param tag: the item type, which pydantic puts in the path of a discriminated union.
     :param key: the edited part's key, to place "repeated key" errors next to its key field.
     :param rows: document row index -> form row index, per row list (blank rows are left out).
+    :param editor: the item type's editor, which says where a message about the whole item
+        or one of its rows belongs (found from its words).
     """
+    rows = rows or {}
     errors: dict[str, list[str]] = {}
     for err in exc.errors():
         loc, message = tuple(err["loc"]), _friendly(err)
@@ -102,15 +83,15 @@ def errors_for(
             tail = list(loc[len(prefix) :])
             if tag and tail and tail[0] == tag:
                 tail = tail[1:]
-            if len(tail) >= 2 and tail[0] in ROW_FIELDS and isinstance(tail[1], int) and rows:
-                tail[1] = rows.get(tail[0], {}).get(tail[1], tail[1])
+            if len(tail) >= 2 and tail[0] in rows and isinstance(tail[1], int):
+                tail[1] = rows[tail[0]].get(tail[1], tail[1])
             field = ".".join(str(p) for p in tail)
-            if len(tail) <= 2:  # an object-level message: find its field from what it says
-                hint = next((f for text, f in _MESSAGE_FIELDS if text in message), None)
-                if hint == "feedback" and len(tail) == 2:
-                    field = f"{field}.feedback"
-                elif hint and not tail:
-                    field = hint
+            # A message about the whole item, or about one row: find its field from what it says.
+            if editor is not None and not tail:
+                field = editor.field_for(message) or field
+            elif editor is not None and len(tail) == 2 and tail[0] in rows:
+                hint = editor.field_for(message, row=True)
+                field = f"{field}.{hint}" if hint else field
         elif not loc and key and "key must be unique" in message and re.search(rf"\b{re.escape(key)}\b", message):
             field = "key"
         errors.setdefault(field, []).append(message)

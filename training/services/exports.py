@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Attempt, Cohort, CohortMember, CohortModule, ModuleRow, ModuleVersion, User
+from .errors import ServiceError
 from .reports import AssignedModule, MatrixRow
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -110,8 +111,10 @@ def _xlsx_cell(sheet, value: Any) -> Any:
     return safe_text(str(value))
 
 
-class TooManyRows(Exception):
-    """The table has more rows than a worksheet can hold."""
+class TooManyRows(ServiceError):
+    """The table has more rows than a worksheet can hold (413: the download is too large)."""
+
+    status_code = 413
 
 
 def to_xlsx(table: Table) -> bytes:
@@ -125,6 +128,7 @@ def to_xlsx(table: Table) -> bytes:
     sheet.append([safe_text(h) for h in table.header])
     for count, row in enumerate(table.rows, 1):
         if count > XLSX_MAX_ROWS:
+            sheet.close()  # end the sheet's temporary file now, not when the collector finds it half written
             raise TooManyRows(f"More than {XLSX_MAX_ROWS:,} rows do not fit in an Excel sheet; download the CSV.")
         sheet.append([_xlsx_cell(sheet, v) for v in row])
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as output:

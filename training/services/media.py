@@ -18,6 +18,8 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .errors import ServiceError
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # refuse decompression bombs long before they exhaust memory
 MAX_SIDE = 2400  # larger photos are scaled down: nobody needs more on a case page
@@ -25,8 +27,10 @@ FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 NAME = re.compile(r"^[a-f0-9]{32}\.(jpg|png|webp)$")
 
 
-class MediaError(ValueError):
-    """An upload that is not an acceptable image, with a message for people."""
+class MediaError(ServiceError, ValueError):
+    """An upload that is not an acceptable image, with a message for people (400)."""
+
+    status_code = 400
 
 
 def media_dir(instance_path: str | Path) -> Path:

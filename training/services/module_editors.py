@@ -17,12 +17,15 @@ from sqlalchemy.orm import aliased
 from ..extensions import db
 from ..models import ModuleEditor, ModuleRow, Role, User
 from . import audit
+from .errors import ServiceError
 
 EDITOR_ROLES = (Role.INSTRUCTOR, Role.ADMIN)
 
 
-class EditorError(ValueError):
-    """A change to a module's editors that was refused, with the message to show."""
+class EditorError(ServiceError, ValueError):
+    """A change to a module's editors that was refused, with the message to show (409)."""
+
+    status_code = 409
 
 
 @dataclass(frozen=True)

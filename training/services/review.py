@@ -1,11 +1,11 @@
 """The review queue: items a student missed come back on an FSRS schedule.
 
 A card is made when a graded attempt misses an item; later attempts move it (a miss
-brings it closer, a right answer pushes it out) and so does practice on ``/review``.
+brings it closer, a right answer pushes it out) and so does answering a card on ``/review``.
 Practice only ever writes ``review_cards`` and ``review_logs``: attempts, answers and
 scores are the record of what was examined and never change here.
 
-``ReviewCard.reviews`` counts practice answers (one ``ReviewLog`` each), so a practice
+``ReviewCard.reviews`` counts review answers (one ``ReviewLog`` each), so the review
 page carries it as a token: a post made with an older count is a replay.
 """
 
@@ -16,44 +16,38 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import abort
 from fsrs import Card, Rating, Scheduler
 from sqlalchemy import case, func, select
 
 from quizzes.content import Module, StageRef
 from quizzes.items import AnswerError, Item, Mark
 from quizzes.scoring import AttemptScore
+from quizzes.views import ItemView, ResultItem, result_item, review_view
 
 from ..extensions import db
 from ..models import Attempt, ModuleVersion, ReviewCard, ReviewLog, User
 from ..models.types import utcnow
-
-# A module reference, not names: attempts imports this module while it is being set up.
-from . import answer_policy, attempts
+from . import answer_policy
+from .errors import NotFound, ServiceError
+from .form_values import form_tokens
 
 # FSRS defaults: 90% desired retention, learning steps of 1 and 10 minutes, so a missed
 # item is ready to practise straight after the attempt and graduates to days once known.
 SCHEDULER = Scheduler()
 
 
-class PracticeError(Exception):
-    """A practice answer that cannot be taken; ``status`` is the HTTP answer."""
-
-    status = 400
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class ReviewError(ServiceError):
+    """A review answer that cannot be taken (400 unless a subclass says otherwise)."""
 
 
-class BadPracticeAnswer(PracticeError):
+class BadReviewAnswer(ReviewError):
     """The answer does not fit the item (unknown choice, not a number, blank)."""
 
 
-class AlreadyReviewed(PracticeError):
+class AlreadyReviewed(ReviewError):
     """The card was answered since the page was shown (a replayed or double post)."""
 
-    status = 409
+    status_code = 409
 
 
 def rating_for(mark: Mark) -> Rating:
@@ -131,11 +125,14 @@ def schedule_missed(attempt: Attempt, result: AttemptScore) -> None:
 
 
 def own_card_or_404(user: User, card_id: int, *, lock: bool = False) -> ReviewCard:
-    """The user's own card; someone else's or an unknown id is 404. Locked when about to write."""
+    """The user's own card; someone else's or an unknown id is NotFound. Locked when about to write."""
     query = select(ReviewCard).where(ReviewCard.id == card_id, ReviewCard.user_id == user.id)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
-    return db.session.scalar(query) or abort(404)
+    card = db.session.scalar(query)
+    if card is None:
+        raise NotFound()
+    return card
 
 
 def on_hold(user: User, now: datetime | None = None) -> set[int]:
@@ -189,13 +186,13 @@ def queue_summary(user: User, now: datetime | None = None) -> QueueSummary:
 
 
 @dataclass(frozen=True)
-class PracticeItem:
-    """A card as the practice page shows it: the module version, the item's stage and the item."""
+class ReviewItem:
+    """A card as the review page shows it: the module version, the item's stage and the item."""
 
     card: ReviewCard
     version: ModuleVersion
     ref: StageRef
-    view: attempts.ItemView
+    view: ItemView
 
     @property
     def item(self) -> Item:
@@ -208,51 +205,42 @@ class PracticeItem:
         return self.version.content
 
 
-def practice_item(card: ReviewCard) -> PracticeItem:
+def item_for(card: ReviewCard) -> ReviewItem:
     """The card's item in the version it was last missed in, with its stage for context."""
     version = db.session.get(ModuleVersion, card.version_id)
-    module = version.content
-    numbers = {item.key: n for n, item in enumerate(module.items(), 1)}
-    for ref in module.stages():
-        for item in ref.stage.items:
-            if item.key == card.item_key:
-                # The card's id seeds the choice order, so a reload shows the same order, and keys
-                # its form values, which (as in an attempt) never show an authored id.
-                view = attempts.ItemView(
-                    number=numbers[item.key],
-                    item=item,
-                    choices=attempts.ordered_choices(card.id, item),
-                    answer=None,
-                    tokens=attempts.form_tokens(f"card:{card.id}"),
-                )
-                return PracticeItem(card=card, version=version, ref=ref, view=view)
-    raise LookupError(f"item {card.item_key!r} is not in module version {version.id}")
+    try:
+        # The card's id seeds the choice order, so a reload shows the same order, and keys
+        # its form values, which (as in an attempt) never show an authored id.
+        ref, view = review_view(version.content, card.item_key, card.id, form_tokens(f"card:{card.id}"))
+    except LookupError:
+        raise LookupError(f"item {card.item_key!r} is not in module version {version.id}") from None
+    return ReviewItem(card=card, version=version, ref=ref, view=view)
 
 
-def parse_answer(view: attempts.ItemView, values: list[str]) -> Any:
-    """The posted form values as the item's answer; a blank or ill-fitting one is BadPracticeAnswer."""
+def parse_answer(view: ItemView, values: list[str]) -> Any:
+    """The posted form values as the item's answer; a blank or ill-fitting one is BadReviewAnswer."""
     try:
         answer = view.parse(values)
     except AnswerError as exc:
-        raise BadPracticeAnswer(str(exc)) from None
+        raise BadReviewAnswer(str(exc)) from None
     if answer is None:
-        raise BadPracticeAnswer("Give an answer first, or choose “I don't know”.")
+        raise BadReviewAnswer("Give an answer first, or choose “I don't know”.")
     return answer
 
 
-def practise(practice: PracticeItem, values: list[str] | None, seen_reviews: int) -> attempts.ResultItem:
-    """Grade a practice answer with the item's own marking, reschedule the card and log the answer.
+def answer_card(review_item: ReviewItem, values: list[str] | None, seen_reviews: int) -> ResultItem:
+    """Grade a review answer with the item's own marking, reschedule the card and log the answer.
 
     The card must be locked by the caller. ``values`` are the posted form values, None
     for "I don't know" (rated Again). ``seen_reviews`` is the card's ``reviews`` when the
     page was shown: if the card has been answered since, this is a replay and changes nothing.
     Returns the graded item for the feedback page.
     """
-    card = practice.card
+    card = review_item.card
     if seen_reviews != card.reviews:
         raise AlreadyReviewed("You have already answered that question, so it was not counted twice.")
-    answer = None if values is None else parse_answer(practice.view, values)
-    mark = practice.item.grade(answer)
+    answer = None if values is None else parse_answer(review_item.view, values)
+    mark = review_item.item.grade(answer)
     rating = rating_for(mark)
     now = utcnow()
     _apply(card, rating, now)
@@ -261,4 +249,4 @@ def practise(practice: PracticeItem, values: list[str] | None, seen_reviews: int
         ReviewLog(card_id=card.id, reviewed_at=now, rating=int(rating), correct=mark.is_full, response=answer)
     )
     db.session.flush()
-    return attempts.result_item(practice.view.number, practice.ref, practice.item, answer, mark)
+    return result_item(review_item.view.number, review_item.ref, review_item.item, answer, mark)

@@ -7,11 +7,11 @@ never loads a list of ids into Python.
 
 from __future__ import annotations
 
-from flask import abort
 from sqlalchemy import Select, exists, select
 
 from ..extensions import db
 from ..models import Cohort, CohortInstructor, CohortMember, Role, User
+from .errors import NotFound
 
 
 def visible_cohort_ids(viewer: User) -> Select:
@@ -44,10 +44,13 @@ def can_see_cohort(viewer: User, cohort_id: int) -> bool:
 
 
 def cohort_or_404(viewer: User, cohort_id: int) -> Cohort:
-    """The cohort, if it exists and ``viewer`` may review it; 404 otherwise (no hint that it exists)."""
+    """The cohort, if it exists and ``viewer`` may review it.
+
+    :raises NotFound: otherwise, either way (no hint that it exists).
+    """
     cohort = db.session.get(Cohort, cohort_id)
     if cohort is None or not can_see_cohort(viewer, cohort_id):
-        abort(404)
+        raise NotFound()
     return cohort
 
 
@@ -67,8 +70,11 @@ def can_see_student(viewer: User, student_id: int) -> bool:
 
 
 def student_or_404(viewer: User, student_id: int) -> User:
-    """The user, if ``viewer`` may see their work; 404 otherwise."""
+    """The user, if ``viewer`` may see their work.
+
+    :raises NotFound: otherwise, either way.
+    """
     student = db.session.get(User, student_id)
     if student is None or not can_see_student(viewer, student_id):
-        abort(404)
+        raise NotFound()
     return student

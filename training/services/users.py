@@ -11,13 +11,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, delete, distinct, func, select, union_all
 
 from ..extensions import db
 from ..models import Cohort, CohortInstructor, CohortMember, Role, User
 from . import accounts, audit
 from .accounts import AccountError
+from .errors import NotFound
+from .paging import Page, paginate
 
 PER_PAGE = 50
 ACTIVE = "active"
@@ -75,16 +76,23 @@ def cohort_counts(user_ids: list[int]) -> dict[int, int]:
     return {user_id: count for user_id, count in rows}
 
 
-def users_page(filters: UserFilter, page: int) -> tuple[Pagination, list[UserRow]]:
-    """One page of matching users with their cohort counts: three queries whatever the page size."""
-    pagination = db.paginate(_users_select(filters), page=max(page, 1), per_page=PER_PAGE, error_out=False)
-    counts = cohort_counts([user.id for user in pagination.items])
-    return pagination, [UserRow(user, counts.get(user.id, 0)) for user in pagination.items]
+def users_page(filters: UserFilter, number: int) -> Page:
+    """Page ``number`` of the matching users, as :class:`UserRow` with their cohort counts: three queries
+    whatever the page size."""
+    page = paginate(_users_select(filters), number, PER_PAGE, scalars=True)
+    counts = cohort_counts([user.id for user in page.items])
+    return page.with_items([UserRow(user, counts.get(user.id, 0)) for user in page.items])
 
 
 def user_or_404(user_id: int) -> User:
-    """The user with this id, or 404 (admins may manage everyone)."""
-    return db.get_or_404(User, user_id)
+    """The user with this id (admins may manage everyone).
+
+    :raises NotFound: there is none.
+    """
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    return user
 
 
 def cohorts_of(user: User) -> tuple[list[Cohort], list[Cohort]]:

@@ -1,40 +1,27 @@
-"""Score review for staff: the cohorts list, the student directory, the cohort matrix and the heatmap.
+"""The cohort matrix: students × assigned modules, filtered, sorted and paged in SQL.
 
-Every figure comes from grouped SQL queries, so a page costs the same handful of queries
-for 3 students or 10,000, and no page loads more than its own students' rows:
-
-- The matrix is filtered, sorted and paged in SQL. Sorting by a score, the passed count or
-  the last activity, or filtering by status, joins one per-student aggregate over the
-  cohort's attempts (``_student_figures``); only the chosen page's students then get
-  their cells (``_cell_statistics``). ``matrix_rows`` builds every row and filters and
-  sorts with plain functions: the exports use it, and it defines what the page must show.
-- The heatmap reads ``AttemptTopic`` (each submitted attempt's marks per topic) rather
-  than the answers: the page's students' totals in one query, and the cohort's average
-  per topic as an SQL aggregate over the per-student, per-topic sums.
+Sorting by a score, the passed count or the last activity, or filtering by status, joins
+one per-student aggregate over the cohort's attempts (``_student_figures``); only the
+chosen page's students then get their cells (``_cell_statistics``). ``matrix_rows`` builds
+every row and filters and sorts with plain functions: the exports use it, and it defines
+what the page must show.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import abort
-from sqlalchemy import Select, Subquery, and_, case, distinct, func, literal_column, or_, select
+from sqlalchemy import Select, Subquery, and_, case, distinct, func, literal_column, select
 
-from quizzes.items import Topic
-from quizzes.mastery import TopicMastery, mastery_by_topic
-
-from ..extensions import db
-from ..models import Attempt, AttemptStatus, Cohort, CohortMember, CohortModule, ModuleRow, Role, User
-from ..models.summaries import AttemptTopic
-from . import scope
+from ...extensions import db
+from ...models import Attempt, AttemptStatus, Cohort, CohortMember, CohortModule, ModuleRow, User
+from ..paging import Page, count, paginate
+from .members import cohort_member_ids
 
 MATRIX_PAGE_SIZE = 100
-HEATMAP_PAGE_SIZE = 100
-STUDENTS_PAGE_SIZE = 50
 
 # Matrix filters, applied to one module's cell or to any assigned module's cell.
 STATUSES = {
@@ -44,140 +31,6 @@ STATUSES = {
     "passed": "Passed",
 }
 SORTS_ASCENDING_FIRST = ("name", "email")
-
-# Heatmap bands: (key, label, lowest percent). Colour is never the only signal: cells print the number.
-BANDS = (
-    ("strong", "85% and above", 85.0),
-    ("good", "70–84%", 70.0),
-    ("fair", "50–69%", 50.0),
-    ("weak", "Below 50%", 0.0),
-)
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a longer list."""
-
-    items: list
-    number: int
-    size: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        """How many pages the list fills (at least one, even when empty)."""
-        return max(1, math.ceil(self.total / self.size))
-
-    @property
-    def first_index(self) -> int:
-        """The 1-based position of the page's first item (0 when empty)."""
-        return (self.number - 1) * self.size + 1 if self.total else 0
-
-    @property
-    def last_index(self) -> int:
-        """The 1-based position of the page's last item."""
-        return (self.number - 1) * self.size + len(self.items)
-
-
-def page_number(number: int, total: int, size: int) -> int:
-    """``number`` clamped to the pages that ``total`` items fill, ``size`` a page."""
-    return min(max(1, number), max(1, math.ceil(total / size)))
-
-
-# ---------------------------------------------------------------- cohorts and students
-
-
-@dataclass(frozen=True)
-class CohortSummary:
-    """A cohort on the reports home page."""
-
-    cohort: Cohort
-    students: int
-    modules: int
-
-
-def cohort_summaries(viewer: User) -> list[CohortSummary]:
-    """The cohorts ``viewer`` may review, by name, with student and module counts (one query)."""
-    students = (
-        select(func.count()).select_from(CohortMember).where(CohortMember.cohort_id == Cohort.id).scalar_subquery()
-    )
-    modules = (
-        select(func.count()).select_from(CohortModule).where(CohortModule.cohort_id == Cohort.id).scalar_subquery()
-    )
-    rows = db.session.execute(
-        select(Cohort, students, modules).where(Cohort.id.in_(scope.visible_cohort_ids(viewer))).order_by(Cohort.name)
-    )
-    return [CohortSummary(cohort, n_students, n_modules) for cohort, n_students, n_modules in rows]
-
-
-@dataclass(frozen=True)
-class StudentEntry:
-    """A student in the directory, with how much they have done."""
-
-    id: int
-    name: str
-    email: str
-    submitted: int
-    last_activity: datetime | None
-
-
-def _name_or_email_contains(q: str):
-    """A case-insensitive "name or email contains" condition (LIKE wildcards in ``q`` are literal)."""
-    return or_(User.name.icontains(q, autoescape=True), User.email.icontains(q, autoescape=True))
-
-
-def student_directory(viewer: User, q: str = "", number: int = 1) -> Page:
-    """Students ``viewer`` may review, by name, 50 a page: admins see all, instructors their cohorts'."""
-    query = select(User.id, User.name, User.email).where(User.role == Role.STUDENT)
-    if viewer.role != Role.ADMIN:
-        taught = select(CohortMember.user_id).where(CohortMember.cohort_id.in_(scope.visible_cohort_ids(viewer)))
-        query = query.where(User.id.in_(taught))
-    if q:
-        query = query.where(_name_or_email_contains(q))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    number = page_number(number, total, STUDENTS_PAGE_SIZE)
-    people = db.session.execute(
-        query.order_by(User.name, User.id).limit(STUDENTS_PAGE_SIZE).offset((number - 1) * STUDENTS_PAGE_SIZE)
-    ).all()
-    activity = {}
-    if people:
-        activity = {
-            user_id: (submitted, last)
-            for user_id, submitted, last in db.session.execute(
-                select(
-                    Attempt.user_id,
-                    func.count(case((Attempt.status == AttemptStatus.SUBMITTED, 1))),
-                    func.max(func.coalesce(Attempt.submitted_at, Attempt.started_at)),
-                )
-                .where(Attempt.user_id.in_([p.id for p in people]))
-                .group_by(Attempt.user_id)
-            )
-        }
-    entries = [StudentEntry(p.id, p.name, p.email, *activity.get(p.id, (0, None))) for p in people]
-    return Page(entries, number, STUDENTS_PAGE_SIZE, total)
-
-
-def student_cohorts(viewer: User, student: User) -> list[Cohort]:
-    """The student's cohorts that ``viewer`` may review, by name."""
-    return list(
-        db.session.scalars(
-            select(Cohort)
-            .join(CohortMember, CohortMember.cohort_id == Cohort.id)
-            .where(CohortMember.user_id == student.id, Cohort.id.in_(scope.visible_cohort_ids(viewer)))
-            .order_by(Cohort.name)
-        )
-    )
-
-
-def attempt_or_404(viewer: User, attempt_id: int) -> tuple[Attempt, User]:
-    """An attempt and its student, if ``viewer`` may see the student's work; 404 otherwise."""
-    attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None:
-        abort(404)
-    return attempt, scope.student_or_404(viewer, attempt.user_id)
-
-
-# ---------------------------------------------------------------- the cohort matrix
 
 
 @dataclass(frozen=True)
@@ -283,18 +136,11 @@ def assigned_modules(cohort: Cohort) -> list[AssignedModule]:
     return [AssignedModule(*row) for row in rows]
 
 
-def _members(cohort: Cohort, q: str = "") -> Select:
-    """A select of the ids of the cohort's students, optionally whose name or email contains ``q``."""
-    query = select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id)
-    if q:
-        query = query.join(User, User.id == CohortMember.user_id).where(_name_or_email_contains(q))
-    return query
-
-
 def _member_rows(cohort: Cohort, q: str = "") -> list[Any]:
     """(id, name, email) of the cohort's students, by name (one query)."""
+    members = cohort_member_ids(cohort, q)
     return db.session.execute(
-        select(User.id, User.name, User.email).where(User.id.in_(_members(cohort, q))).order_by(User.name, User.id)
+        select(User.id, User.name, User.email).where(User.id.in_(members)).order_by(User.name, User.id)
     ).all()
 
 
@@ -411,7 +257,7 @@ def matrix_rows(cohort: Cohort, modules: list[AssignedModule], query: MatrixQuer
     stats = {}
     if people and modules:
         assigned = select(CohortModule.module_id).where(CohortModule.cohort_id == cohort.id)
-        stats = _cell_statistics(_members(cohort, query.q), assigned)
+        stats = _cell_statistics(cohort_member_ids(cohort, query.q), assigned)
     rows = [MatrixRow(p.id, p.name, p.email, [_cell(stats.get((p.id, m.id)), m, now) for m in modules]) for p in people]
     rows = filter_rows(rows, query.status, query.module, modules)
     return sort_rows(rows, query.sort, query.direction, modules)
@@ -492,7 +338,7 @@ def _matrix_page(cohort: Cohort, modules: list[AssignedModule], query: MatrixQue
     Name and email order without a status filter need no figures; the other sorts and the
     status filter outer-join the per-student figures of ``_student_figures``.
     """
-    member_ids = _members(cohort, query.q)
+    member_ids = cohort_member_ids(cohort, query.q)
     members = select(User.id, User.name, User.email).where(User.id.in_(member_ids))
     figures = None
     if query.status or query.sort not in SORTS_ASCENDING_FIRST:
@@ -503,17 +349,18 @@ def _matrix_page(cohort: Cohort, modules: list[AssignedModule], query: MatrixQue
             members = members.where(_has_status(query.status, figures, scope))
     # The outer join keeps every student, so without a status filter the count needs no figures.
     counted = members if query.status else select(User.id).where(User.id.in_(member_ids))
-    total = db.session.scalar(select(func.count()).select_from(counted.subquery()))
-    number = page_number(query.page, total, MATRIX_PAGE_SIZE)
-    people = db.session.execute(
-        members.order_by(*_matrix_order(query, figures)).limit(MATRIX_PAGE_SIZE).offset((number - 1) * MATRIX_PAGE_SIZE)
-    ).all()
+    ordered = members.order_by(*_matrix_order(query, figures))
+    page = paginate(ordered, query.page, MATRIX_PAGE_SIZE, total=count(counted))
     stats = {}
-    if people and modules:
+    if page.items and modules:
         assigned = select(CohortModule.module_id).where(CohortModule.cohort_id == cohort.id)
-        stats = _cell_statistics([p.id for p in people], assigned)
-    rows = [MatrixRow(p.id, p.name, p.email, [_cell(stats.get((p.id, m.id)), m, now) for m in modules]) for p in people]
-    return Page(rows, number, MATRIX_PAGE_SIZE, total)
+        stats = _cell_statistics([p.id for p in page.items], assigned)
+    return page.with_items(
+        [
+            MatrixRow(p.id, p.name, p.email, [_cell(stats.get((p.id, m.id)), m, now) for m in modules])
+            for p in page.items
+        ]
+    )
 
 
 def cohort_matrix(cohort: Cohort, modules: list[AssignedModule], query: MatrixQuery, now: datetime) -> Matrix:
@@ -522,94 +369,3 @@ def cohort_matrix(cohort: Cohort, modules: list[AssignedModule], query: MatrixQu
     page = _matrix_page(cohort, modules, query, now)
     query = MatrixQuery(query.q, query.status, query.module, query.sort, query.direction, page.number)
     return Matrix(cohort, modules, query, page, cohort_size(cohort))
-
-
-# ---------------------------------------------------------------- the mastery heatmap
-
-
-def band(percent: float | None) -> str:
-    """The heatmap band of a mastery percentage ("none" when there is nothing to show)."""
-    if percent is None:
-        return "none"
-    percent += 1e-9  # 100 * 5.1 / 6 is 84.999...: it means 85, as in TopicMastery.level
-    return next(key for key, _, lowest in BANDS if percent >= lowest)
-
-
-@dataclass(frozen=True)
-class HeatmapRow:
-    """One student's mastery of each topic, in ``Topic`` order."""
-
-    student_id: int
-    name: str
-    email: str
-    mastery: list[TopicMastery]
-
-
-@dataclass(frozen=True)
-class Heatmap:
-    """Students × topics on a cohort's assigned modules, with the cohort's average per topic."""
-
-    cohort: Cohort
-    topics: list[Topic]
-    rows: Page
-    average: list[float | None]
-    counted: list[int]
-
-
-def _topic_sums(member_ids: Select | list[int], module_ids: list[int]) -> Select:
-    """(user_id, topic, awarded, points, items) per student and topic, over the students' submitted
-    attempts at the modules (``AttemptTopic`` holds only submitted attempts)."""
-    return (
-        select(
-            AttemptTopic.user_id,
-            AttemptTopic.topic,
-            func.sum(AttemptTopic.awarded).label("awarded"),
-            func.sum(AttemptTopic.points).label("points"),
-            func.sum(AttemptTopic.items).label("items"),
-        )
-        .where(AttemptTopic.user_id.in_(member_ids), AttemptTopic.module_id.in_(module_ids))
-        .group_by(AttemptTopic.user_id, AttemptTopic.topic)
-    )
-
-
-def topic_totals(member_ids: list[int], module_ids: list[int]) -> dict[int, list[tuple[str, float, float, int]]]:
-    """Per student: (topic, awarded, points, items) summed over submitted attempts at the modules. One query."""
-    totals: dict[int, list[tuple[str, float, float, int]]] = {}
-    for user_id, topic, awarded, points, items in db.session.execute(_topic_sums(member_ids, module_ids)):
-        totals.setdefault(user_id, []).append((topic, float(awarded), float(points), int(items)))
-    return totals
-
-
-def topic_averages(member_ids: Select, module_ids: list[int]) -> tuple[list[float | None], list[int]]:
-    """Per topic (in ``Topic`` order): the average of the students' percentages at the modules, over
-    the students with points in it, and how many they are. One query, whatever the cohort's size."""
-    sums = _topic_sums(member_ids, module_ids).subquery()
-    rows = db.session.execute(
-        select(sums.c.topic, func.avg(100.0 * sums.c.awarded / sums.c.points), func.count())
-        .where(sums.c.points > 0)
-        .group_by(sums.c.topic)
-    )
-    found = {topic: (float(average), int(counted)) for topic, average, counted in rows}
-    figures = [found.get(topic.value, (None, 0)) for topic in Topic]
-    return [average for average, _ in figures], [counted for _, counted in figures]
-
-
-def cohort_heatmap(cohort: Cohort, q: str = "", number: int = 1) -> Heatmap:
-    """One page of the heatmap, by name; the average row is over every (matching) student with data in a topic.
-
-    Five queries: the assigned modules, the count, the page of students, their totals, the averages.
-    """
-    # The module ids as a list, not a subquery: with a search, PostgreSQL misjudges two IN-subqueries
-    # together and walks the index once per student and module (about 400 ms at 10,000 students, not 100).
-    module_ids = list(db.session.scalars(select(CohortModule.module_id).where(CohortModule.cohort_id == cohort.id)))
-    member_ids = _members(cohort, q)
-    members = select(User.id, User.name, User.email).where(User.id.in_(member_ids))
-    total = db.session.scalar(select(func.count()).select_from(members.subquery()))
-    number = page_number(number, total, HEATMAP_PAGE_SIZE)
-    people = db.session.execute(
-        members.order_by(User.name, User.id).limit(HEATMAP_PAGE_SIZE).offset((number - 1) * HEATMAP_PAGE_SIZE)
-    ).all()
-    totals = topic_totals([p.id for p in people], module_ids) if people else {}
-    rows = [HeatmapRow(p.id, p.name, p.email, mastery_by_topic(totals.get(p.id, []))) for p in people]
-    average, counted = topic_averages(member_ids, module_ids)
-    return Heatmap(cohort, list(Topic), Page(rows, number, HEATMAP_PAGE_SIZE, total), average, counted)
