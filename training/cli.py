@@ -15,7 +15,7 @@ from quizzes.formats.packs import PackError, read_pack
 from .database import writing
 from .extensions import db
 from .models import Role
-from .services import accounts, audit, backup, cohorts, content, enrolment, question_import
+from .services import accounts, audit, backup, cohorts, content, enrolment, question_import, restore
 
 
 def register(app: Flask) -> None:
@@ -191,11 +191,11 @@ def _size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} kB"
 
 
-def _live_sqlite_file(path: Path, *, restore: bool) -> Path:
+def _live_sqlite_file(path: Path, *, restoring: bool) -> Path:
     """The SQLite file of the app's database; on PostgreSQL, the pg_dump/pg_restore hint and exit 2."""
     url = db.engine.url
     if url.get_backend_name() == "postgresql":
-        click.echo(backup.postgres_hint(url, path, restore=restore), err=True)
+        click.echo(backup.postgres_hint(url, path, restore=restoring), err=True)
         raise SystemExit(2)
     try:
         return backup.sqlite_file(url)
@@ -209,7 +209,7 @@ def _live_sqlite_file(path: Path, *, restore: bool) -> Path:
 @click.option("--force", is_flag=True, help="replace PATH if it exists")
 def backup_command(path: Path, force: bool) -> None:
     """Copy the SQLite database to PATH while the app runs (on PostgreSQL: how to use pg_dump)."""
-    live = _live_sqlite_file(path, restore=False)
+    live = _live_sqlite_file(path, restoring=False)
     try:
         snapshot = backup.backup_sqlite(live, path, force=force)
     except (backup.BackupError, OSError) as exc:
@@ -229,7 +229,7 @@ def restore_command(path: Path, yes: bool) -> None:
 
     The backup's tables, indexes, views and triggers must be exactly those the migrations make at its revision.
     """
-    live = _live_sqlite_file(path, restore=True)
+    live = _live_sqlite_file(path, restoring=True)
     migrations = Path(current_app.extensions["migrate"].directory)
 
     def confirm(candidate: backup.Snapshot, current: backup.Snapshot) -> bool:
@@ -247,7 +247,7 @@ def restore_command(path: Path, yes: bool) -> None:
     def upgrade() -> None:
         from flask_migrate import upgrade as migrate_upgrade
 
-        with backup.foreign_keys_off(db.engine), writing():
+        with restore.foreign_keys_off(db.engine), writing():
             migrate_upgrade(directory=str(migrations))
             db.session.remove()
 
@@ -256,7 +256,7 @@ def restore_command(path: Path, yes: bool) -> None:
         db.engine.dispose()
 
     try:
-        report = backup.restore_sqlite(live, path, migrations, confirm=confirm, upgrade=upgrade, release=release)
+        report = restore.restore_sqlite(live, path, migrations, confirm=confirm, upgrade=upgrade, release=release)
     except (backup.BackupError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     if report is None:

@@ -22,7 +22,7 @@ from app import create_app
 from training.database import writing
 from training.extensions import db
 from training.models import Answer, Attempt, ModuleVersion, User
-from training.services import accounts
+from training.services import accounts, restore
 from training.services import backup as backups
 from training.services.sqlite_schema import normalise_sql
 
@@ -323,7 +323,7 @@ def test_restore_puts_the_previous_database_back_when_the_upgrade_loses_rows(sql
         conn.close()
 
     with sqlite_app.app_context(), pytest.raises(backups.BackupError, match="lost rows: answers 2 -> 0"):
-        backups.restore_sqlite(
+        restore.restore_sqlite(
             live,
             tmp_path / "academy.db",
             Path(sqlite_app.extensions["migrate"].directory),
