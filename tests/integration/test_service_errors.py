@@ -55,6 +55,7 @@ def throwaway(app: Flask, tmp_path_factory) -> Iterator[Flask]:
     yield other
     with other.app_context():
         db.session.remove()
+        db.engine.dispose()  # its pooled connections close now, not when the collector finds them
 
 
 @pytest.mark.parametrize(
