@@ -55,14 +55,10 @@ class ItemView:
         return self.item.parse_answer(self.tokens.decode(self.item, values))
 
 
-def ordered_choices(seed: int, item: Item) -> list:
-    """What the student picks from, in the order ``seed`` gives (an attempt's seed: the same on every reload)."""
-    return item.shown_parts(seed)
-
-
 def item_view(number: int, item: Item, seed: int, answer: Any | None, tokens: FormTokens) -> ItemView:
-    """One item as a page shows it, its parts in the order ``seed`` gives."""
-    return ItemView(number=number, item=item, parts=ordered_choices(seed, item), answer=answer, tokens=tokens)
+    """One item as a page shows it, its parts in the order ``seed`` gives (an attempt's seed: the same on
+    every reload)."""
+    return ItemView(number=number, item=item, parts=item.shown_parts(seed), answer=answer, tokens=tokens)
 
 
 @dataclass(frozen=True)
