@@ -16,6 +16,7 @@ from werkzeug.exceptions import BadRequest
 
 from training import database, params, service_errors, throttle
 from training.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+from training.services import content
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -70,6 +71,8 @@ def configure(app: Flask, test_config: dict | None) -> None:
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         AUTO_MIGRATE=True,
         LOAD_STARTER_CONTENT=True,
+        # The packs loaded on first start (an academy may ship its own); FLASK_STARTER_PACKS sets it.
+        STARTER_PACKS=str(content.STARTER_PACKS),
         # Tokens live as long as the session, so no module is ever too long for them.
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True,
@@ -167,11 +170,13 @@ def register_blueprints(app: Flask) -> None:
     from training.certificates import bp as certificates_bp
     from training.cohorts import bp as cohorts_bp
     from training.learn import bp as learn_bp
+    from training.overrides import bp as overrides_bp
     from training.reports import bp as reports_bp
     from training.review import bp as review_bp
 
     for blueprint in (auth_bp, learn_bp, review_bp, author_bp, cohorts_bp, reports_bp, admin_bp, certificates_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(overrides_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

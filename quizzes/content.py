@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -77,8 +77,25 @@ class Settings(_Doc):
     pass_mark: int = Field(default=70, ge=0, le=100, description="percent needed to pass")
     attempts_allowed: int | None = Field(default=None, ge=1, le=100, description="None: as many as they like")
     time_limit_minutes: int | None = Field(default=None, ge=1, le=600, description="None: no time limit")
+    # After a failed attempt, the next may start only this many hours later (None: at once).
+    retry_wait_hours: int | None = Field(default=None, ge=1, le=720, description="None: retry at once")
     feedback: Feedback = Feedback.AFTER_SUBMIT
-    show_answers: ShowAnswers = ShowAnswers.AFTER_SUBMIT
+    # The safe default: a retry is not a second look at the key.
+    show_answers: ShowAnswers = ShowAnswers.AFTER_LAST_ATTEMPT
+    # A harmful pick or a wrong safety-critical answer fails the attempt; off for practice modules.
+    safety_gate: bool = True
+    # Certainty-based marking: the student says how sure they are of each answer (see quizzes.certainty).
+    certainty_marking: bool = False
+    # With certainty marking, pass on accuracy plus the CBM bonus instead of accuracy alone.
+    pass_with_bonus: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tutor_mode_default(cls, data: Any) -> Any:
+        # Tutor mode shows each stage's answers as it locks, so it defaults to showing them.
+        if isinstance(data, dict) and data.get("feedback") == Feedback.AFTER_EACH_STAGE.value:
+            data = {"show_answers": ShowAnswers.AFTER_SUBMIT.value, **data}
+        return data
 
     @model_validator(mode="after")
     def _tutor_mode_shows_answers(self) -> Settings:
@@ -87,6 +104,8 @@ class Settings(_Doc):
                 "feedback after each stage shows the answers as each stage locks; "
                 "to hold the answers back, give feedback after submitting instead"
             )
+        if self.pass_with_bonus and not self.certainty_marking:
+            raise ValueError("passing on the certainty bonus needs certainty marking turned on")
         return self
 
 
@@ -140,7 +159,68 @@ class Module(_Doc):
             dupes = sorted({k for k in keys if keys.count(k) > 1})
             if dupes:
                 raise ValueError(f"each {label} must be unique in the module; repeated: {', '.join(dupes)}")
+        self._variants_fit()
         return self
+
+    def _variants_fit(self) -> None:
+        """A variant names the first item of its slot, in the same stage, and asks the same kind of thing."""
+        for case in self.cases:
+            for stage in case.stages:
+                firsts = {item.key: item for item in stage.items if item.variant_of is None}
+                for item in stage.items:
+                    if item.variant_of is None:
+                        continue
+                    first = firsts.get(item.variant_of)
+                    if first is None:
+                        raise ValueError(
+                            f"item '{item.key}' is a variant of '{item.variant_of}', which is not a first "
+                            "item (one without variant_of) in the same stage"
+                        )
+                    for field in ("topic", "lesson", "points", "safety_critical"):
+                        if getattr(item, field) != getattr(first, field):
+                            raise ValueError(
+                                f"item '{item.key}' is a variant of '{first.key}' but its {field} differs: "
+                                "variants of a slot share topic, lesson, points and safety-critical"
+                            )
+
+    @property
+    def has_variants(self) -> bool:
+        """True when some slot holds more than one item."""
+        return any(item.variant_of for item in self.items())
+
+    def slots(self) -> dict[str, list[str]]:
+        """Each slot's key (its first item's) -> the keys of its items, in written order."""
+        out: dict[str, list[str]] = {}
+        for item in self.items():
+            out.setdefault(item.slot, []).append(item.key)
+        return out
+
+    def drawn(self, draw: Mapping[str, str] | None) -> Module:
+        """The module as one attempt shows it: one item per slot, the one ``draw`` names (slot -> item key).
+
+        A slot ``draw`` does not name shows its first item, so an attempt recorded before
+        variants existed (``draw`` None) sees what it saw then. Not validated again: it is a
+        view of a validated document, and its variants' ``variant_of`` may name an item left out.
+        """
+        if not self.has_variants:
+            return self
+        draw = draw or {}
+
+        def shown(item: Item) -> bool:
+            return draw.get(item.slot, item.slot) == item.key
+
+        cases = [
+            case.model_copy(
+                update={
+                    "stages": [
+                        stage.model_copy(update={"items": [i for i in stage.items if shown(i)]})
+                        for stage in case.stages
+                    ]
+                }
+            )
+            for case in self.cases
+        ]
+        return self.model_copy(update={"cases": cases})
 
     def stages(self) -> list[StageRef]:
         """Every stage in the order a student meets it, across cases."""

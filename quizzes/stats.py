@@ -20,6 +20,11 @@ Variance choice: like Moodle, every variance, covariance and SD is the *sample* 
 (divide by n - 1). Ratios (correlation, efficiency, alpha) do not depend on that choice;
 the reported SDs and the SE do. Scores (mean, median, SD, SE) are percent of max score.
 
+Variants (see ``Module.slots``): a slot holds several items and each attempt is shown one
+of them. Given ``slots`` (item key -> slot key), the attempt's total counts one mark per slot;
+each variant's figures come from the attempts that were shown it (its mark against the rest
+of those attempts), and each slot's figures from every attempt, whichever variant it drew.
+
 Undefined values are ``None``, never an exception: fewer than 2 attempts, an item or
 rest-score with zero variance (everybody earned the same), an item worth 0 points, fewer
 than 2 items (alpha), too few attempts for skewness (3) or kurtosis (4). Correlation,
@@ -30,9 +35,11 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
+
+from .certainty import Certainty, certainty_of, overconfident
 
 DUBIOUS_EFFICIENCY = 15.0
 """Items whose discriminative efficiency is below this (percent) need review (Moodle's rule)."""
@@ -55,6 +62,7 @@ class ItemStats:
     discrimination: float | None  # 100 * r(item, rest of attempt), -100..100
     efficiency: float | None  # 100 * cov / max possible cov, -100..100
     dubious: bool  # efficiency < 15, or undefined despite enough attempts
+    attempts: int = 0  # attempts shown this item (with variants: those that drew it)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data; :meth:`from_dict` gives back an equal object."""
@@ -80,7 +88,9 @@ class ModuleStats:
     alpha: float | None  # Cronbach's alpha as %, at most 100, may be negative
     standard_error: float | None  # % of max score
     histogram: tuple[int, ...]  # attempts per band of BAND_LABELS
-    items: dict[str, ItemStats]  # in the order of max_points
+    items: dict[str, ItemStats]  # in the order of max_points; a variant's over the attempts that drew it
+    # Slots with several variants, keyed by slot: the slot's marks whichever variant was drawn.
+    slots: dict[str, ItemStats] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data; :meth:`from_dict` gives back an equal object.
@@ -92,14 +102,20 @@ class ModuleStats:
         data = asdict(self)
         data["histogram"] = list(self.histogram)
         data["items"] = list(data["items"].values())
+        data["slots"] = list(data["slots"].values())
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModuleStats:
         """The module statistics :meth:`to_dict` wrote."""
         items = [ItemStats.from_dict(item) for item in data["items"]]
+        slots = [ItemStats.from_dict(slot) for slot in data.get("slots", [])]
         return _from_json(
-            cls, data, histogram=tuple(int(n) for n in data["histogram"]), items={item.key: item for item in items}
+            cls,
+            data,
+            histogram=tuple(int(n) for n in data["histogram"]),
+            items={item.key: item for item in items},
+            slots={slot.key: slot for slot in slots},
         )
 
 
@@ -127,13 +143,15 @@ class ResponseCount:
 
     ``answer`` is the answer in words (a choice's text, the text typed), ``None`` for "no
     answer"; ``fraction`` is the share of the points it earns (None when it is not one
-    answer, such as a row that sums up the rarer ones).
+    answer, such as a row that sums up the rarer ones); ``harmful`` marks an answer the author
+    marked harmful (see :func:`mark_harmful`).
     """
 
     answer: str | None
     count: int
     percent: float | None  # % of attempts; None when there were no attempts
     fraction: float | None
+    harmful: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data; :meth:`from_dict` gives back an equal object."""
@@ -149,47 +167,74 @@ def analyse(
     marks: Iterable[Mapping[str, float | None]],
     max_points: Mapping[str, float],
     *,
+    slots: Mapping[str, str] | None = None,
     min_attempts: int = DUBIOUS_MIN_ATTEMPTS,
 ) -> ModuleStats:
     """Compute item and module statistics from per-attempt marks and each item's max points.
 
     :param marks: one mapping per attempt, item key -> mark awarded (missing or None = 0).
+        With variants, an attempt's mapping names the variant it was shown in each slot (a
+        slot none of whose items it names was shown its first item).
     :param max_points: item key -> max points, for every item of the module version.
+    :param slots: item key -> slot key (``Item.slot``); an item not in it is a slot of its own.
     :param min_attempts: attempts from which an undefined efficiency marks an item dubious.
-    :raises ValueError: a negative max, a mark outside [0, max], or an unknown item key;
+    :raises ValueError: a negative max, a mark outside [0, max], an unknown item key, two
+        variants of one slot in one attempt, or variants of a slot worth different points;
         each means the attempts do not belong to this module version.
     """
     keys = list(max_points)
     for key, points in max_points.items():
         if not points >= 0:
             raise ValueError(f"item {key!r} has invalid max points {points!r}")
-    columns: dict[str, list[float]] = {key: [] for key in keys}
+    members: dict[str, list[str]] = {}
+    for key in keys:
+        members.setdefault((slots or {}).get(key, key), []).append(key)
+    for slot, variants in members.items():
+        if len({max_points[key] for key in variants}) > 1:
+            raise ValueError(f"the variants of slot {slot!r} are worth different points")
+    slot_keys = list(members)
+    columns: dict[str, list[float]] = {slot: [] for slot in slot_keys}
+    drawn: dict[str, list[str]] = {slot: [] for slot in slot_keys}
     n = 0
     for attempt in marks:
         n += 1
-        unknown = set(attempt) - set(columns)
+        unknown = set(attempt) - set(max_points)
         if unknown:
             raise ValueError(f"marks for items not in this module version: {sorted(unknown)}")
-        for key in keys:
+        for slot, variants in members.items():
+            shown = [key for key in variants if key in attempt] if len(variants) > 1 else variants
+            if len(shown) > 1:
+                raise ValueError(f"one attempt has marks for several variants of slot {slot!r}: {shown}")
+            key = shown[0] if shown else variants[0]
             mark = attempt.get(key)
             mark = 0.0 if mark is None else float(mark)
             if not 0 <= mark <= max_points[key]:
                 raise ValueError(f"mark {mark!r} for item {key!r} is outside [0, {max_points[key]}]")
-            columns[key].append(mark)
-    rows = [[columns[key][s] for key in keys] for s in range(n)]
+            columns[slot].append(mark)
+            drawn[slot].append(key)
+    rows = [[columns[slot][s] for slot in slot_keys] for s in range(n)]
     totals = [math.fsum(row) for row in rows]
-    max_score = math.fsum(max_points.values())
+    max_score = math.fsum(max_points[variants[0]] for variants in members.values())
 
-    items = {}
-    for i, key in enumerate(keys):
+    items: dict[str, ItemStats] = {}
+    slot_stats: dict[str, ItemStats] = {}
+    for i, slot in enumerate(slot_keys):
         # The rest-score is summed afresh (not total - mark) so equal rests are equal floats.
         rest = [math.fsum(row[:i] + row[i + 1 :]) for row in rows]
-        items[key] = _item_stats(key, columns[key], rest, max_points[key], n >= min_attempts)
+        variants = members[slot]
+        points = max_points[variants[0]]
+        if len(variants) > 1:
+            slot_stats[slot] = _item_stats(slot, columns[slot], rest, points, n >= min_attempts, n)
+        for key in variants:
+            picked = [s for s in range(n) if drawn[slot][s] == key]
+            x, x_rest = [columns[slot][s] for s in picked], [rest[s] for s in picked]
+            items[key] = _item_stats(key, x, x_rest, points, len(picked) >= min_attempts, len(picked))
+    items = {key: items[key] for key in keys}
 
     percents = [100.0 * (t / max_score) for t in totals] if max_score > 0 else []  # never above 100
     var_total = _var(totals)
     sd = 100.0 * math.sqrt(var_total) / max_score if var_total is not None and max_score > 0 else None
-    alpha = _alpha([_var(columns[key]) for key in keys], var_total)
+    alpha = _alpha([_var(columns[slot]) for slot in slot_keys], var_total)
     skewness, kurtosis = _shape(totals)
     return ModuleStats(
         attempts=n,
@@ -203,12 +248,14 @@ def analyse(
         standard_error=sd * math.sqrt(1 - alpha / 100) if sd is not None and alpha is not None else None,
         histogram=histogram(percents),
         items=items,
+        slots=slot_stats,
     )
 
 
 def analyse_attempts(
     attempts: Iterable[Mapping[str, Any]],
     *,
+    slots: Mapping[str, str] | None = None,
     min_attempts: int = DUBIOUS_MIN_ATTEMPTS,
 ) -> ModuleStats:
     """Like :func:`analyse`, for attempts that carry each item's max points with its mark.
@@ -228,7 +275,7 @@ def analyse_attempts(
                 raise ValueError(f"item {key!r} is worth {max_points[key]} and {points}: mixed module versions")
             row[key] = awarded
         marks.append(row)
-    return analyse(marks, max_points, min_attempts=min_attempts)
+    return analyse(marks, max_points, slots=slots, min_attempts=min_attempts)
 
 
 def histogram(percents: Iterable[float]) -> tuple[int, ...]:
@@ -287,8 +334,141 @@ def counted_choice_frequencies(
     ]
 
 
-def _item_stats(key: str, x: list[float], rest: list[float], points: float, enough: bool) -> ItemStats:
-    """One item's statistics from its marks and the rest-scores of the same attempts."""
+@dataclass(frozen=True)
+class HarmfulPick:
+    """How many attempts, and how many students, gave one answer the author marked harmful."""
+
+    answer: str  # the harmful part in words (a choice's text, the number or text given...)
+    count: int
+    students: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data; :meth:`from_dict` gives back an equal object."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HarmfulPick:
+        """The harmful pick :meth:`to_dict` wrote."""
+        return _from_json(cls, data)
+
+
+@dataclass(frozen=True)
+class HarmfulCount:
+    """How often an item was answered harmfully: attempts and distinct students, and each harmful answer.
+
+    ``percent`` is of the attempts shown the item (given by the caller: with variants, those
+    that drew it); ``picks`` are most frequent first.
+    """
+
+    count: int  # attempts whose answer picked something harmful
+    students: int  # distinct students among them
+    percent: float | None  # % of the attempts shown the item; None when none were
+    picks: tuple[HarmfulPick, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data; :meth:`from_dict` gives back an equal object."""
+        return {**asdict(self), "picks": [p.to_dict() for p in self.picks]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HarmfulCount:
+        """The harmful count :meth:`to_dict` wrote."""
+        return _from_json(cls, data, picks=tuple(HarmfulPick.from_dict(p) for p in data["picks"]))
+
+
+def harmful_counts(
+    counted: Iterable[tuple[Any, Any, int]],
+    harmful_picks: Callable[[Any], Sequence[str]],
+    shown: int,
+) -> HarmfulCount:
+    """Count the harmful answers to one item from ``(answer, student, attempts that gave it)`` rows.
+
+    :param counted: the same answer and student may come in several rows (a database
+        ``GROUP BY``), so each distinct answer is looked at once per student.
+    :param harmful_picks: the item's ``harmful_picks``: what in an answer was marked harmful.
+    :param shown: how many attempts were shown the item (the percentage's base).
+    """
+    count = 0
+    students: set[Any] = set()
+    by_answer: dict[str, list] = {}
+    for answer, student, n in counted:
+        picked = list(dict.fromkeys(harmful_picks(answer)))
+        if not picked:
+            continue
+        count += n
+        students.add(student)
+        for text in picked:
+            entry = by_answer.setdefault(text, [0, set()])
+            entry[0] += n
+            entry[1].add(student)
+    picks = sorted(
+        (HarmfulPick(text, n, len(who)) for text, (n, who) in by_answer.items()),
+        key=lambda p: (-p.count, p.answer),
+    )
+    return HarmfulCount(count, len(students), 100.0 * count / shown if shown else None, tuple(picks))
+
+
+def mark_harmful(responses: Sequence[ResponseCount], harmful: HarmfulCount | None) -> list[ResponseCount]:
+    """The listed answers with those the counts found harmful marked (``ResponseCount.harmful``)."""
+    texts = {p.answer for p in harmful.picks} if harmful else set()
+    return [replace(r, harmful=r.answer is not None and r.answer in texts) for r in responses]
+
+
+@dataclass(frozen=True)
+class Overconfidence:
+    """Answers given with high and with medium certainty, and how many of them were wrong.
+
+    A wrong answer at high certainty costs 6 marks under CBM and at medium 2: the student
+    was sure of something they did not know. The shares are percentages (None with no answers).
+    """
+
+    high: int = 0
+    high_wrong: int = 0
+    medium: int = 0
+    medium_wrong: int = 0
+
+    @property
+    def high_share(self) -> float | None:
+        """% of the high-certainty answers that were wrong."""
+        return 100.0 * self.high_wrong / self.high if self.high else None
+
+    @property
+    def medium_share(self) -> float | None:
+        """% of the medium-certainty answers that were wrong."""
+        return 100.0 * self.medium_wrong / self.medium if self.medium else None
+
+    @property
+    def confident(self) -> int:
+        """Answers given with medium or high certainty."""
+        return self.high + self.medium
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data; :meth:`from_dict` gives back an equal object."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Overconfidence:
+        """The counts :meth:`to_dict` wrote."""
+        return _from_json(cls, data)
+
+
+def overconfidence(answers: Iterable[tuple[float, int | None]]) -> Overconfidence:
+    """Count ``(fraction earned, certainty given)`` answers at high and medium certainty, and the wrong ones.
+
+    Wrong means earning nothing, as certainty-based marking counts it (``quizzes.certainty``);
+    an answer without a certainty counts as low, so it is not counted here.
+    """
+    counts = {Certainty.HIGH: [0, 0], Certainty.MEDIUM: [0, 0]}
+    for fraction, certainty in answers:
+        level = certainty_of(certainty)
+        if level in counts:
+            counts[level][0] += 1
+            counts[level][1] += overconfident(fraction, certainty)
+    (high, high_wrong), (medium, medium_wrong) = counts[Certainty.HIGH], counts[Certainty.MEDIUM]
+    return Overconfidence(high, high_wrong, medium, medium_wrong)
+
+
+def _item_stats(key: str, x: list[float], rest: list[float], points: float, enough: bool, attempts: int) -> ItemStats:
+    """One item's (or slot's) statistics from its marks and the rest-scores of the same attempts."""
     n = len(x)
     facility = sd = None
     if n and points > 0:
@@ -306,7 +486,7 @@ def _item_stats(key: str, x: list[float], rest: list[float], points: float, enou
         if cov_max:  # >= 0 always (Chebyshev's sum inequality); 0 only if one side is constant
             efficiency = _clamp(100.0 * cov / cov_max)
     dubious = efficiency < DUBIOUS_EFFICIENCY if efficiency is not None else enough
-    return ItemStats(key, float(points), facility, sd, discrimination, efficiency, dubious)
+    return ItemStats(key, float(points), facility, sd, discrimination, efficiency, dubious, attempts)
 
 
 def _cov(xs: Sequence[float], ys: Sequence[float]) -> float | None:

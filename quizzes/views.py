@@ -9,9 +9,10 @@ page's form tokens. What each type shows comes from the type itself (its ``shown
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .certainty import cbm_fraction, certainty_of, overconfident
 from .content import Module, StageRef
 from .items import Item, Mark
 from .items.tokens import FormTokens
@@ -81,19 +82,47 @@ class ResultItem:
     given: list[str]
     feedback: list[Feedback]
     correct: list[str]
+    # What the answer picked that the author marked harmful, in words.
+    harmful: list[str] = field(default_factory=list)
+    # A harmful pick, or a safety-critical question not fully right.
+    safety_miss: bool = False
+    # How sure the student said they were (1-3), with certainty marking; None without.
+    certainty: int | None = None
+
+    @property
+    def cbm(self) -> float | None:
+        """The certainty-based mark, in points (None without certainty marking)."""
+        if self.certainty is None:
+            return None
+        return round(cbm_fraction(self.mark.fraction, self.certainty) * self.mark.points, 6)
+
+    @property
+    def overconfident(self) -> bool:
+        """Wrong at medium or high certainty."""
+        return self.certainty is not None and overconfident(self.mark.fraction, self.certainty)
 
 
-def result_item(number: int, ref: StageRef, item: Item, answer: Any | None, mark: Mark | None = None) -> ResultItem:
-    """Everything that teaches about one answered item (graded now unless a mark is given)."""
+def result_item(
+    number: int, ref: StageRef, item: Item, answer: Any | None, mark: Mark | None = None, certainty: int | None = None
+) -> ResultItem:
+    """Everything that teaches about one answered item (graded now unless a mark is given).
+
+    :param certainty: the certainty given, with certainty marking (0 for "none given": counts as low).
+    """
+    mark = mark or item.grade(answer)
+    harmful = item.harmful_picks(answer)
     return ResultItem(
         number=number,
         ref=ref,
         item=item,
         answer=answer,
-        mark=mark or item.grade(answer),
+        mark=mark,
         given=item.describe_lines(answer),
         feedback=[Feedback(text, positive) for text, positive in item.result_feedback(answer)],
         correct=item.correct_lines(),
+        harmful=harmful,
+        safety_miss=bool(harmful) or (item.safety_critical and not mark.is_full),
+        certainty=certainty,
     )
 
 
@@ -144,14 +173,22 @@ def build_stage_views(
     return views
 
 
-def result_items(module: Module, answers: dict[str, tuple[Any, Mark | None]]) -> list[ResultItem]:
-    """Every item of ``module`` graded, in order; ``answers``: item key -> (answer, mark stored at submission)."""
+def result_items(
+    module: Module, answers: dict[str, tuple[Any, Mark | None]], certainties: dict[str, int | None] | None = None
+) -> list[ResultItem]:
+    """Every item of ``module`` graded, in order; ``answers``: item key -> (answer, mark stored at submission).
+
+    :param certainties: item key -> certainty given, for a module with certainty marking
+        (a missing one counts as low).
+    """
     out, number = [], 0
+    cbm = module.settings.certainty_marking
     for ref in module.stages():
         for item in ref.stage.items:
             number += 1
             answer, mark = answers.get(item.key, (None, None))
-            out.append(result_item(number, ref, item, answer, mark))
+            certainty = int(certainty_of((certainties or {}).get(item.key))) if cbm else None
+            out.append(result_item(number, ref, item, answer, mark, certainty))
     return out
 
 

@@ -71,7 +71,7 @@ def prepare_database(app: Flask) -> None:
     with app.app_context(), _startup_lock(app), writing():
         upgrade(directory=directory)
         if app.config["LOAD_STARTER_CONTENT"]:
-            report = content.load_starter_content()
+            report = content.load_starter_content(app.config["STARTER_PACKS"])
             db.session.commit()
             if report is not None:
                 app.logger.info("starter content: %s", "; ".join(report.lines))

@@ -15,6 +15,21 @@ Essays ``{}`` are not imported (no automatic mark).
 Description items (text with no ``{...}``) are not questions: they are skipped and listed in
 ``ImportResult.notes`` (not ``problems``, so a file with an introduction still imports whole).
 
+What GIFT cannot say travels in comment lines Moodle ignores and this reader reads back
+(:data:`DIRECTIVES`), written just before a question (a blank line between is allowed; they
+apply to the next question)::
+
+    // key: pdo-red-flag-1
+    // safety-critical
+    // variant-of: pdo-red-flag
+    // harmful: Wait until after the weekend
+    // units: ml
+
+``harmful:`` names an answer in the words the preview shows: a choice's or an accepted
+answer's text, ``True``/``False``, ``below 2`` / ``above 5`` (units optional) for a
+number, ``prompt -> option`` for a match. :func:`dump_gift` writes them; the pack format
+documentation (``quizzes/packs/FORMAT.md``) describes them for authors.
+
 Syntax handled: questions separated by blank lines; ``//`` comment lines; ``$CATEGORY: path``
 (becomes each following question's ``category``); ``::title::``; ``[html]`` ``[moodle]``
 ``[plain]`` ``[markdown]`` format tags (removed, the text is kept as written); escapes
@@ -39,6 +54,10 @@ _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 _WEIGHT_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _WEIGHT = re.compile(r"%([^%\s]*)%")
 _BLANK = "_____"
+_DIRECTIVE = re.compile(r"^\s*//\s*(safety-critical|key|variant-of|harmful|units)\s*(?::\s*(.*?))?\s*$", re.IGNORECASE)
+DIRECTIVES = ("key", "safety-critical", "variant-of", "harmful", "units")
+"""Comment lines that carry what GIFT has no field for (see the module's docstring)."""
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 
 
 class _Bad(Exception):
@@ -118,19 +137,31 @@ def _decode(lines: list[tuple[int, str]]) -> _Span:
     return _Span("".join(text), "".join(mask), tuple(where), lines[-1][0])
 
 
-def _blocks(text: str) -> list[list[tuple[int, str]]]:
-    """Numbered lines grouped into blocks separated by blank lines; comment lines dropped."""
-    blocks: list[list[tuple[int, str]]] = []
+_Directive = tuple[int, str, str]  # line, name (lower case), value
+
+
+def _blocks(text: str) -> list[tuple[list[tuple[int, str]], list[_Directive]]]:
+    """Numbered lines grouped into blocks separated by blank lines, each with the directives before or in it.
+
+    Other comment lines are dropped. Directives with no question after them (before a blank
+    line) carry over to the next block.
+    """
+    blocks: list[tuple[list[tuple[int, str]], list[_Directive]]] = []
     current: list[tuple[int, str]] = []
+    directives: list[_Directive] = []
     for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             if current:
-                blocks.append(current)
-                current = []
-        elif not line.lstrip().startswith("//"):
+                blocks.append((current, directives))
+                current, directives = [], []
+        elif line.lstrip().startswith("//"):
+            found = _DIRECTIVE.match(line)
+            if found:
+                directives.append((n, found.group(1).lower(), (found.group(2) or "").strip()))
+        else:
             current.append((n, line))
-    if current:
-        blocks.append(current)
+    if current or directives:
+        blocks.append((current, directives))
     return blocks
 
 
@@ -234,20 +265,24 @@ class _GiftReader:
     def read(self, text: str) -> ImportResult:
         text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
         category: str | None = None
-        for block in _blocks(text):
+        for block, directives in _blocks(text):
             while block and block[0][1].lstrip().startswith("$CATEGORY:"):
                 category = block[0][1].split(":", 1)[1].strip() or None
                 block = block[1:]
             if block:
-                self.block(_decode(block).strip(), category)
+                self.block(_decode(block).strip(), category, directives)
+            elif directives:
+                line = directives[0][0]
+                self.result.problems.append(self.problem(None, "directive comments with no question after them", line))
         return self.result
 
     def problem(self, title: str | None, message: str, line: int) -> Problem:
         return Problem(self.filename, title or "", message, line)
 
-    def block(self, span: _Span, category: str | None) -> None:
+    def block(self, span: _Span, category: str | None, directives: list[_Directive] = ()) -> None:
         line, title = span.first_line, None
         notes: list[str] = []
+        key = None
         try:
             if span.mask.startswith("::"):
                 end = span.find("::", 2)
@@ -256,13 +291,18 @@ class _GiftReader:
                 title = " ".join(span.cut(2, end).text.split()) or None
                 span = span.cut(end + 2)
             data = self.question(span, line, notes)
+            if data is not None:
+                key = _apply_directives(data, directives)
         except _Bad as bad:
             self.result.problems.append(self.problem(title, bad.message, bad.line))
             return
         if data is None:
+            if directives:
+                self.result.problems.append(self.problem(title, "directive comments before a description", line))
+                return
             self.result.notes.append(self.problem(title, "a description, not a question: skipped", line))
             return
-        question = ImportedQuestion(line=line, title=title, category=category, data=data)
+        question = ImportedQuestion(line=line, title=title, category=category, data=data, key=key)
         problems = check(question, self.filename)
         if problems:
             self.result.problems += problems
@@ -310,6 +350,35 @@ class _GiftReader:
             if data is not None:
                 return base | {"type": name} | data
         raise _Bad("no answer is marked: write '=' before each right answer and '~' before each wrong one", line)
+
+
+def _apply_directives(data: dict[str, Any], directives: list[_Directive]) -> str | None:
+    """Put what the directive comments say into the question's data; returns the key one names (or None)."""
+    key = None
+    item_type = ITEM_TYPES[data["type"]]
+    for line, name, value in directives:
+        if name == "safety-critical":
+            if value and value.lower() not in ("yes", "true"):
+                raise _Bad(f"'// safety-critical' takes no value (found '{_short(value)}')", line)
+            data["safety_critical"] = True
+        elif name in ("key", "variant-of"):
+            if not _SLUG.match(value):
+                raise _Bad(f"'// {name}:' needs a key of lower-case letters, digits and dashes (found '{value}')", line)
+            if name == "key":
+                key = value
+            else:
+                data["variant_of"] = value
+        elif name == "units":
+            if "units" not in data or not value:
+                raise _Bad("'// units:' is for numeric questions and needs the units, e.g. '// units: ml'", line)
+            data["units"] = value[:40]
+        else:  # harmful
+            words = " ".join(value.split())
+            if not words:
+                raise _Bad("'// harmful:' needs the harmful answer's words", line)
+            if not item_type.harmful_from_gift(data, words):
+                raise _Bad(f"'// harmful: {_short(words)}' names no wrong answer of this question", line)
+    return key
 
 
 @dataclass(frozen=True)
@@ -420,3 +489,79 @@ def parse_gift(
     :param default_explanation: ``explanation`` of questions without general feedback.
     """
     return _GiftReader(filename, default_units, default_explanation).read(text)
+
+
+# ---------------------------------------------------------------- writing GIFT
+
+
+def escape(text: str) -> str:
+    """Text as GIFT writes it: ``~ = # { } :`` and ``\\`` escaped, line breaks as ``\\n`` (a blank line ends
+    a question)."""
+    out = "".join("\\" + c if c in _ESCAPABLE else c for c in text.replace("\r\n", "\n"))
+    return out.replace("\n", "\\n")
+
+
+class GiftWriter:
+    """What an item type's ``to_gift`` writes with: escaping, numbers, and notes on what GIFT cannot carry."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    @staticmethod
+    def escape(text: str) -> str:
+        """Text escaped for GIFT (see :func:`escape`)."""
+        return escape(text)
+
+    @staticmethod
+    def number(x: float) -> str:
+        """A number without needless digits (GIFT weights and ranges)."""
+        return f"{x:.5f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))
+
+    def feedback(self, text: str) -> str:
+        """``#feedback`` after an answer, or nothing."""
+        return f"#{escape(text)}" if text and text.strip() else ""
+
+    def note(self, message: str) -> None:
+        """Say what the export loses (written as a comment above the question)."""
+        self.notes.append(message)
+
+
+def dump_gift(module: Any) -> str:
+    """A module's questions as GIFT, for Moodle or for importing back here.
+
+    Each question is titled with its key and written after its directive comments (key,
+    safety-critical, variant-of, harmful answers, units), so importing the file keeps them;
+    ``$CATEGORY`` carries the topic. Cases and stages are not GIFT's: a question's narrative
+    is not written. A type GIFT cannot express (ordering) is left out with a comment saying so.
+    """
+    lines = [
+        f"// {module.title}: questions exported from the academy's module '{module.slug}'.",
+        "// Comment lines starting with key:, safety-critical, variant-of, harmful: and units: are read back",
+        "// on import (see quizzes/packs/FORMAT.md); Moodle ignores them.",
+        "",
+    ]
+    category = None
+    for item in module.items():
+        writer = GiftWriter()
+        to_gift = getattr(item, "to_gift", None)
+        answers = to_gift(writer) if to_gift is not None else None
+        if answers is None:
+            lines += [f"// {item.key}: {item.label.lower()} questions have no GIFT form; not exported.", ""]
+            continue
+        topic = item.topic.value if item.topic else None
+        if topic and topic != category:
+            lines += [f"$CATEGORY: {module.slug}/{topic}", ""]
+            category = topic
+        lines += [f"// note: {note}" for note in writer.notes]
+        lines.append(f"// key: {item.key}")
+        if item.safety_critical:
+            lines.append("// safety-critical")
+        if item.variant_of:
+            lines.append(f"// variant-of: {item.variant_of}")
+        if getattr(item, "units", None):
+            lines.append(f"// units: {' '.join(item.units.split())}")
+        lines += [f"// harmful: {' '.join(words.split())}" for words in item.harmful_parts()]
+        prompt = escape(item.prompt)
+        general = f" ####[markdown]{escape(item.explanation)}" if item.explanation else ""
+        lines += [f"::{item.key}::[markdown]{prompt} {{{answers}{general}}}", ""]
+    return "\n".join(lines)

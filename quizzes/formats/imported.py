@@ -44,6 +44,8 @@ class ImportedQuestion:
     category: str | None
     """The source's category path in force (GIFT ``$CATEGORY:``), if any."""
     data: dict[str, Any]
+    key: str | None = None
+    """The key the source asked for (GIFT ``// key:``), used when the module has no item with it."""
 
 
 @dataclass

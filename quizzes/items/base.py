@@ -118,6 +118,35 @@ class Item(BaseModel):
     lesson: LessonRef | None = Field(default=None, description="lesson-slug#section-anchor that teaches this item")
     explanation: Text
     tags: list[Slug] = Field(default_factory=list, max_length=10, description="free labels, e.g. source-conflict")
+    # A question a practitioner must get right to be safe: missing it fails the attempt
+    # whatever its total (unless the module turns its safety gate off).
+    safety_critical: bool = Field(default=False, description="a wrong answer fails the attempt, whatever its score")
+    # Variants: items of one slot ask the same thing in other words or numbers; each attempt
+    # draws one per slot. The slot's first item has no ``variant_of``; the others name it.
+    variant_of: Slug | None = Field(default=None, description="key of the first item of this item's slot")
+
+    @property
+    def slot(self) -> str:
+        """The slot this item fills: the key of the slot's first item (its own key when it is first)."""
+        return self.variant_of or self.key
+
+    # ------------------------------------------------------------ safety
+
+    def harmful_picks(self, answer: Any | None) -> list[str]:
+        """What the author marked harmful in ``answer``, in words (one line each); empty when nothing is.
+
+        A harmful pick fails the attempt as a safety miss even on a question that is not
+        safety-critical, since it is the action that hurts a client.
+        """
+        return []
+
+    def harmful_parts(self) -> list[str]:
+        """Every answer the author marked harmful, in words (for preview, the editor and analysis)."""
+        return []
+
+    def safety_miss(self, answer: Any | None) -> bool:
+        """True when ``answer`` fails the safety gate: a harmful pick, or a safety-critical question not fully right."""
+        return bool(self.harmful_picks(answer)) or (self.safety_critical and not self.grade(answer).is_full)
 
     def parse_answer(self, values: list[str]) -> Any | None:
         """Turn raw form values into an answer, or raise AnswerError; blank gives None."""
@@ -210,6 +239,14 @@ class Item(BaseModel):
         Raise ``answers.bad(message, line)`` for a block of this type that is malformed.
         """
         return None
+
+    @classmethod
+    def harmful_from_gift(cls, data: dict[str, Any], words: str) -> bool:
+        """Mark, in the imported fields ``data``, the wrong answer a ``// harmful: <words>`` comment names.
+
+        False when no wrong answer of this type has those words (types without harmful marking).
+        """
+        return False
 
     @classmethod
     def from_aiken(cls, options: Sequence[str], correct: int) -> dict[str, Any] | None:

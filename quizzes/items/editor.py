@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-Kind = Literal["line", "markdown", "number", "check", "choice", "pick"]
+Kind = Literal["line", "markdown", "number", "check", "choice", "pick", "picks"]
 """How a field is typed in: one line of text; Markdown (sanitised when saved); a number; a
-tick box; one of ``options``; one of the ids typed in the rows named by ``pick_from``."""
+tick box; one of ``options``; one of the ids typed in the rows named by ``pick_from``; any
+number of those ids (a list in the document, e.g. a matching prompt's harmful options)."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Field:
     description: str = ""
     default: Any = None  # shown on a new item's form; also what a blank number in a row saves
     options: tuple[tuple[Any, str], ...] = ()  # choice: (document value, label)
-    pick_from: str = ""  # pick: the rows whose ids are offered
+    pick_from: str = ""  # pick, picks: the rows whose ids are offered
     placeholder: str = ""  # pick: the words of the empty option
     bounds: tuple[float, float] | None = None  # number: the form refuses values outside these
 
@@ -47,7 +48,11 @@ class Group:
 class Rows:
     """A list of parts edited as rows (choices, steps, accepted answers...).
 
-    A row whose text fields are all blank and whose boxes are unticked is left out.
+    A row whose text fields are all blank and whose boxes are unticked is left out (a row
+    with no text field, such as a pair of picks, counts as blank when nothing is picked).
+
+    With ``pairs`` a row is stored as the list of its fields' values in order, not as a
+    mapping (e.g. an ordering's ``harmful_if_before: [[s3, s1]]``); such rows have no id.
     """
 
     block: ClassVar[str] = "rows"
@@ -60,6 +65,7 @@ class Rows:
     ordered: bool = False  # an order number per row sorts the list when saved
     limit: int = 12  # the most parts the type allows
     shown: int = 4  # rows on the form at least (blank ones to fill in)
+    pairs: bool = False  # each row is stored as [value of field 1, value of field 2, ...]
 
 
 Block = Field | Group | Rows
@@ -89,7 +95,10 @@ class Editor:
 
     def field_for(self, message: str, row: bool = False) -> str | None:
         """The field a validation message belongs next to, found from its words (None: no hint)."""
-        return next((field for words, field in (self.row_errors if row else self.errors) if words in message), None)
+        message = message.lower()  # messages reach authors capitalised
+        return next(
+            (field for words, field in (self.row_errors if row else self.errors) if words.lower() in message), None
+        )
 
 
 def form_value(value: Any) -> str:

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.feature_pack import feature_pack
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -146,8 +148,12 @@ def viewport_name(request: pytest.FixtureRequest) -> str:
 
 
 @contextlib.contextmanager
-def serve_app(name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    """The real app (``python -m flask --app app run``) on a free port, with an EMPTY database of its own."""
+def serve_app(name: str, tmp_path_factory: pytest.TempPathFactory, packs: str | None = None) -> Iterator[AppServer]:
+    """The real app (``python -m flask --app app run``) on a free port, with an EMPTY database of its own.
+
+    First start loads ``packs``: by default the feature tests' copy of the starter pack (see
+    ``tests/feature_pack.py``); the shipped pack itself for tests of its strict rules.
+    """
     tmp = tmp_path_factory.mktemp(f"academy-{name}")
     port = free_port()
     env = {
@@ -156,6 +162,7 @@ def serve_app(name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[A
         "INSTANCE_PATH": str(tmp / "instance"),  # its own secret key, lock and photos
         "SECRET_KEY": f"browser-test-secret-{name}",
         "PYTHONUNBUFFERED": "1",
+        "FLASK_STARTER_PACKS": packs or str(feature_pack()),
     }
     env.pop("FLASK_RUN_PORT", None)
     log_path = tmp / "server.log"

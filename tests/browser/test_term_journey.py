@@ -29,12 +29,13 @@ from playwright.sync_api import Page, expect
 from test_student_journey import ADMIN, fill_setup_form, sign_in
 
 from quizzes.formats.packs import read_pack
+from tests.feature_pack import feature_module
 from training.services.content import STARTER_PACKS
 
 pytestmark = pytest.mark.browser
 
 SLUG = "thread-lift-nerve-pain"
-MODULE = next(module for _, module in read_pack(STARTER_PACKS).modules if module.slug == SLUG)
+MODULE = feature_module(next(module for _, module in read_pack(STARTER_PACKS).modules if module.slug == SLUG))
 NEW_PASSWORD = "my-own-password-42"
 REVIEW_WAIT_S = 90  # a missed item's first review is due a minute after the attempt (FSRS learning step)
 

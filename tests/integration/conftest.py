@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select, text
 
 from app import create_app, database_url
+from tests.feature_pack import feature_pack
 from training.database import writing
 from training.extensions import db, limiter
 from training.models import ModuleEditor, ModuleRow, Role, User
@@ -100,7 +101,7 @@ def academy(app: Flask) -> int:
 def starter(app: Flask, academy) -> str:
     """The shipped packs imported (Ina, if she exists, edits them); returns the starter module's slug."""
     with app.app_context(), writing():
-        content.import_pack(content.STARTER_PACKS)
+        content.import_pack(feature_pack())
         _ina_edits_every_module()
         db.session.commit()
     return "thread-lift-nerve-pain"

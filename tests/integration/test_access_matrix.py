@@ -130,6 +130,10 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("certificates.verify", "GET"): Route(lambda w: "/verify", everyone(200)),
     ("certificates.verify", "POST"): Route(lambda w: "/verify", everyone(302), data=lambda w: {"code": w.certificate}),
     ("certificates.verify_code", "GET"): Route(lambda w: f"/verify/{w.certificate}", everyone(200)),
+    ("certificates.revoke", "GET"): Route(lambda w: f"/certificates/{w.certificate}/revoke", admins(200)),
+    ("certificates.revoke", "POST"): Route(
+        lambda w: f"/certificates/{w.certificate}/revoke", admins(302), data=lambda w: {"reason": "Copied answers"}
+    ),
     # --- reports: staff, scoped to the cohorts they teach ---
     ("reports.index", "GET"): Route(lambda w: "/reports/", staff(200)),
     ("reports.students", "GET"): Route(lambda w: "/reports/students", staff(200)),
@@ -181,6 +185,22 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("cohorts.unassign_module", "POST"): Route(
         lambda w: f"/cohorts/{w.cohort}/modules/{w.module}/unassign", admins(302), data=nothing
     ),
+    # --- per-student overrides: admins and the instructors of the student's cohort ---
+    ("overrides.student", "GET"): Route(lambda w: f"/overrides/students/{w.owner}", cohort_staff(200)),
+    ("overrides.student", "POST"): Route(
+        lambda w: f"/overrides/students/{w.owner}",
+        cohort_staff(302),
+        data=lambda w: {"grant-module": str(w.module), "grant-extra_attempts": "1", "grant-reason": "Illness"},
+    ),
+    ("overrides.edit", "GET"): Route(lambda w: f"/overrides/students/{w.owner}/modules/{w.module}", cohort_staff(200)),
+    ("overrides.edit", "POST"): Route(
+        lambda w: f"/overrides/students/{w.owner}/modules/{w.module}",
+        cohort_staff(302),
+        data=lambda w: {"extra_minutes": "10", "reason": "Reading accommodation"},
+    ),
+    ("overrides.remove", "POST"): Route(
+        lambda w: f"/overrides/students/{w.owner}/modules/{w.module}/remove", cohort_staff(302), data=nothing
+    ),
     # --- admin: admins only ---
     ("admin.users_list", "GET"): Route(lambda w: "/admin/users", admins(200)),
     ("admin.new_user", "GET"): Route(lambda w: "/admin/users/new", admins(200)),
@@ -212,6 +232,7 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("author.module", "GET"): Route(lambda w: f"/author/modules/{w.slug}", AUTHORING),
     ("author.publish", "POST"): Route(lambda w: f"/author/modules/{w.slug}/publish", EDITING_POST, data=nothing),
     ("author.export", "GET"): Route(lambda w: f"/author/modules/{w.slug}/export", AUTHORING),
+    ("author.export_gift", "GET"): Route(lambda w: f"/author/modules/{w.slug}/export.gift", AUTHORING),
     ("author.history", "GET"): Route(lambda w: f"/author/modules/{w.slug}/history", AUTHORING),
     ("author.item_analysis", "GET"): Route(lambda w: f"/author/modules/{w.slug}/analysis", AUTHORING),
     ("author.recalculate_analysis", "POST"): Route(
@@ -245,6 +266,7 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("author.new_item", "POST"): Route(draft("/cases/0/stages/0/items/new?type=single"), EDITING, data=nothing),
     ("author.edit_item", "GET"): Route(draft("/cases/0/stages/0/items/0"), EDITING),
     ("author.edit_item", "POST"): Route(draft("/cases/0/stages/0/items/0"), EDITING, data=nothing),
+    ("author.add_variant", "POST"): Route(draft("/cases/0/stages/0/items/0/variant"), EDITING_POST, data=nothing),
     ("author.move_item", "POST"): Route(
         draft("/cases/0/stages/0/items/0/move"), EDITING_POST, data=lambda w: {"direction": "down"}
     ),

@@ -129,12 +129,18 @@ def form_of(item: dict) -> dict:
         data["correct"] = "true" if item["correct"] else "false"
     if item.get("case_sensitive"):
         data["case_sensitive"] = "y"
+    if item.get("safety_critical"):
+        data["safety_critical"] = "y"
+    if item.get("variant_of"):
+        data["variant_of"] = item["variant_of"]
     for name in ("choices", "steps", "prompts", "options", "answers"):
         rows = []
         for n, row in enumerate(item.get(name, []), 1):
             row = {k: v for k, v in row.items() if k != "correct"} | {"order": str(n)}
             if item["type"] in ("single", "multiple"):
                 row["correct"] = "y" if item[name][n - 1]["correct"] else ""
+            # A ticked box posts "y"; an unticked one posts nothing.
+            row = {k: ("y" if v is True else v) for k, v in row.items() if v is not False}
             rows.append({k: v for k, v in row.items() if v != ""})
         data |= parts(name, rows)
     return data

@@ -90,15 +90,19 @@ def test_cohort_attempts_csv_has_a_bom_header_and_a_row_per_attempt(admin_client
         "Max",
         "Percent",
         "Passed",
+        "Failed on safety",
+        "Safety misses",
+        "CBM bonus %",
     ]
     assert len(rows) == 3
     formula_row = next(r for r in rows if r[1] == "formula@example.com")
     assert formula_row[0] == '\'=HYPERLINK("http://x")'
-    assert formula_row[3] == "1" and formula_row[6:] == ["submitted", "8.0", "10.0", "80.0", "yes"]
+    # Graded before the safety gate and without certainty marking: no misses recorded, no bonus.
+    assert formula_row[3] == "1" and formula_row[6:] == ["submitted", "8.0", "10.0", "80.0", "yes", "no", "", ""]
     assert formula_row[5] == NOW.strftime("%Y-%m-%d %H:%M")
     open_row = next(r for r in rows if r[6] == "open")
     assert open_row[0] == "Amélie Ñúñez" and open_row[1] == "'-amelie@example.com"
-    assert open_row[5] == "" and open_row[7:] == ["", "", "", ""]
+    assert open_row[5] == "" and open_row[7:] == ["", "", "", "", "", "", ""]
 
 
 def test_xlsx_has_the_same_rows_as_the_csv(admin_client, tricky):  # noqa: F811
@@ -117,22 +121,28 @@ def test_xlsx_has_the_same_rows_as_the_csv(admin_client, tricky):  # noqa: F811
 def test_matrix_csv_is_the_matrix_as_filtered(admin_client, classroom):  # noqa: F811
     url = f"/reports/cohorts/{classroom['cohort']}/matrix.csv"
     header, *rows = csv_rows(admin_client.get(url))
-    assert header[:2] == ["Student", "Email"] and header[-2:] == ["Modules passed", "Modules assigned"]
-    assert len(header) == 2 + 2 * 6 + 2
+    assert header[:2] == ["Student", "Email"]
+    assert header[-4:] == ["Wrong when sure %", "High-certainty answers", "Modules passed", "Modules assigned"]
+    assert len(header) == 2 + 2 * 9 + 4
     assert [r[0] for r in rows] == ["Olu", "Sam", "Zed Zulu"]
     title = classroom["titles"]["first"]
     at = header.index(f"{title}: best %")
     sam = rows[1]
-    assert header[at : at + 6] == [
+    assert header[at : at + 9] == [
         f"{title}: best %",
         f"{title}: latest %",
         f"{title}: passed",
         f"{title}: attempts",
         f"{title}: last activity (UTC)",
         f"{title}: overdue",
+        f"{title}: result",
+        f"{title}: failed on safety",
+        f"{title}: due (UTC)",
     ]
     last = (NOW - timedelta(days=3)).strftime("%Y-%m-%d %H:%M")
-    assert sam[at : at + 6] == ["80.0", "60.0", "yes", "3", last, "no"] and sam[-2:] == ["1", "2"]
+    due = (NOW - timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
+    assert sam[at : at + 9] == ["80.0", "60.0", "yes", "3", last, "no", "Passed", "0", due]
+    assert sam[-4:] == ["", "0", "1", "2"]
     _, *overdue = csv_rows(admin_client.get(f"{url}?status=overdue&sort=name&dir=desc"))
     assert [r[0] for r in overdue] == ["Zed Zulu", "Olu"]
 

@@ -142,6 +142,7 @@ def test_an_attempt_keeps_the_version_it_started_on(app, student_client, starter
                 moved += not item["choices"][-1]["correct"]
                 for n, choice in enumerate(item["choices"]):
                     choice["correct"] = n == len(item["choices"]) - 1
+                    choice["harmful"] = choice["harmful"] and not choice["correct"]
                     choice["feedback"] = choice["feedback"] or "changed"
     assert moved
     with app.app_context(), writing():

@@ -15,6 +15,7 @@ import psycopg
 from sqlalchemy import event, func, select
 
 from app import create_app
+from tests.feature_pack import feature_pack
 from training.database import BUSY_TIMEOUT_MS
 from training.extensions import db
 from training.models import Answer, Attempt, AttemptStatus
@@ -159,6 +160,7 @@ def test_a_full_disk_rolls_the_submit_back_cleanly(tmp_path):
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "full-disk",
+            "STARTER_PACKS": str(feature_pack()),
             "WTF_CSRF_ENABLED": False,
             "INSTANCE_PATH": str(tmp_path / "instance"),
         }

@@ -426,8 +426,9 @@ def test_matrix_and_heatmap_query_counts_do_not_grow_with_students(app, admin_cl
     for page in ("", "/heatmap", "?sort=passed&status=not-passed"):
         assert counts["small", page] == counts["large", page], counts
     # Signed-in user, academy name, cohort, assigned modules, then (in any order, with any filter) the
-    # count, the page of students, the aggregate of that page, the cohort size.
-    assert counts["large", ""] == 8 and counts["large", "?sort=passed&status=not-passed"] == 8, counts
+    # count, the page of students, the aggregate of that page, their own due dates, their answers given
+    # with certainty (over-confidence), the cohort size.
+    assert counts["large", ""] == 10 and counts["large", "?sort=passed&status=not-passed"] == 10, counts
     # Signed-in user, academy name, cohort, then the assigned modules, the count, the page of students,
     # their totals, the averages.
     assert counts["large", "/heatmap"] == 8, counts

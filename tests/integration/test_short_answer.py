@@ -42,6 +42,7 @@ PDO = {
 }
 DOCUMENT = {
     "slug": SLUG,
+    "settings": {"show_answers": "after-submit"},  # the tests read the feedback after each attempt
     "title": "Thread materials",
     "procedure": "thread-lift",
     "summary": "What threads are made of.",
@@ -198,10 +199,10 @@ def test_gift_short_answers_come_in_through_the_import_page_and_open_in_the_edit
     items = [i for case in draft_document(app, "gift-short")["cases"] for s in case["stages"] for i in s["items"]]
     assert [i["type"] for i in items] == ["short-answer", "short-answer", "numeric"]
     assert items[0]["answers"] == [
-        {"text": "polydioxanone", "percent": 100.0, "feedback": "Right."},
-        {"text": "*dioxan*", "percent": 50.0, "feedback": "Nearly."},
+        {"text": "polydioxanone", "percent": 100.0, "feedback": "Right.", "harmful": False},
+        {"text": "*dioxan*", "percent": 50.0, "feedback": "Nearly.", "harmful": False},
     ]
-    assert items[1]["answers"] == [{"text": "115", "percent": 100.0, "feedback": ""}]
+    assert items[1]["answers"] == [{"text": "115", "percent": 100.0, "feedback": "", "harmful": False}]
     editor = instructor_client.get("/author/modules/gift-short/draft/cases/0/stages/0/items/0").get_data(as_text=True)
     assert 'value="polydioxanone"' in editor and 'value="*dioxan*"' in editor and 'value="50.0"' in editor
     assert "Answer 1" in editor and "Feedback for any other answer" in editor
@@ -249,8 +250,8 @@ def test_authors_add_and_edit_a_short_answer_question_in_the_editor(app, instruc
     assert item["type"] == "short-answer" and item["points"] == 2 and item["case_sensitive"] is False
     # Ordered by their numbers, a blank percent is 100, the blank row is left out.
     assert item["answers"] == [
-        {"text": "facial nerve", "percent": 100.0, "feedback": "Right."},
-        {"text": "*facial*", "percent": 50.0, "feedback": "Which facial structure?"},
+        {"text": "facial nerve", "percent": 100.0, "feedback": "Right.", "harmful": False},
+        {"text": "*facial*", "percent": 50.0, "feedback": "Which facial structure?", "harmful": False},
     ]
     assert item["feedback_wrong"] == "It is the facial nerve."
 

@@ -34,6 +34,7 @@ from sqlalchemy import create_engine, text
 
 from app import database_url
 from quizzes.items import ITEM_TYPES
+from tests.feature_pack import feature_pack
 
 from .conftest import PASSWORD
 from .helpers import page_values
@@ -235,6 +236,7 @@ def test_sigkill_of_a_worker_mid_submit_leaves_no_half_attempt_and_a_retry_submi
         "FLASK_WTF_CSRF_ENABLED": "false",
         "KILL_TEST_MARKERS": str(markers),
         "KILL_TEST_PAUSE": str(PAUSE_SECONDS),
+        "FLASK_STARTER_PACKS": str(feature_pack()),  # item keys and counts as the test knows them
     }
     env.pop("REDIS_URL", None)
     script = tmp_path / "setup_world.py"

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from app import create_app
+from tests.feature_pack import feature_pack
 from training.database import writing
 from training.extensions import db
 from training.services import accounts, content
@@ -44,7 +45,7 @@ def busy_app(tmp_path):
     with app.app_context(), writing():
         accounts.set_up_academy("Lock Academy", "admin@example.com", "Ada Admin", PASSWORD)
         accounts.create_user("sam@example.com", "Sam", "student", PASSWORD)
-        content.import_pack(content.STARTER_PACKS)
+        content.import_pack(feature_pack())
         db.session.commit()
     yield app, path
     with app.app_context():

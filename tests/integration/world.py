@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, select
 
+from tests.feature_pack import feature_pack
 from training.database import writing
 from training.extensions import db
 from training.models import (
@@ -113,7 +114,7 @@ def build_world(app: Flask) -> World:
             for role, email in EMAILS.items()
         }
         db.session.add_all(people.values())
-        content.import_pack(content.STARTER_PACKS)
+        content.import_pack(feature_pack())
         module = content.module_by_slug(SLUG)
         a, b = Cohort(name="Cohort A"), Cohort(name="Cohort B")
         db.session.add_all([a, b])

@@ -117,3 +117,49 @@ def test_no_run_of_ten_words_is_copied_from_the_sources(pack):
         for text in [*texts, " ".join(texts)]:
             copied = shingles(text) & source
             assert not copied, f"{file}: copied from the sources: {' '.join(sorted(copied)[0])}"
+
+
+# ------------------------------------------------------------------ issue 15: a pass means safe practice
+
+
+def test_every_starter_module_is_strict_about_safety_attempts_and_answers(pack):
+    for _, module in pack.modules:
+        settings = module.settings
+        assert settings.safety_gate and settings.certainty_marking, module.slug
+        assert settings.attempts_allowed == 3 and settings.retry_wait_hours == 24, module.slug
+        assert settings.show_answers.value == "after-last-attempt", module.slug
+
+
+def test_every_case_has_a_safety_critical_question_with_a_harmful_answer(pack):
+    for _, module in pack.modules:
+        for case in module.cases:
+            gated = [i for stage in case.stages for i in stage.items if i.safety_critical and i.harmful_parts()]
+            assert gated, f"{module.slug}: case {case.key} has no safety-critical question with a harmful answer"
+
+
+def test_safety_critical_slots_have_a_second_variant_and_a_third_of_all_slots_do(pack):
+    for _, module in pack.modules:
+        items, slots = module.item_map(), module.slots()
+        for slot, keys in slots.items():
+            if items[slot].safety_critical:
+                assert len(keys) >= 2, f"{module.slug}: safety-critical {slot} has no variant"
+        varied = sum(len(keys) >= 2 for keys in slots.values())
+        assert 3 * varied >= len(slots), f"{module.slug}: {varied} of {len(slots)} slots have variants"
+
+
+def test_a_safety_critical_question_is_one_whose_wrong_answers_are_unsafe(pack):
+    """Over-caution is wrong but not harmful: a question whose only wrong answers are over-cautious
+    (or a recognition list where missing one sign is a slip, not an act) is not a safety gate."""
+    for _, module in pack.modules:
+        items = module.item_map()
+        for slot in module.slots():
+            if items[slot].safety_critical:
+                assert items[slot].harmful_parts(), f"{module.slug}: {slot} gates on safety but marks nothing harmful"
+
+
+def test_urgency_questions_never_mark_the_emergency_level_harmful(pack):
+    for _, module in pack.modules:
+        for item in module.items():
+            for choice in getattr(item, "choices", []):
+                if choice.id == "emergency-115":
+                    assert not choice.harmful, f"{module.slug}: {item.key} marks calling 115 harmful"

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import Role, User
 from ..models.types import utcnow
 from ..params import page_arg
-from ..services import accounts, audit_log, exports, users
+from ..services import accounts, audit_log, certificates, exports, overrides, users
 from . import bp
 from .forms import AuditFilterForm, NewUserForm, RoleForm, UserSearchForm
 
@@ -68,10 +68,20 @@ def new_user():
 @bp.route("/users/<int:user_id>")
 @allow(Role.ADMIN)
 def user_detail(user_id: int):
-    """A user's role, status and cohorts, and what an admin can do about them."""
+    """A user's role, status and cohorts, certificates and overrides, and what an admin can do about them."""
     user = users.user_or_404(user_id)
     taken, taught = users.cohorts_of(user)
-    return render_template("admin/user.html", user=user, taken=taken, taught=taught, role_form=RoleForm(role=user.role))
+    return render_template(
+        "admin/user.html",
+        user=user,
+        taken=taken,
+        taught=taught,
+        role_form=RoleForm(role=user.role),
+        certificates=certificates.certificates_of(user),
+        issued_on=certificates.issued_on,
+        revoked_on=certificates.revoked_on,
+        overrides=overrides.of_student(user.id),
+    )
 
 
 def _change(user_id: int, change: Callable[[User, User], object], done: str):

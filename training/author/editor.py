@@ -101,6 +101,7 @@ def outline(slug: str):
         latest=content.latest_version(row.id),
         problems=drafts.publish_problems(doc) if doc else [],
         item_types=[(name, cls.label) for name, cls in ITEM_TYPES.items()],
+        variants=authoring.slot_positions(doc) if doc else {},
     )
 
 
@@ -123,20 +124,15 @@ def start_draft(slug: str):
 @allow(*AUTHORS)
 @edits_module()
 def edit_settings(slug: str):
-    """Title, summary, procedure, pass mark, attempts allowed, time limit, feedback and answer timing."""
+    """Title, summary, procedure and the attempt policy: pass mark, attempts, time limit, wait after a fail,
+    feedback and answer timing, the safety gate and certainty-based marking."""
     row, draft = _draft(slug)
     doc: Module = draft.content
+    settings = doc.settings
     form = SettingsForm(
-        data={
-            "title": doc.title,
-            "summary": doc.summary,
-            "procedure": doc.procedure,
-            "pass_mark": doc.settings.pass_mark,
-            "attempts_allowed": doc.settings.attempts_allowed,
-            "time_limit_minutes": doc.settings.time_limit_minutes,
-            "feedback": doc.settings.feedback.value,
-            "show_answers": doc.settings.show_answers.value,
-        }
+        data={"title": doc.title, "summary": doc.summary, "procedure": doc.procedure}
+        | {name: getattr(settings, name) for name in authoring.SETTINGS_FIELDS}
+        | {"feedback": settings.feedback.value, "show_answers": settings.show_answers.value}
     )
     if form.validate_on_submit():
         try:
@@ -331,11 +327,11 @@ def _item_page(row, draft, form, c: int, s: int, i: int | None, item_type: str, 
     )
 
 
-def _item_form(item_type: str, item: dict | None, draft_lesson: str | None):
+def _item_form(item_type: str, item: dict | None, draft_lesson: str | None, variants: list[tuple[str, str]]):
     form_class = item_form(ITEM_TYPES[item_type])
     # A post is read as typed (an unticked box is False); a first visit shows the item with blank rows.
     form = form_class() if request.method == "POST" else form_class(data=authoring.item_form_data(item_type, item))
-    form.prepare(authoring.lesson_choices(draft_lesson or form.lesson.data or None))
+    form.prepare(authoring.lesson_choices(draft_lesson or form.lesson.data or None), variants)
     return form
 
 
@@ -349,7 +345,7 @@ def new_item(slug: str, c: int, s: int):
     if item_type not in ITEM_TYPES:
         abort(404)
     authoring.part(draft, c, s)
-    form = _item_form(item_type, None, None)
+    form = _item_form(item_type, None, None, authoring.variant_choices(draft, c, s, None))
     if form.validate_on_submit():
         try:
             i = authoring.save_item(draft, c, s, None, item_type, form.data, current_user)
@@ -367,7 +363,7 @@ def edit_item(slug: str, c: int, s: int, i: int):
     """Edit an item: its common fields and those of its type."""
     row, draft = _draft(slug)
     item = authoring.part(draft, c, s, i)
-    form = _item_form(item["type"], item, item.get("lesson"))
+    form = _item_form(item["type"], item, item.get("lesson"), authoring.variant_choices(draft, c, s, i))
     if form.validate_on_submit():
         try:
             authoring.save_item(draft, c, s, i, item["type"], form.data, current_user, expect=_expect())
@@ -376,6 +372,27 @@ def edit_item(slug: str, c: int, s: int, i: int):
         else:
             return _done(f"Question '{form.key.data.strip()}' saved.", slug=slug, _anchor=f"item-{c}-{s}-{i}")
     return _item_page(row, draft, form, c, s, i, item["type"], _expect() or item["key"])
+
+
+@bp.route(ITEM + "/variant", methods=["POST"])
+@allow(*AUTHORS)
+@edits_module()
+def add_variant(slug: str, c: int, s: int, i: int):
+    """Add a variant of a question's slot: a copy right after it, opened for the author to reword."""
+    _, draft = _draft(slug)
+    try:
+        new = authoring.add_variant(draft, c, s, i, current_user, expect=_expect())
+    except authoring.EditError as exc:
+        return _refused_back(slug, exc)
+    key = authoring.part(draft, c, s, new)["key"]
+    return _done(
+        f"Variant '{key}' added as a copy: reword it (other words, numbers or details) so a retry is a new test.",
+        "author.edit_item",
+        slug=slug,
+        c=c,
+        s=s,
+        i=new,
+    )
 
 
 @bp.route(ITEM + "/delete", methods=["POST"])

@@ -17,8 +17,10 @@ from wtforms import (
     FloatField,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -94,11 +96,38 @@ class SettingsForm(ModuleForm):
             ("after-each-stage", "After each stage locks (tutor mode)"),
         ],
     )
+    # Posted by every settings page that shows the boxes below: a page opened before they
+    # existed (or a script posting the old fields) must not turn the safety gate off by
+    # leaving its box out, so without this marker those settings are left as they are.
+    safety_fields = HiddenField(render_kw={"value": "1"})
+    retry_wait_hours = IntegerField(
+        "Wait after a failed attempt (hours)",
+        validators=[Optional()],
+        render_kw=_settings_limits("retry_wait_hours"),
+        description="Leave empty to let a student try again at once. With a wait, the next attempt after a fail "
+        "may start only this many hours later (e.g. 24), on top of the attempts allowed.",
+    )
     show_answers = SelectField(
         "When students see the correct answers",
         choices=[(choice.value, choice.label) for choice in ShowAnswers],
         description="Marks are always shown after submitting; this decides when the answers and explanations are. "
-        "Tutor mode needs 'After each submitted attempt'.",
+        "The safe choice for a graded module is once a student has passed or used every attempt, so a retry is not "
+        "a second look at the key. Tutor mode needs 'After each submitted attempt'.",
+    )
+    safety_gate = BooleanField(
+        "Safety gate",
+        description="A harmful choice or a missed safety-critical question fails the attempt, whatever its score, "
+        "and no certificate comes from it. Turn off only for practice modules.",
+    )
+    certainty_marking = BooleanField(
+        "Certainty-based marking",
+        description="With each answer the student says how sure they are (low, medium, high); the result shows "
+        "accuracy and the certainty bonus separately.",
+    )
+    pass_with_bonus = BooleanField(
+        "Pass on accuracy plus the certainty bonus",
+        description="Needs certainty-based marking. Otherwise the pass decision stays on accuracy "
+        "(and the safety gate).",
     )
 
 
@@ -138,23 +167,45 @@ class ItemForm(FlaskForm):
     topic = SelectField("Topic", choices=TOPICS)
     lesson = SelectField("Lesson section", validate_choice=False)
     explanation = TextAreaField("Explanation", description=MARKDOWN, render_kw={"rows": 3})
+    safety_critical = BooleanField(
+        "Safety-critical",
+        description="A practitioner must get this right to be safe: an answer that is not fully right fails the "
+        "attempt whatever its score (unless the module's safety gate is off).",
+    )
+    # The stage's first items are offered when the form is prepared.
+    variant_of = SelectField(
+        "Variant of",
+        validate_choice=False,
+        description="A variant asks the same thing as a question of this stage in other words or numbers; each "
+        "attempt draws one question per slot. It shares the question's topic, lesson section, points and "
+        "safety-critical mark. Leave blank for a question of its own.",
+    )
 
     editor = Editor()
     row_lists: tuple[str, ...] = ()
     row_labels: dict[str, str] = {}  # read only: each type's form gets its own (``item_form``)
 
-    def prepare(self, lessons: list[tuple[str, str]]) -> None:
-        """Fill the choices of the selects that depend on the database and on the other rows."""
+    def prepare(self, lessons: list[tuple[str, str]], variants: list[tuple[str, str]] | None = None) -> None:
+        """Fill the choices of the selects that depend on the database and on the other rows.
+
+        :param variants: the slots this item may be a variant of, as (key, words): the first
+            items of its stage other than itself.
+        """
         self.lesson.choices = [("", "Not set"), *lessons]
+        current = (self.variant_of.data or "").strip()
+        offered = list(variants or [])
+        if current and current not in {key for key, _ in offered}:
+            offered.insert(0, (current, f"{current} (not a first question of this stage)"))
+        self.variant_of.choices = [("", "None: a question of its own"), *offered]
         self.group_errors: dict[str, list[str]] = {}
         self.alerts: list[str] = []
         for rows in self.editor.rows():
             for field in rows.fields:
-                if field.kind == "pick":
+                if field.kind in ("pick", "picks"):
                     # Every id typed so far in the rows it picks from (as the page was opened).
                     source = [entry.form for entry in self[field.pick_from]]
                     texts = {(r.id.data or "").strip(): r.text.data for r in source}
-                    choices = [("", field.placeholder or "Choose")]
+                    choices = [("", field.placeholder or "Choose")] if field.kind == "pick" else []
                     choices += [(i, f"{i}: {texts[i] or '(blank)'}") for i in texts if i]
                     for entry in self[rows.name]:
                         entry.form[field.name].choices = choices
@@ -184,10 +235,17 @@ def _field(field: EditorField, in_row: bool = False):
         return BooleanField(field.label, description=field.description)
     if field.kind == "choice":
         choices = [(form_value(value), label) for value, label in field.options]
-        return SelectField(field.label, choices=choices, description=field.description)
+        # Not posted at all (a form from before the field existed): the field's default.
+        return SelectField(
+            field.label, choices=choices, description=field.description, default=form_value(field.default)
+        )
     if field.kind == "pick":
         # Offered when the form is prepared: the ids typed in the other rows.
         return SelectField(field.label, validate_choice=False, description=field.description)
+    if field.kind == "picks":
+        return SelectMultipleField(
+            field.label, validate_choice=False, description=field.description, render_kw={"size": 3}
+        )
     return StringField(field.label, description=field.description)
 
 

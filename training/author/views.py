@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from quizzes.content import Module
 from quizzes.coverage import summarise
+from quizzes.formats.gift import dump_gift
 from quizzes.stats import BAND_LABELS
 
 from ..access import allow, edits_module
@@ -34,6 +35,7 @@ def curriculum():
     return render_template(
         "author/curriculum.html",
         summary=summarise(e.content for e in entries),
+        safety=authoring.safety_counts(e.content for e in entries),
         lessons=content.lessons(),
         drafts=waiting,
         editable=_editable_slugs([e.module for e in entries] + [module for module, _ in waiting]),
@@ -96,6 +98,20 @@ def export(slug: str):
         text,
         mimetype="application/x-yaml",
         headers={"Content-Disposition": f'attachment; filename="{slug}.yaml"'},
+    )
+
+
+@bp.route("/modules/<slug>/export.gift")
+@allow(*AUTHORS)
+def export_gift(slug: str):
+    """Download the latest published version's questions as GIFT (Moodle's format); comments keep the
+    safety-critical marks, harmful answers, variants and keys, so importing it back keeps them."""
+    row = module_or_404(slug)
+    version = content.latest_version(row.id) or abort(404)
+    return Response(
+        dump_gift(version.content),
+        mimetype="text/plain",
+        headers={"Content-Disposition": f'attachment; filename="{slug}.gift.txt"'},
     )
 
 
@@ -256,4 +272,5 @@ def preview(slug: str):
         show_answers=request.args.get("answers") == "1",
         stages=attempts.preview_stage_views(document, stage),
         sections=content.section_titles(document.lesson_refs()),
+        variants=authoring.slot_positions(document),
     )

@@ -1,7 +1,7 @@
 """Forms of the certificates blueprint."""
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..services import certificates
@@ -26,3 +26,18 @@ class VerifyForm(FlaskForm):
             raise ValidationError(
                 "That is not a certificate code: a code has 16 letters and digits, e.g. 7KQ2-M9XD-4TPV-8R3C."
             )
+
+
+class RevokeForm(FlaskForm):
+    """An admin revokes a certificate, saying why (kept in the audit log, never shown publicly)."""
+
+    reason = TextAreaField(
+        "Reason",
+        validators=[
+            DataRequired("Say why the certificate is revoked."),
+            Length(max=certificates.MAX_REASON, message=f"Keep the reason to {certificates.MAX_REASON} characters."),
+        ],
+        description="Kept with the certificate and in the audit log; the public check page shows only that it "
+        "is revoked and since when.",
+    )
+    submit = SubmitField("Revoke certificate")

@@ -1,14 +1,16 @@
-"""Views of the certificates blueprint: a student's list, the PDF, and public verification."""
+"""Views of the certificates blueprint: a student's list, the PDF, public verification, and revocation by admins."""
 
 from __future__ import annotations
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..access import PUBLIC, SIGNED_IN, allow
+from ..extensions import db
+from ..models import Role, User
 from ..services import certificates
 from . import bp
-from .forms import VerifyForm
+from .forms import RevokeForm, VerifyForm
 
 
 @bp.route("/certificates")
@@ -19,6 +21,7 @@ def mine():
         "certificates/mine.html",
         certificates=certificates.certificates_of(current_user),
         issued_on=certificates.issued_on,
+        revoked_on=certificates.revoked_on,
     )
 
 
@@ -27,9 +30,12 @@ def mine():
 def pdf(code: str):
     """The certificate as a PDF, for its owner, an admin, or an instructor who teaches the student.
 
-    Anyone else gets 404, so a code is never confirmed to the wrong person.
+    Anyone else gets 404, so a code is never confirmed to the wrong person. A revoked
+    certificate is no longer given out (410), to anyone.
     """
     certificate = certificates.downloadable(current_user, code) or abort(404)
+    if certificate.is_revoked:
+        raise certificates.CertificateRevoked()
     verify_url = url_for("certificates.verify_code", code=certificate.code, _external=True)
     return Response(
         certificates.render_pdf(certificate, verify_url),
@@ -66,5 +72,33 @@ def verify_code(code: str):
         certificate=certificate,
         issued_on=certificates.issued_on(certificate),
         score=certificates.score_text(certificate),
+        revoked_on=certificates.revoked_on(certificate),
         looked_up=True,
+    )
+
+
+@bp.route("/certificates/<code>/revoke", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def revoke(code: str):
+    """An admin revokes a certificate with a reason; it then verifies as revoked and is not given out."""
+    certificate = certificates.certificate_by_code(code) or abort(404)
+    form = RevokeForm()
+    if not certificate.is_revoked and form.validate_on_submit():
+        try:
+            certificates.revoke(current_user, certificate, form.reason.data)
+        except certificates.RevokeError as exc:
+            db.session.rollback()
+            form.reason.errors = [*form.reason.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash(f"Certificate {certificate.code} is revoked. Checking its code now says so.", "success")
+            return redirect(url_for("admin.user_detail", user_id=certificate.user_id))
+    return render_template(
+        "certificates/revoke.html",
+        certificate=certificate,
+        holder=db.session.get(User, certificate.user_id),
+        form=form,
+        issued_on=certificates.issued_on(certificate),
+        revoked_on=certificates.revoked_on(certificate),
+        score=certificates.score_text(certificate),
     )

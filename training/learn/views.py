@@ -12,7 +12,7 @@ from ..database import declare_write_intent
 from ..extensions import db
 from ..models.types import utcnow
 from ..params import MAX_BIG, int_arg, whole_in_range
-from ..services import answer_policy, attempts, certificates, content, dashboard, media, progress
+from ..services import answer_policy, attempts, certificates, content, dashboard, media, overrides, progress
 from . import bp
 
 
@@ -47,7 +47,9 @@ def module(slug: str):
         version=version,
         open_attempt=open_attempt,
         lessons=content.lessons_for(version.content),
-        used=attempts.attempts_used(current_user, row),
+        standing=(standing := attempts.standing(current_user, row, version.content.settings)),
+        override_lines=overrides.describe(standing.override) if standing.override else [],
+        now=utcnow(),
     )
 
 
@@ -92,6 +94,13 @@ def take(attempt_id: int):
 def _render_take(attempt, status: int = 200, confirm_blank: list[int] | None = None, action: str = "", typed=None):
     """The take page; ``typed`` (the posted form) refills the open stage after a refused post."""
     stages = attempts.stage_views(attempt)
+    certainty = attempt.content.settings.certainty_marking
+    if certainty and typed is not None:
+        sure = {key: (typed.get(f"certainty-{key}") or "") for key in _stage_keys(attempt)}
+    elif certainty:
+        sure = {key: str(row.certainty or "") for key, row in attempts.saved_answers(attempt).items()}
+    else:
+        sure = {}
     revealed = {r.item.lesson for sv in stages for r in (sv.results or []) if r.item.lesson}
     now = utcnow()
     left = max(0, int((attempt.deadline - now).total_seconds())) if attempt.deadline else 0
@@ -107,15 +116,25 @@ def _render_take(attempt, status: int = 200, confirm_blank: list[int] | None = N
             confirm_blank=confirm_blank,
             action=action,
             typed=typed,
+            certainty=certainty,
+            sure=sure,
         ),
         status,
     )
 
 
+def _stage_keys(attempt) -> list[str]:
+    return [item.key for item in attempt.content.stages()[attempt.stage_index].stage.items]
+
+
 def _stage_values(attempt) -> dict[str, list[str]]:
     """Raw form values for every item of the current stage (an unticked box sends nothing)."""
-    items = attempt.version.content.stages()[attempt.stage_index].stage.items
-    return {item.key: request.form.getlist(f"item-{item.key}") for item in items}
+    return {key: request.form.getlist(f"item-{key}") for key in _stage_keys(attempt)}
+
+
+def _stage_certainties(attempt) -> dict[str, list[str]]:
+    """The certainty posted with each item of the current stage (certainty marking)."""
+    return {key: request.form.getlist(f"certainty-{key}") for key in _stage_keys(attempt)}
 
 
 @bp.route("/attempts/<int:attempt_id>", methods=["POST"])
@@ -136,7 +155,7 @@ def answer_stage(attempt_id: int):
         return redirect(url_for("learn.take", attempt_id=attempt.id))  # a repeated "next": already done
     if stage is None or action not in ("save", "next", "submit"):
         abort(400)
-    attempts.save_answers(attempt, stage, _stage_values(attempt))
+    attempts.save_answers(attempt, stage, _stage_values(attempt), certainties=_stage_certainties(attempt))
     if action != "save":
         answers = attempts.saved_answers(attempt)  # one read serves the blank check and the grading
         blank = attempts.unanswered_in_stage(attempt, answers)
@@ -163,12 +182,14 @@ def autosave(attempt_id: int):
     if not isinstance(data, dict):
         return jsonify(error="Send the answer as JSON."), 400
     stage, item, values, seq = (data.get(k) for k in ("stage", "item", "values", "seq"))
+    certainty = data.get("certainty", "")
     if not (
         isinstance(stage, int)
         and isinstance(item, str)
         and isinstance(values, list)
         and all(isinstance(v, str) for v in values)
         and isinstance(seq, int)
+        and isinstance(certainty, str)
     ):
         return jsonify(error="The answer is missing stage, item, values or seq."), 400
     # Out of range, a number would reach the database as an integer overflow (a 500).
@@ -180,7 +201,7 @@ def autosave(attempt_id: int):
     if attempts.close_if_overdue(attempt):
         db.session.commit()
         return jsonify(error=TIME_IS_UP, closed=True, status=409), 409
-    applied = attempts.save_answers(attempt, stage, {item: values}, seq=seq)
+    applied = attempts.save_answers(attempt, stage, {item: values}, seq=seq, certainties={item: [certainty]})
     db.session.commit()
     return jsonify(saved=True, seq=applied)
 
@@ -201,6 +222,9 @@ def result(attempt_id: int):
         "learn/result.html",
         attempt=attempt,
         items=items,
+        # Safety-critical misses first: they are what kept the attempt from passing.
+        safety=sorted((r for r in items if r.safety_miss), key=lambda r: (not r.harmful, r.number)),
+        sure=attempts.certainty_report(attempt, items),
         sections=sections,
         reveal=reveal,
         policy=policy,

@@ -5,6 +5,7 @@ from .audit import AuditEvent
 from .certificates import Certificate
 from .cohorts import Cohort, CohortInstructor, CohortMember, CohortModule
 from .content import LessonRow, ModuleDraft, ModuleEditor, ModuleRow, ModuleVersion
+from .overrides import ModuleOverride
 from .people import Academy, Role, User, UserSession
 from .review import ReviewCard, ReviewLog
 from .summaries import AttemptTopic, VersionAnalysis
@@ -25,6 +26,7 @@ __all__ = [
     "LessonRow",
     "ModuleDraft",
     "ModuleEditor",
+    "ModuleOverride",
     "ModuleRow",
     "ModuleVersion",
     "RateLimitCount",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from quizzes.content import Module
 
 from ..extensions import db
 from .content import ModuleVersion
@@ -53,6 +56,8 @@ class Attempt(db.Model):
     last_seq: Mapped[int] = mapped_column(default=0)
     # Seeds the per-attempt choice order, so a reload shows the same order.
     seed: Mapped[int]
+    # The variant drawn for each slot that has several (slot key -> item key); None: each slot's first.
+    draw: Mapped[dict | None] = mapped_column(JSONDoc)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set from the module's time limit when the attempt starts; the server enforces it.
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -60,6 +65,11 @@ class Attempt(db.Model):
     score: Mapped[float | None]
     max_score: Mapped[float | None]
     passed: Mapped[bool | None]
+    # Questions answered harmfully or safety-critical ones missed (set at submission).
+    safety_misses: Mapped[int | None]
+    # With certainty marking: the average CBM mark per point (-6..3) and the bonus (a share).
+    cbm_average: Mapped[float | None]
+    cbm_bonus: Mapped[float | None]
 
     version: Mapped[ModuleVersion] = relationship(lazy="joined")
     answers: Mapped[list[Answer]] = relationship(back_populates="attempt", lazy="raise_on_sql")
@@ -72,6 +82,16 @@ class Attempt(db.Model):
     def is_overdue(self, now: datetime) -> bool:
         """True when an open attempt has run past its deadline."""
         return self.is_open and self.deadline is not None and now >= self.deadline
+
+    @cached_property
+    def content(self) -> Module:
+        """The module as this attempt shows it: its version with one drawn variant per slot."""
+        return self.version.content.drawn(self.draw)
+
+    @property
+    def failed_on_safety(self) -> bool:
+        """True when a safety miss kept this submitted attempt from passing."""
+        return self.passed is False and bool(self.safety_misses)
 
     @property
     def percent(self) -> float:
@@ -98,5 +118,10 @@ class Answer(db.Model):
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     awarded: Mapped[float | None]
     points: Mapped[float]
+    # How sure the student said they were (1 low, 2 medium, 3 high), with certainty marking.
+    certainty: Mapped[int | None] = mapped_column(SmallInteger)
+    # Set at submission: the answer picked something marked harmful / it is a safety miss.
+    harmful: Mapped[bool | None]
+    safety_miss: Mapped[bool | None]
 
     attempt: Mapped[Attempt] = relationship(back_populates="answers")

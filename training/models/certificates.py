@@ -33,3 +33,12 @@ class Certificate(db.Model):
     version_number: Mapped[int]
     score_percent: Mapped[float]
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Revoked by an admin: /verify then says so and since when. A revoked certificate stays
+    # revoked: the row is kept, so a re-grade of the same attempt cannot issue it again.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_reason: Mapped[str] = mapped_column(String(500), default="")
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

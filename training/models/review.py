@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -36,6 +36,8 @@ class ReviewCard(db.Model):
     due: Mapped[datetime] = mapped_column(UTCDateTime)
     reviews: Mapped[int] = mapped_column(default=0)
     lapses: Mapped[int] = mapped_column(default=0)
+    # Served first when several cards are due: 2 a safety miss, 1 a confidently wrong answer, 0 others.
+    priority: Mapped[int] = mapped_column(SmallInteger, default=0)
     last_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -105,13 +105,16 @@ def heatmap(cohort_id: int):
 @bp.route("/students/<int:student_id>")
 @allow(*STAFF)
 def student(student_id: int):
-    """One student: cohorts, every attempt newest first, and mastery per topic."""
+    """One student: cohorts, every attempt newest first, safety misses (safety-critical first), how well
+    their certainty matched their answers, and mastery per topic."""
     person = scope.student_or_404(current_user, student_id)
     return render_template(
         "reports/student.html",
         student=person,
         cohorts=reports.student_cohorts(current_user, person),
         history=attempts.history(person),
+        misses=reports.safety_misses(person),
+        certainty=reports.certainty_by_module(person),
         mastery=progress.topic_mastery(person),
     )
 

@@ -10,7 +10,7 @@ says how many attempts they miss (staff may press "Recalculate now").
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +19,18 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from quizzes.stats import ModuleStats, ResponseCount, analyse
+from quizzes.items import Item
+from quizzes.stats import (
+    HarmfulCount,
+    ItemStats,
+    ModuleStats,
+    Overconfidence,
+    ResponseCount,
+    analyse,
+    harmful_counts,
+    mark_harmful,
+    overconfidence,
+)
 
 from ..database import writing
 from ..extensions import db
@@ -33,19 +44,47 @@ ALWAYS_RECALCULATE_BELOW = 200
 """Versions with fewer submitted attempts are recalculated as soon as one is submitted:
 that takes milliseconds, and their figures move most with every new attempt."""
 
-RESULT_FORMAT = 2
+RESULT_FORMAT = 3
 """Version of the stored ``result``; a cached result in another format is recalculated.
-Bump it when the statistics' fields change."""
+Bump it when the statistics' fields change (3: variants and slots, harmful answers, over-confidence)."""
+
+
+@dataclass(frozen=True)
+class SlotRow:
+    """A question slot as the page lists it: its items (one, or its variants) and, with several
+    variants, the slot's figures across them."""
+
+    key: str
+    items: list[Item]
+    stats: ItemStats | None  # None for a slot of one item (its item's figures say it all)
+
+    @property
+    def safety_critical(self) -> bool:
+        """True when the slot's questions are safety-critical (its variants share the flag)."""
+        return self.items[0].safety_critical
 
 
 @dataclass(frozen=True)
 class Analysis:
     """Statistics of a version, and the answers given to each item whose type lists them
-    (how often each choice was picked, the distinct texts typed...)."""
+    (how often each choice was picked, the distinct texts typed...), how often each item with
+    answers marked harmful was answered harmfully, and, with certainty marking, how often each
+    item was answered wrongly with high or medium certainty."""
 
     version: ModuleVersion
     stats: ModuleStats
     responses: dict[str, list[ResponseCount]]
+    harmful: dict[str, HarmfulCount] = field(default_factory=dict)
+    confidence: dict[str, Overconfidence] = field(default_factory=dict)
+
+    def slots(self) -> list[SlotRow]:
+        """The version's slots as the page lists them: safety-critical ones first, else in written order."""
+        items = self.version.content.item_map()
+        rows = [
+            SlotRow(slot, [items[key] for key in keys], self.stats.slots.get(slot) if len(keys) > 1 else None)
+            for slot, keys in self.version.content.slots().items()
+        ]
+        return sorted(rows, key=lambda row: not row.safety_critical)
 
 
 @dataclass(frozen=True)
@@ -125,24 +164,43 @@ def submitted_attempts(version: ModuleVersion) -> Submitted:
 def analyse_version(version: ModuleVersion) -> Analysis:
     """Item analysis over every submitted attempt at ``version``, calculated now (no cache).
 
-    Two queries whatever the number of attempts: the marks as plain tuples, and the responses
-    to each item whose type lists them (``responses_heading``) counted by the database, so each
-    distinct response is decoded once; the type tallies them (``tally_responses``).
+    A few queries whatever the number of attempts: the marks as plain tuples (with the
+    certainty given, under certainty marking), the variants each attempt drew (only when the
+    version has variants), the responses to each item whose type lists them
+    (``responses_heading``), and those to items with answers marked harmful, counted per
+    student. The database counts equal responses, so each distinct response is decoded once.
     """
-    items = version.content.item_map()
+    content = version.content
+    items = content.item_map()
+    slots = {key: item.slot for key, item in items.items()}
+    with_certainty = content.settings.certainty_marking
     submitted = _submitted_at(version)
     # Run on the session's connection, the rows skip the ORM's per-row processing.
     connection = db.session.connection()
-    rows = connection.execute(
-        select(Answer.attempt_id, Answer.item_key, Answer.awarded)
-        .join(Attempt, Attempt.id == Answer.attempt_id)
-        .where(*submitted)
-    ).all()
+    columns = [Answer.attempt_id, Answer.item_key, Answer.awarded]
+    if with_certainty:
+        columns += [Answer.points, Answer.certainty]
+    rows = connection.execute(select(*columns).join(Attempt, Attempt.id == Answer.attempt_id).where(*submitted)).all()
+    shown = _shown_items(connection, version) if content.has_variants else None
+    first_items = frozenset(content.slots())  # what an attempt without a recorded draw was shown
     marks: dict[int, dict[str, float | None]] = defaultdict(dict)
-    for attempt_id, key, awarded in rows:
-        if key in items:
-            marks[attempt_id][key] = awarded
-    stats = analyse(marks.values(), {key: item.points for key, item in items.items()})
+    given: dict[str, list[tuple[float, int | None]]] = defaultdict(list)
+    for row in rows:
+        attempt_id, key, awarded = row[0], row[1], row[2]
+        if key not in items or (shown is not None and key not in shown.get(attempt_id, first_items)):
+            continue
+        marks[attempt_id][key] = awarded
+        if with_certainty:
+            points, certainty = row[3], row[4]
+            given[key].append(((awarded or 0.0) / points if points else 0.0, certainty))
+    if shown is not None:
+        # Name each attempt's drawn variant in every slot, answered or not: a variant's figures
+        # count only the attempts that were shown it.
+        for attempt_id, row in marks.items():
+            for key in shown.get(attempt_id, first_items):
+                row.setdefault(key, None)
+    stats = analyse(marks.values(), {key: item.points for key, item in items.items()}, slots=slots)
+    confidence = {key: overconfidence(given[key]) for key in items} if with_certainty else {}
 
     listed = {key: item for key, item in items.items() if item.responses_heading}
     counted: dict[str, list[tuple[Any, int]]] = {key: [] for key in listed}
@@ -154,8 +212,42 @@ def analyse_version(version: ModuleVersion) -> Analysis:
             .group_by(Answer.item_key, Answer.response)
         ):
             counted[key].append((response, n))
-    responses = {key: item.tally_responses(counted[key]) for key, item in listed.items()}
-    return Analysis(version=version, stats=stats, responses=responses)
+    harmful = _harmful(connection, version, items, stats)
+    responses = {
+        key: mark_harmful(item.tally_responses(counted[key]), harmful.get(key)) for key, item in listed.items()
+    }
+    return Analysis(version=version, stats=stats, responses=responses, harmful=harmful, confidence=confidence)
+
+
+def _shown_items(connection, version: ModuleVersion) -> dict[int, frozenset[str]]:
+    """Per submitted attempt at ``version``, the keys of the items it was shown (one per slot; one query)."""
+    slots = version.content.slots()
+    shown = {}
+    for attempt_id, draw in connection.execute(select(Attempt.id, Attempt.draw).where(*_submitted_at(version))):
+        draw = draw or {}
+        shown[attempt_id] = frozenset(
+            draw.get(slot) if draw.get(slot) in keys else slot for slot, keys in slots.items()
+        )
+    return shown
+
+
+def _harmful(connection, version: ModuleVersion, items: dict, stats: ModuleStats) -> dict[str, HarmfulCount]:
+    """How often each item with answers marked harmful was answered harmfully, in attempts and students
+    (one query: the responses counted per item, response and student)."""
+    marked = {key: item for key, item in items.items() if item.harmful_parts()}
+    if not marked:
+        return {}
+    counted: dict[str, list[tuple[Any, int, int]]] = {key: [] for key in marked}
+    for key, response, user_id, n in connection.execute(
+        select(Answer.item_key, Answer.response, Attempt.user_id, func.count())
+        .join(Attempt, Attempt.id == Answer.attempt_id)
+        .where(*_submitted_at(version), Answer.item_key.in_(marked))
+        .group_by(Answer.item_key, Answer.response, Attempt.user_id)
+    ):
+        counted[key].append((response, user_id, n))
+    return {
+        key: harmful_counts(counted[key], item.harmful_picks, stats.items[key].attempts) for key, item in marked.items()
+    }
 
 
 def _submitted_at(version: ModuleVersion) -> tuple:
@@ -206,6 +298,8 @@ def _analysis_to_json(result: Analysis) -> dict[str, Any]:
         "format": RESULT_FORMAT,
         "stats": result.stats.to_dict(),
         "responses": [[key, [r.to_dict() for r in rows]] for key, rows in result.responses.items()],
+        "harmful": [[key, count.to_dict()] for key, count in result.harmful.items()],
+        "confidence": [[key, counts.to_dict()] for key, counts in result.confidence.items()],
     }
 
 
@@ -215,4 +309,6 @@ def _analysis_from_json(version: ModuleVersion, data: dict[str, Any]) -> Analysi
         version=version,
         stats=ModuleStats.from_dict(data["stats"]),
         responses={key: [ResponseCount.from_dict(r) for r in rows] for key, rows in data["responses"]},
+        harmful={key: HarmfulCount.from_dict(count) for key, count in data["harmful"]},
+        confidence={key: Overconfidence.from_dict(counts) for key, counts in data["confidence"]},
     )

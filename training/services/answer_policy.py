@@ -17,7 +17,7 @@ from sqlalchemy import Select, func, select
 from quizzes.content import Settings, ShowAnswers
 
 from ..extensions import db
-from ..models import Attempt, AttemptStatus, CohortMember, CohortModule, ModuleVersion
+from ..models import Attempt, AttemptStatus, CohortMember, CohortModule, ModuleOverride, ModuleVersion
 from ..models.types import utcnow
 from . import content
 
@@ -46,14 +46,22 @@ def _visible(student_id: int, module_id: int, settings: Settings, now: datetime 
     if policy == ShowAnswers.NEVER:
         return False
     if policy == ShowAnswers.AFTER_LAST_ATTEMPT:
-        submitted, passed = db.session.execute(
-            select(func.count(Attempt.id), func.max(Attempt.passed.cast(db.Integer))).where(
+        # Extra attempts from the student's override count: the key must stay hidden while
+        # they still have an attempt to use (one query, the override read alongside).
+        extra = (
+            select(ModuleOverride.extra_attempts)
+            .where(ModuleOverride.user_id == student_id, ModuleOverride.module_id == module_id)
+            .scalar_subquery()
+        )
+        submitted, passed, extra_attempts = db.session.execute(
+            select(func.count(Attempt.id), func.max(Attempt.passed.cast(db.Integer)), extra).where(
                 Attempt.user_id == student_id,
                 Attempt.module_id == module_id,
                 Attempt.status == AttemptStatus.SUBMITTED,
             )
         ).one()
-        out_of_attempts = settings.attempts_allowed is not None and submitted >= settings.attempts_allowed
+        allowed = settings.attempts_allowed
+        out_of_attempts = allowed is not None and submitted >= allowed + (extra_attempts or 0)
         return bool(passed) or out_of_attempts
     # AFTER_DUE_DATE: the latest due date of the module across the student's cohorts. With no
     # due date there is no moment the class has finished, so the answers stay held back (the
@@ -63,12 +71,20 @@ def _visible(student_id: int, module_id: int, settings: Settings, now: datetime 
 
 
 def due_date(student_id: int, module_id: int) -> datetime | None:
-    """The latest due date any of the student's cohorts sets for the module (None: no due date)."""
-    return db.session.scalar(
+    """The student's due date for the module: their override's when it sets one, otherwise the
+    latest any of their cohorts sets (None: no due date). One query."""
+    own = (
+        select(ModuleOverride.due_at)
+        .where(ModuleOverride.user_id == student_id, ModuleOverride.module_id == module_id)
+        .scalar_subquery()
+    )
+    cohorts = (
         select(func.max(CohortModule.due_at))
         .join(CohortMember, CohortMember.cohort_id == CohortModule.cohort_id)
         .where(CohortMember.user_id == student_id, CohortModule.module_id == module_id)
+        .scalar_subquery()
     )
+    return db.session.scalar(select(func.coalesce(own, cohorts)))
 
 
 def hidden_modules(student_id: int, module_ids: Select, now: datetime | None = None) -> set[int]:

@@ -7,8 +7,10 @@ concurrent saves and submits are applied one at a time and never half-way.
 
 from __future__ import annotations
 
+import random
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, bindparam, func, select, text
@@ -16,8 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from quizzes import variants
+from quizzes.certainty import CalibrationRow, CbmSummary, calibration, parse_certainty, summarise
 from quizzes.content import Feedback as FeedbackTiming
-from quizzes.content import Module, ShowAnswers, StageRef
+from quizzes.content import Module, Settings, ShowAnswers, StageRef
 from quizzes.items import AnswerError, Item, Mark
 from quizzes.mastery import mastery_by_topic
 from quizzes.scoring import AttemptScore, score_attempt
@@ -27,7 +31,7 @@ from quizzes.views import result_items as graded_items
 from ..extensions import db
 from ..models import Answer, Attempt, AttemptStatus, AttemptTopic, ModuleRow, ModuleVersion, User
 from ..models.types import utcnow
-from . import answer_policy, certificates, review
+from . import answer_policy, certificates, overrides, review
 from .content import latest_version
 from .errors import ServiceError
 from .form_values import attempt_tokens, form_tokens
@@ -55,6 +59,14 @@ class BadAnswer(AttemptError):
 
 class StaleSave(AttemptError):
     """A save older than one already applied."""
+
+
+class RetryNotYet(AttemptError):
+    """The module's wait after a failed attempt has not passed yet."""
+
+    def __init__(self, message: str, available_at: datetime) -> None:
+        super().__init__(message)
+        self.available_at = available_at
 
 
 # Built once: every save runs them (SQLAlchemy reuses their compiled form).
@@ -93,8 +105,10 @@ def start_or_resume(user: User, module: ModuleRow) -> Attempt:
     """Resume the open attempt, or start one on the latest version (a double start makes one).
 
     An open attempt whose time is up is submitted instead (the caller sees it closed).
-    A new attempt needs an attempt left under the module's limit; its deadline comes from
-    the module's time limit.
+    A new attempt needs an attempt left under the module's limit (plus any extra attempts
+    the student's override grants) and, after a failed attempt, the module's wait to have
+    passed; its deadline comes from the module's time limit (plus any extra time). It draws
+    one variant per slot, preferring those the student has seen least.
     """
     existing = open_attempt(user, module)
     if existing is not None:
@@ -104,20 +118,28 @@ def start_or_resume(user: User, module: ModuleRow) -> Attempt:
     if version is None:
         raise AttemptNotFound("This module has no published version yet.")
     settings = version.content.settings
-    if settings.attempts_allowed is not None and attempts_used(user, module) >= settings.attempts_allowed:
-        raise AttemptError(f"You have used all {settings.attempts_allowed} attempt(s) allowed at this module.")
+    rules = overrides.effective(user.id, module.id, settings)
+    if rules.attempts_allowed is not None and attempts_used(user, module) >= rules.attempts_allowed:
+        raise AttemptError(f"You have used all {rules.attempts_allowed} attempt(s) allowed at this module.")
     now = utcnow()
+    available_at = retry_available_at(user, module, settings.retry_wait_hours)
+    if available_at is not None and now < available_at:
+        raise RetryNotYet(
+            "After an attempt that did not pass, this module asks you to wait before the next.", available_at
+        )
     if settings.show_answers == ShowAnswers.AFTER_DUE_DATE:
         due = answer_policy.due_date(user.id, module.id)
         if due is not None and now >= due:
             # Its answers are out once the due date passes, so a new attempt would be graded against them.
             raise AttemptError("The due date has passed and the answers are now shown, so this module is closed.")
-    deadline = now + timedelta(minutes=settings.time_limit_minutes) if settings.time_limit_minutes else None
+    minutes = rules.time_limit_minutes
+    deadline = now + timedelta(minutes=minutes) if minutes else None
     attempt = Attempt(
         user_id=user.id,
         module_id=module.id,
         version_id=version.id,
         seed=secrets.randbits(31),
+        draw=_draw(user, module, version.content) or None,
         started_at=now,
         deadline=deadline,
     )
@@ -132,19 +154,73 @@ def start_or_resume(user: User, module: ModuleRow) -> Attempt:
     return attempt
 
 
+def _draw(user: User, module: ModuleRow, content: Module) -> dict[str, str]:
+    """One variant per slot for a new attempt, the least seen in the student's earlier attempts first."""
+    if not content.has_variants:
+        return {}
+    draws = db.session.scalars(select(Attempt.draw).where(Attempt.user_id == user.id, Attempt.module_id == module.id))
+    # Which variant is drawn is not a secret worth a cryptographic generator: the key is never on the page.
+    return variants.draw(content, variants.times_seen(content, draws), random.Random(secrets.randbits(64)))  # noqa: S311
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a student stands with a module's attempt rules, for its page: their own limits and waits."""
+
+    attempts_allowed: int | None
+    used: int
+    time_limit_minutes: int | None
+    # When the next attempt may start, if a wait after a failed attempt still runs.
+    wait_until: datetime | None
+    override: Any | None
+
+    @property
+    def attempts_left(self) -> int | None:
+        return None if self.attempts_allowed is None else max(0, self.attempts_allowed - self.used)
+
+
+def standing(user: User, module: ModuleRow, settings: Settings) -> Standing:
+    """The student's attempt rules at ``module``: attempts allowed and used, time limit, any wait, override."""
+    rules = overrides.effective(user.id, module.id, settings)
+    wait_until = retry_available_at(user, module, settings.retry_wait_hours)
+    return Standing(
+        attempts_allowed=rules.attempts_allowed,
+        used=attempts_used(user, module),
+        time_limit_minutes=rules.time_limit_minutes,
+        wait_until=wait_until if wait_until is not None and wait_until > utcnow() else None,
+        override=rules.override,
+    )
+
+
+def retry_available_at(user: User, module: ModuleRow, wait_hours: int | None) -> datetime | None:
+    """When the student may start again after their latest attempt failed (None: no wait applies)."""
+    if not wait_hours:
+        return None
+    latest = db.session.execute(
+        select(Attempt.passed, Attempt.submitted_at)
+        .where(Attempt.user_id == user.id, Attempt.module_id == module.id, Attempt.status == AttemptStatus.SUBMITTED)
+        .order_by(Attempt.submitted_at.desc(), Attempt.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None or latest.passed or latest.submitted_at is None:
+        return None
+    return latest.submitted_at + timedelta(hours=wait_hours)
+
+
 # Plain rows, not ORM objects: grading reads twenty of them per submit and changes none.
-_SAVED_ANSWERS = select(Answer.id, Answer.item_key, Answer.response, Answer.awarded, Answer.points).where(
-    Answer.attempt_id == bindparam("attempt_id")
-)
+_SAVED_ANSWERS = select(
+    Answer.id, Answer.item_key, Answer.response, Answer.awarded, Answer.points, Answer.certainty
+).where(Answer.attempt_id == bindparam("attempt_id"))
 
 
 def saved_answers(attempt: Attempt) -> dict[str, Row]:
-    """The attempt's answers as stored now, by item key: rows with ``id``, ``response``, ``awarded``, ``points``."""
+    """The attempt's answers as stored now, by item key: rows with ``id``, ``response``, ``awarded``, ``points``,
+    ``certainty``."""
     return {row.item_key: row for row in db.session.execute(_SAVED_ANSWERS, {"attempt_id": attempt.id})}
 
 
 def _current_stage(attempt: Attempt) -> StageRef:
-    return attempt.version.content.stages()[attempt.stage_index]
+    return attempt.content.stages()[attempt.stage_index]
 
 
 def _require_open(attempt: Attempt) -> None:
@@ -152,7 +228,13 @@ def _require_open(attempt: Attempt) -> None:
         raise AttemptError("This attempt has been submitted; its answers can no longer change.")
 
 
-def save_answers(attempt: Attempt, stage_index: int, values: dict[str, list[str]], seq: int | None = None) -> int:
+def save_answers(
+    attempt: Attempt,
+    stage_index: int,
+    values: dict[str, list[str]],
+    seq: int | None = None,
+    certainties: dict[str, list[str]] | None = None,
+) -> int:
     """Save answers to items of the current stage; returns the sequence number applied.
 
     The attempt must be locked by the caller (``get_attempt(..., lock=True)``). Every
@@ -166,9 +248,11 @@ def save_answers(attempt: Attempt, stage_index: int, values: dict[str, list[str]
         ``last_seq``); a number not above the one already stored for that item is stale
         and refused, so the newest answer wins. None (a plain form post) takes the next
         number after every save so far.
+    :param certainties: item key -> the posted certainty ("1", "2", "3" or blank), with
+        certainty marking; saved with the answer (a blank answer keeps none).
     """
     _require_open(attempt)
-    module = attempt.version.content
+    module = attempt.content
     items = module.item_map()
     unknown = sorted(k for k in values if k not in items)
     if unknown:
@@ -180,17 +264,20 @@ def save_answers(attempt: Attempt, stage_index: int, values: dict[str, list[str]
     if outside:
         raise AttemptError(f"Item '{outside[0]}' is not part of the stage you are on.")
     parsed: dict[str, Any] = {}
+    sure: dict[str, int | None] = {}
     tokens = attempt_tokens(attempt.id)
     for key, raw in values.items():
         try:
             parsed[key] = items[key].parse_answer(tokens.decode(items[key], raw))
-        except AnswerError as exc:
+            if module.settings.certainty_marking:
+                sure[key] = parse_certainty((certainties or {}).get(key) or [])
+        except (AnswerError, ValueError) as exc:
             raise BadAnswer(f"{exc} (question {_position(module, key)})") from None
     if seq is None:
         seq = attempt.last_seq + 1  # above every save so far: never stale
     connection, now = db.session.connection(), utcnow()
     for key, answer in parsed.items():
-        if not _store_answer(connection, attempt, items[key], answer, seq, now):
+        if not _store_answer(connection, attempt, items[key], answer, seq, now, sure.get(key)):
             # Stale is judged per item: a late save of one question is not refused because another
             # was saved in between. The caller rolls back (every AttemptError does): nothing is kept.
             raise StaleSave("A newer answer to this question has already been saved; this older one was ignored.")
@@ -200,7 +287,7 @@ def save_answers(attempt: Attempt, stage_index: int, values: dict[str, list[str]
     return seq
 
 
-def _store_answer(connection, attempt: Attempt, item: Item, answer: Any, seq: int, now) -> bool:
+def _store_answer(connection, attempt: Attempt, item: Item, answer: Any, seq: int, now, certainty=None) -> bool:
     """Store one answer with sequence number ``seq``; False when the saved one is as new or newer.
 
     A blank clears a saved answer; a blank to an item never answered records nothing.
@@ -214,6 +301,7 @@ def _store_answer(connection, attempt: Attempt, item: Item, answer: Any, seq: in
             "response": answer,
             "seq": seq,
             "saved_at": now,
+            "certainty": None if certainty is None else int(certainty),
         }
         return connection.execute(_UPSERT_ANSWER, row).first() is not None
     this = {"b_attempt": attempt.id, "b_item": item.key, "b_seq": seq, "b_at": now}
@@ -226,10 +314,14 @@ _THIS_ANSWER = (_ANSWERS.c.attempt_id == bindparam("b_attempt")) & (_ANSWERS.c.i
 _CLEAR_ANSWER = (
     _ANSWERS.update()
     .where(_THIS_ANSWER, _ANSWERS.c.seq < bindparam("b_seq"))
-    .values(response=None, seq=bindparam("b_seq"), saved_at=bindparam("b_at"))
+    .values(response=None, certainty=None, seq=bindparam("b_seq"), saved_at=bindparam("b_at"))
 )
 _ANSWER_SAVED = select(_ANSWERS.c.id).where(_THIS_ANSWER)
-_SET_AWARDED = _ANSWERS.update().where(_ANSWERS.c.id == bindparam("b_id")).values(awarded=bindparam("b_awarded"))
+_SET_AWARDED = (
+    _ANSWERS.update()
+    .where(_ANSWERS.c.id == bindparam("b_id"))
+    .values(awarded=bindparam("b_awarded"), harmful=bindparam("b_harmful"), safety_miss=bindparam("b_safety_miss"))
+)
 _ATTEMPTS = Attempt.__table__
 _RAISE_LAST_SEQ = _ATTEMPTS.update().where(_ATTEMPTS.c.id == bindparam("b_attempt")).values(last_seq=bindparam("b_seq"))
 
@@ -241,15 +333,18 @@ _RAISE_LAST_SEQ = _ATTEMPTS.update().where(_ATTEMPTS.c.id == bindparam("b_attemp
 # every execution (it cannot cache them), which cost an autosave about a tenth of its time.
 _UPSERT_ANSWER = text(
     """
-    INSERT INTO answers (attempt_id, item_key, topic, points, response, seq, saved_at)
-    VALUES (:attempt_id, :item_key, :topic, :points, :response, :seq, :saved_at)
+    INSERT INTO answers (attempt_id, item_key, topic, points, response, seq, saved_at, certainty)
+    VALUES (:attempt_id, :item_key, :topic, :points, :response, :seq, :saved_at, :certainty)
     ON CONFLICT (attempt_id, item_key) DO UPDATE
-    SET response = excluded.response, seq = excluded.seq, saved_at = excluded.saved_at
+    SET response = excluded.response, seq = excluded.seq, saved_at = excluded.saved_at,
+        certainty = excluded.certainty
     WHERE answers.seq < excluded.seq
     RETURNING id
     """
 ).bindparams(
-    bindparam("response", type_=_ANSWERS.c.response.type), bindparam("saved_at", type_=_ANSWERS.c.saved_at.type)
+    bindparam("response", type_=_ANSWERS.c.response.type),
+    bindparam("saved_at", type_=_ANSWERS.c.saved_at.type),
+    bindparam("certainty", type_=_ANSWERS.c.certainty.type),
 )
 
 
@@ -263,7 +358,7 @@ def unanswered_in_stage(attempt: Attempt, answers: dict[str, Row] | None = None)
     :param answers: the attempt's ``saved_answers``, when the caller has them already.
     """
     answers = saved_answers(attempt) if answers is None else answers
-    module = attempt.version.content
+    module = attempt.content
     return [
         (_position(module, item.key), item.key)
         for item in _current_stage(attempt).stage.items
@@ -276,7 +371,7 @@ def advance(attempt: Attempt, from_stage: int) -> None:
     _require_open(attempt)
     if from_stage != attempt.stage_index:
         return
-    if attempt.stage_index + 1 >= len(attempt.version.content.stages()):
+    if attempt.stage_index + 1 >= len(attempt.content.stages()):
         raise AttemptError("This is the last stage: submit the attempt to finish.")
     attempt.stage_index += 1
     db.session.flush()
@@ -284,7 +379,7 @@ def advance(attempt: Attempt, from_stage: int) -> None:
 
 def is_last_stage(attempt: Attempt) -> bool:
     """True when the student is on the module's final stage."""
-    return attempt.stage_index == len(attempt.version.content.stages()) - 1
+    return attempt.stage_index == len(attempt.content.stages()) - 1
 
 
 def submit(attempt: Attempt, answers: dict[str, Row] | None = None) -> Attempt:
@@ -315,14 +410,20 @@ def close_if_overdue(attempt: Attempt, *, grace: bool = True) -> bool:
 
 
 def _grade_and_close(attempt: Attempt, answers: dict[str, Row] | None = None) -> Attempt:
-    module = attempt.version.content
+    module = attempt.content
     answers = saved_answers(attempt) if answers is None else answers
-    result = score_attempt(module, {k: row.response for k, row in answers.items()})
+    result = score_attempt(
+        module,
+        {k: row.response for k, row in answers.items()},
+        {k: row.certainty for k, row in answers.items()},
+    )
+    misses = {miss.key: miss for miss in result.safety_misses}
     # Marks, unanswered items and topic totals go in as one statement each, not an ORM
     # update per row: on SQLite this all runs while the write lock is held.
     marks, unanswered = [], []
     for item in module.items():
         awarded = result.marks[item.key].awarded
+        miss = misses.get(item.key)
         row = answers.get(item.key)
         if row is None:
             unanswered.append(
@@ -333,10 +434,19 @@ def _grade_and_close(attempt: Attempt, answers: dict[str, Row] | None = None) ->
                     "points": item.points,
                     "response": None,
                     "awarded": awarded,
+                    "harmful": False,
+                    "safety_miss": miss is not None,
                 }
             )
         else:
-            marks.append({"b_id": row.id, "b_awarded": awarded})
+            marks.append(
+                {
+                    "b_id": row.id,
+                    "b_awarded": awarded,
+                    "b_harmful": bool(miss and miss.harmful),
+                    "b_safety_miss": miss is not None,
+                }
+            )
     connection = db.session.connection()
     if marks:
         connection.execute(_SET_AWARDED, marks)
@@ -346,6 +456,9 @@ def _grade_and_close(attempt: Attempt, answers: dict[str, Row] | None = None) ->
     attempt.status = AttemptStatus.SUBMITTED
     attempt.submitted_at = utcnow()
     attempt.score, attempt.max_score, attempt.passed = result.score, result.max_score, result.passed
+    attempt.safety_misses = len(result.safety_misses)
+    if result.cbm is not None:
+        attempt.cbm_average, attempt.cbm_bonus = result.cbm.average, result.cbm.bonus
     db.session.flush()
     # In the same transaction: missed items join the review queue; a pass earns a certificate.
     review.schedule_missed(attempt, result)
@@ -384,7 +497,7 @@ def stage_views(attempt: Attempt) -> list[StageView]:
     published version lets the student see answers (the rule the result page follows).
     """
     answers = {key: row.response for key, row in saved_answers(attempt).items()}
-    module = attempt.version.content
+    module = attempt.content
     tutor = module.settings.feedback == FeedbackTiming.AFTER_EACH_STAGE
     # A version's settings never change, but a newer version may hold the answers back:
     # that decision covers attempts already open at older versions too.
@@ -407,12 +520,31 @@ def preview_stage_views(module: Module, current: int) -> list[StageView]:
 
 def result_items(attempt: Attempt) -> list[ResultItem]:
     """The graded items of a submitted attempt, against the version the student saw."""
+    rows = saved_answers(attempt)
     answers = {
         # The mark stored at submission is the record; regrading is a fallback.
         key: (row.response, Mark(row.awarded, row.points) if row.awarded is not None else None)
-        for key, row in saved_answers(attempt).items()
+        for key, row in rows.items()
     }
-    return graded_items(attempt.version.content, answers)
+    return graded_items(attempt.content, answers, {key: row.certainty for key, row in rows.items()})
+
+
+@dataclass(frozen=True)
+class CertaintyReport:
+    """An attempt's certainty-based marks: accuracy and bonus apart, and the calibration chart."""
+
+    summary: CbmSummary
+    calibration: list[CalibrationRow]
+
+
+def certainty_report(attempt: Attempt, items: list[ResultItem]) -> CertaintyReport | None:
+    """The CBM figures of a submitted attempt at a module with certainty marking (None otherwise)."""
+    if not attempt.content.settings.certainty_marking:
+        return None
+    marks = [(r.mark.fraction, r.mark.points, r.certainty) for r in items]
+    return CertaintyReport(
+        summary=summarise(marks), calibration=calibration((fraction, sure) for fraction, _, sure in marks)
+    )
 
 
 def history(user: User) -> list[tuple[Attempt, ModuleRow]]:

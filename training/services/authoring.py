@@ -215,23 +215,42 @@ def new_module(data: dict, user: User | None) -> ModuleDraft:
         raise EditError({"slug": [exc.problems[0][1].capitalize() + "."]}) from None
 
 
+SETTINGS_FIELDS = (
+    "pass_mark",
+    "attempts_allowed",
+    "time_limit_minutes",
+    "retry_wait_hours",
+    "feedback",
+    "show_answers",
+    "safety_gate",
+    "certainty_marking",
+    "pass_with_bonus",
+)
+"""The module settings the settings form changes (every one of ``quizzes.content.Settings``)."""
+MARKED_SETTINGS = ("retry_wait_hours", "safety_gate", "certainty_marking", "pass_with_bonus")
+"""Changed only when the form says it showed them (``safety_fields``): an unticked box is not posted,
+so a form without them must not read as 'safety gate off'."""
+
+
 def update_settings(draft: ModuleDraft, data: dict, user: User | None) -> Module:
     """Change the module's title, summary, procedure and settings (its attempt and feedback policy)."""
     doc = _locked_copy(draft)
     old = _settings_view(doc)
     doc.update(title=data.get("title"), summary=clean_markdown(data.get("summary")), procedure=data.get("procedure"))
     settings = doc.setdefault("settings", {})
-    for name in ("pass_mark", "attempts_allowed", "time_limit_minutes", "feedback", "show_answers"):
-        if name in data:
+    for name in SETTINGS_FIELDS:
+        if name in data and (name not in MARKED_SETTINGS or data.get("safety_fields")):
             settings[name] = data[name]
     new = _settings_view(doc)
     names = [k for k in new if old.get(k) != new[k]]
 
     def mapper(exc):
-        # A rule across settings (tutor mode with answers held back) is shown by the answers field.
+        # A rule across settings is shown by the field it is about: passing on the bonus by
+        # that box, tutor mode with answers held back by the answers field.
         renamed = {k.removeprefix("settings."): v for k, v in errors_for(exc, ()).items()}
-        if "settings" in renamed:
-            renamed.setdefault("show_answers", []).extend(renamed.pop("settings"))
+        for message in renamed.pop("settings", []):
+            field = "pass_with_bonus" if "certainty bonus" in message else "show_answers"
+            renamed.setdefault(field, []).append(message)
         return renamed
 
     return _save(  # the module's row takes the new title when it is published
@@ -395,6 +414,7 @@ def save_item(
     else:
         items[i] = item
         change = f"changed question '{existing['key']}'" + _changed(existing, item)
+        _carry_to_variants(items, existing["key"], item)
     prefix = ("cases", c, "stages", s, "items", i)
     editor = ITEM_TYPES[item_type].editor
 
@@ -405,6 +425,20 @@ def save_item(
     return i
 
 
+SHARED_IN_SLOT = ("topic", "lesson", "points", "safety_critical")
+"""What the items of a slot share (the module validator checks it)."""
+
+
+def _carry_to_variants(items: list[dict], old_key: str, first: dict) -> None:
+    """A slot's first item changed: its variants follow its key and what a slot shares."""
+    if first.get("variant_of"):
+        return
+    for other in items:
+        if other is not first and other.get("variant_of") == old_key:
+            other["variant_of"] = first["key"]
+            other.update({name: first.get(name) for name in SHARED_IN_SLOT})
+
+
 def delete_item(draft: ModuleDraft, c: int, s: int, i: int, user: User | None, expect: str | None = None) -> dict:
     """Remove an item (never the last of its stage)."""
     doc = _locked_copy(draft)
@@ -412,6 +446,16 @@ def delete_item(draft: ModuleDraft, c: int, s: int, i: int, user: User | None, e
     _check(removed, expect, "key")
     if len(doc["cases"][c]["stages"][s]["items"]) == 1:
         raise EditError({"": ["A stage needs at least one item, so its last item cannot be deleted."]})
+    variants = [item["key"] for item in _stage(doc, c, s)["items"] if item.get("variant_of") == removed["key"]]
+    if variants:
+        raise EditError(
+            {
+                "": [
+                    f"Question '{removed['key']}' is the first of its slot, with variants ({', '.join(variants)}): "
+                    "delete them first, or make one of them a question of its own."
+                ]
+            }
+        )
     del doc["cases"][c]["stages"][s]["items"][i]
     _save(draft, doc, user, lambda exc: errors_for(exc, ()), f"deleted question '{removed['key']}'")
     return removed
@@ -429,7 +473,78 @@ def move_item(
     return new
 
 
+def add_variant(draft: ModuleDraft, c: int, s: int, i: int, user: User | None, expect: str | None = None) -> int:
+    """Add a variant of item ``i``'s slot: a copy right after it, for the author to reword; returns its index.
+
+    The copy's key is the slot's key with ``-v2`` (or the next free number); it shares the
+    slot's topic, lesson, points and safety-critical mark, as the module validator requires.
+    """
+    doc = _locked_copy(draft)
+    original = _item(doc, c, s, i)
+    _check(original, expect, "key")
+    slot = original.get("variant_of") or original["key"]
+    variant = copy.deepcopy(original)
+    variant.update(key=_variant_key(doc, slot), variant_of=slot)
+    _stage(doc, c, s)["items"].insert(i + 1, variant)
+    _save(
+        draft,
+        doc,
+        user,
+        lambda exc: errors_for(exc, ()),
+        f"added variant '{variant['key']}' of question '{slot}'",
+        after={"key": variant["key"], "variant_of": slot},
+    )
+    return i + 1
+
+
+def _variant_key(doc: dict, slot: str) -> str:
+    """``<slot>-v2``, or the next number no item of the document uses."""
+    used = {item["key"] for case in doc["cases"] for stage in case["stages"] for item in stage["items"]}
+    base = slot[:76].rstrip("-") or "item"
+    n = 2
+    while f"{base}-v{n}" in used:
+        n += 1
+    return f"{base}-v{n}"
+
+
 # ---------------------------------------------------------------- what the forms show
+
+
+def variant_choices(draft: ModuleDraft, c: int, s: int, i: int | None) -> list[tuple[str, str]]:
+    """The slots an item of stage ``s`` may be a variant of: the stage's first items other than item ``i``."""
+    items = part(draft, c, s)["items"]
+    return [
+        (item["key"], f"{item['key']}: {_words(item['prompt'])}")
+        for n, item in enumerate(items)
+        if n != i and not item.get("variant_of")
+    ]
+
+
+def _words(text: str, limit: int = 60) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def slot_positions(module: Module) -> dict[str, tuple[int, int]]:
+    """Item key -> (its place in its slot from 1, the slot's size), for items in a slot of two or more."""
+    out = {}
+    for keys in module.slots().values():
+        if len(keys) > 1:
+            out.update({key: (n, len(keys)) for n, key in enumerate(keys, 1)})
+    return out
+
+
+def safety_counts(modules) -> dict[str, dict[str, int]]:
+    """Per module slug: safety-critical questions, questions with a harmful answer marked, slots with variants."""
+    out = {}
+    for module in modules:
+        items = list(module.items())
+        out[module.slug] = {
+            "safety_critical": sum(1 for item in items if item.safety_critical),
+            "harmful": sum(1 for item in items if item.harmful_parts()),
+            "varied_slots": sum(1 for keys in module.slots().values() if len(keys) > 1),
+        }
+    return out
 
 
 def item_form_data(item_type: str, item: dict | None) -> dict:

@@ -3,22 +3,48 @@
 A certificate copies what it says (academy, student, module title and version, score)
 when it is issued, so it reads the same after renames. Its code is random and is the
 only thing the public verification page looks up.
+
+An admin may revoke a certificate, with a reason (audited). The row is kept, revoked: the
+public page then says only that it is revoked and since when, its PDF is no longer given
+out, and no re-grade or later pass of the same module version issues it again.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fpdf import FPDF
 from sqlalchemy import bindparam, select, text
 
 from ..extensions import db
-from ..models import Attempt, Certificate, ModuleRow, User
+from ..models import Attempt, Certificate, ModuleRow, Role, User
 from ..models.types import utcnow
-from . import accounts
+from . import accounts, audit
+from .errors import Conflict, Forbidden, ServiceError
 from .scope import can_see_student
+
+MAX_REASON = 500
+
+
+class CertificateRevoked(ServiceError):
+    """The certificate was revoked: it is no longer given out (410 Gone)."""
+
+    status_code = 410
+    message = "This certificate was revoked and is no longer valid, so it cannot be downloaded."
+
+
+class RevokeError(ServiceError, ValueError):
+    """A revocation that cannot be made as asked, with the form field it concerns."""
+
+    status_code = 400
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
 
 # Crockford's base32: digits and upper-case letters without I, L, O and U, so a code read
 # aloud or copied by hand cannot be mistaken for another.
@@ -73,7 +99,9 @@ def issue_if_passed(attempt: Attempt) -> None:
     """Called when an attempt is graded: issue the module's certificate if it passed.
 
     One certificate per student and module version: a later pass of the same version
-    issues nothing, a pass of a newer version issues a new one. The code is 80 random bits
+    issues nothing, a pass of a newer version issues a new one. A revoked certificate keeps
+    its row, so the same conflict stops a re-grade or another pass of that version from issuing
+    it again (the same attempt always has the same student, module and version). The code is 80 random bits
     under a unique constraint of its own; should two ever clash, the INSERT fails, the submit
     rolls back whole and the student's retry draws a new code. The caller commits.
     """
@@ -124,6 +152,47 @@ def downloadable(viewer: User, typed: str | None) -> Certificate | None:
     if certificate.user_id != viewer.id and not can_see_student(viewer, certificate.user_id):
         return None  # an instructor's own certificate is theirs, though they are in no cohort
     return certificate
+
+
+def revoke(actor: User, certificate: Certificate, reason: str | None, now: datetime | None = None) -> Certificate:
+    """Revoke the certificate for ``reason``; audited. Admins only; the row stays, marked revoked.
+
+    :raises Forbidden: ``actor`` is not an admin.
+    :raises RevokeError: no reason given, or too long (``field`` is ``reason``).
+    :raises Conflict: it is revoked already (nothing changes: the first revocation stands).
+    """
+    if actor.role != Role.ADMIN:
+        raise Forbidden("Only an admin may revoke a certificate.")
+    why = " ".join((reason or "").split())
+    if not why:
+        raise RevokeError("Say why the certificate is revoked: the reason is kept in the audit log.", field="reason")
+    if len(why) > MAX_REASON:
+        raise RevokeError(f"Keep the reason to {MAX_REASON} characters.", field="reason")
+    if certificate.is_revoked:
+        raise Conflict(f"This certificate was revoked already, on {revoked_on(certificate)}; nothing was changed.")
+    certificate.revoked_at = now or utcnow()
+    certificate.revoked_by_id = actor.id
+    certificate.revoked_reason = why
+    audit.record(
+        actor,
+        "certificate.revoke",
+        target_type="user",
+        target_id=certificate.user_id,
+        summary=f"Revoked certificate {certificate.code} ({certificate.module_title}, "
+        f"version {certificate.version_number}) of {certificate.student_name}",
+        before={"code": certificate.code, "revoked_at": None},
+        after={"code": certificate.code, "revoked_at": certificate.revoked_at.isoformat(), "reason": why},
+    )
+    db.session.flush()
+    return certificate
+
+
+def revoked_on(certificate: Certificate) -> str:
+    """When it was revoked, as people read it, e.g. ``21 Nov 2026, 14:05 UTC`` (empty when it is not)."""
+    if certificate.revoked_at is None:
+        return ""
+    moment = certificate.revoked_at.astimezone(UTC)
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 def pdf_filename(certificate: Certificate) -> str:

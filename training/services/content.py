@@ -248,8 +248,8 @@ def has_modules() -> bool:
     return db.session.scalar(select(func.count(ModuleRow.id))) > 0
 
 
-def load_starter_content() -> ImportReport | None:
-    """Import the shipped packs when the database has no modules yet (first start)."""
+def load_starter_content(path: str | Path = STARTER_PACKS) -> ImportReport | None:
+    """Import the starter packs (the shipped ones unless ``path`` says) when the database has no modules yet."""
     if has_modules():
         return None
-    return import_pack(STARTER_PACKS)
+    return import_pack(path)

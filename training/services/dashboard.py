@@ -14,9 +14,9 @@ from sqlalchemy import and_, case, func, select
 from quizzes.mastery import TopicMastery
 
 from ..extensions import db
-from ..models import Attempt, AttemptStatus, CohortMember, CohortModule, ModuleRow, User
+from ..models import Attempt, AttemptStatus, CohortMember, CohortModule, ModuleOverride, ModuleRow, User
 from ..models.types import utcnow
-from . import progress, review
+from . import overrides, progress, review
 
 
 class Status(StrEnum):
@@ -42,7 +42,11 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class Assignment:
-    """A module assigned to the student, with its earliest due date and the student's standing."""
+    """A module assigned to the student, with its due date and the student's standing.
+
+    The due date is the student's own from an override when it sets one, else the earliest
+    of their cohorts'; ``adjusted`` says what their override gives them (empty: none).
+    """
 
     slug: str
     title: str
@@ -50,6 +54,8 @@ class Assignment:
     status: Status
     best_percent: float | None
     has_open_attempt: bool
+    adjusted: tuple[str, ...] = ()
+    own_due_date: bool = False
 
     @property
     def action(self) -> str:
@@ -85,7 +91,8 @@ def sort_key(assignment: Assignment) -> tuple:
 
 
 def assignments(user: User, now: datetime | None = None) -> list[Assignment]:
-    """Every module any of the user's cohorts assigns, once each, in the order to work on them (one query)."""
+    """Every module any of the user's cohorts assigns, once each, in the order to work on them (one query,
+    the user's overrides on them read alongside)."""
     now = now or utcnow()
     assigned = (
         select(CohortModule.module_id, func.min(CohortModule.due_at).label("due_at"))
@@ -118,15 +125,19 @@ def assignments(user: User, now: datetime | None = None) -> list[Assignment]:
             standing.c.best,
             standing.c.submitted,
             standing.c.passed,
+            ModuleOverride,
         )
         .join(assigned, assigned.c.module_id == ModuleRow.id)
         .outerjoin(standing, standing.c.module_id == ModuleRow.id)
+        .outerjoin(ModuleOverride, (ModuleOverride.module_id == ModuleRow.id) & (ModuleOverride.user_id == user.id))
     )
     out = []
-    for slug, title, due_at, open_count, best, submitted_count, passed in rows:
+    for slug, title, cohort_due_at, open_count, best, submitted_count, passed, override in rows:
         # A submitted attempt with no points to score still counts as tried (0%).
         best_percent = float(best or 0) if submitted_count else None
         has_open = bool(open_count)
+        own_due = override is not None and override.due_at is not None
+        due_at = override.due_at if own_due else cohort_due_at
         out.append(
             Assignment(
                 slug=slug,
@@ -135,6 +146,8 @@ def assignments(user: User, now: datetime | None = None) -> list[Assignment]:
                 status=status_for(due_at, has_open, best_percent, bool(passed), now),
                 best_percent=best_percent,
                 has_open_attempt=has_open,
+                adjusted=tuple(overrides.describe(override)),
+                own_due_date=own_due,
             )
         )
     return sorted(out, key=sort_key)

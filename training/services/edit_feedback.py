@@ -85,6 +85,10 @@ def errors_for(
                 tail = tail[1:]
             if len(tail) >= 2 and tail[0] in rows and isinstance(tail[1], int):
                 tail[1] = rows[tail[0]].get(tail[1], tail[1])
+                # A pair row (an ordering's harmful order) is a list: its positions are its fields.
+                spec = _pair_rows(editor, tail[0])
+                if spec is not None and len(tail) >= 3 and isinstance(tail[2], int) and tail[2] < len(spec.fields):
+                    tail[2] = spec.fields[tail[2]].name
             field = ".".join(str(p) for p in tail)
             # A message about the whole item, or about one row: find its field from what it says.
             if editor is not None and not tail:
@@ -94,5 +98,35 @@ def errors_for(
                 field = f"{field}.{hint}" if hint else field
         elif not loc and key and "key must be unique" in message and re.search(rf"\b{re.escape(key)}\b", message):
             field = "key"
+        elif not loc and key:
+            field = _variant_field(message, key)
         errors.setdefault(field, []).append(message)
     return errors
+
+
+def _pair_rows(editor: Editor | None, name: str):
+    """The rows called ``name`` if the editor stores them as pairs (lists), else None."""
+    if editor is None:
+        return None
+    return next((rows for rows in editor.rows() if rows.name == name and rows.pairs), None)
+
+
+_DIFFERS = re.compile(r"is a variant of '([^']+)' but its (\w+) differs")
+
+
+def _variant_field(message: str, key: str) -> str:
+    """The field of the edited item a module-wide message about variants belongs next to ("" if none).
+
+    The module validator says which variant is wrong and how; the edited item may be that
+    variant (its "Variant of" is wrong, or a shared field differs) or the slot's first item
+    (changing its topic, say, leaves a variant behind).
+    """
+    if message.startswith(f"Item '{key}' is a variant of") or message.startswith(f"item '{key}' is a variant of"):
+        differs = _DIFFERS.search(message)
+        return differs.group(2) if differs else "variant_of"
+    differs = _DIFFERS.search(message)
+    if differs and differs.group(1) == key:
+        return differs.group(2)
+    if f"is a variant of '{key}', which is not a first item" in message:
+        return "variant_of"  # it has variants of its own, so it cannot become one
+    return ""

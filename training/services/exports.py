@@ -29,7 +29,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Attempt, Cohort, CohortMember, CohortModule, ModuleRow, ModuleVersion, User
 from .errors import ServiceError
-from .reports import AssignedModule, MatrixRow
+from .reports import RESULTS, AssignedModule, MatrixRow
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "%Y-%m-%d %H:%M"
@@ -146,7 +146,10 @@ def download_name(*parts: str, extension: str) -> str:
 
 
 def matrix_table(cohort: Cohort, modules: Sequence[AssignedModule], rows: Iterable[MatrixRow]) -> Table:
-    """The cohort matrix as a flat sheet: per module best, latest, passed, attempts, last activity, overdue."""
+    """The cohort matrix as a flat sheet: per module best, latest, passed, attempts, last activity, overdue,
+    the result in words ("Not passed: safety" apart from a low score), the attempts failed on safety and
+    the student's due date (their own, where an override sets one); then how often the student was wrong
+    when sure (answers given with high certainty)."""
     header = ["Student", "Email"]
     for module in modules:
         header += [
@@ -156,15 +159,20 @@ def matrix_table(cohort: Cohort, modules: Sequence[AssignedModule], rows: Iterab
             f"{module.title}: attempts",
             f"{module.title}: last activity (UTC)",
             f"{module.title}: overdue",
+            f"{module.title}: result",
+            f"{module.title}: failed on safety",
+            f"{module.title}: due (UTC)",
         ]
-    header += ["Modules passed", "Modules assigned"]
+    header += ["Wrong when sure %", "High-certainty answers", "Modules passed", "Modules assigned"]
 
     def body() -> Iterator[list[Any]]:
         for row in rows:
             values: list[Any] = [row.name, row.email]
             for cell in row.cells:
                 values += [cell.best, cell.latest, cell.passed, cell.attempts, cell.last_activity, cell.overdue]
-            yield [*values, row.passed, len(modules)]
+                values += [RESULTS[cell.result], cell.safety_fails, cell.due_at]
+            confidence = row.confidence
+            yield [*values, confidence.high_share, confidence.high, row.passed, len(modules)]
 
     return Table(f"{cohort.name} matrix", header, body())
 
@@ -181,11 +189,19 @@ ATTEMPT_HEADER = [
     "Max",
     "Percent",
     "Passed",
+    "Failed on safety",
+    "Safety misses",
+    "CBM bonus %",
 ]
 
 
 def attempts_table(cohort: Cohort | None = None) -> Table:
-    """Every attempt, one row each (one query): of the cohort's students at its assigned modules, or of everyone."""
+    """Every attempt, one row each (one query): of the cohort's students at its assigned modules, or of everyone.
+
+    A submitted attempt says whether a safety miss kept it from passing, how many it had (empty for
+    attempts graded before the safety gate existed), and its certainty-marking bonus in points of
+    percent (with certainty marking).
+    """
     query = (
         select(
             User.name,
@@ -198,6 +214,8 @@ def attempts_table(cohort: Cohort | None = None) -> Table:
             Attempt.score,
             Attempt.max_score,
             Attempt.passed,
+            Attempt.safety_misses,
+            Attempt.cbm_bonus,
         )
         .join(User, User.id == Attempt.user_id)
         .join(ModuleRow, ModuleRow.id == Attempt.module_id)
@@ -212,9 +230,10 @@ def attempts_table(cohort: Cohort | None = None) -> Table:
 
     def rows() -> Iterator[list[Any]]:
         result = db.session.execute(query, execution_options={"yield_per": ROWS_PER_FETCH})
-        for name, email, title, version, started, submitted, status, score, max_score, passed in result:
+        for name, email, title, version, started, submitted, status, score, max_score, passed, misses, bonus in result:
             graded = submitted is not None
             percent = 100.0 * (score or 0) / max_score if graded and max_score else (0.0 if graded else None)
+            failed_on_safety = passed is False and bool(misses)  # as ``Attempt.failed_on_safety``
             yield [
                 name,
                 email,
@@ -227,6 +246,9 @@ def attempts_table(cohort: Cohort | None = None) -> Table:
                 max_score,
                 percent,
                 passed if graded else None,
+                failed_on_safety if graded else None,
+                misses if graded else None,
+                100.0 * bonus if graded and bonus is not None else None,
             ]
 
     return Table(f"{cohort.name} attempts" if cohort else "All attempts", ATTEMPT_HEADER, rows())

@@ -1,6 +1,7 @@
 """An item's document and the editor's form data, each made from the other, for every type alike.
 
-What a type adds to the common fields (key, prompt, points, topic, lesson, explanation) is
+What a type adds to the common fields (key, prompt, points, topic, lesson, explanation,
+safety-critical, variant of) is
 read from the fields it declares (``Item.editor``, see ``quizzes/items/editor.py``): how a
 value is typed in, which texts are Markdown, which lists are edited as rows. Nothing here
 knows one type from another.
@@ -31,6 +32,8 @@ def _value(field: Field, posted: Any) -> Any:
         return field.default if posted is None else posted
     if field.kind == "pick":
         return (posted or "").strip()
+    if field.kind == "picks":
+        return [value.strip() for value in posted or [] if value and value.strip()]
     if field.kind == "markdown":
         return clean_markdown(posted or "")
     return posted if posted is not None or field.default is None else field.default
@@ -39,6 +42,8 @@ def _value(field: Field, posted: Any) -> Any:
 def _blank(row: dict, rows: Rows) -> bool:
     """A row the author left empty (its id may be pre-filled): it is ignored."""
     texts = [f.name for f in rows.fields if f.kind in ("line", "markdown")]
+    if not texts:  # a row of picks only (a pair of steps): blank when nothing is picked
+        texts = [f.name for f in rows.fields if f.kind == "pick"]
     ticks = [f.name for f in rows.fields if f.kind == "check"]
     return not any((row.get(name) or "").strip() for name in texts) and not any(row.get(name) for name in ticks)
 
@@ -53,7 +58,7 @@ def _rows(posted: list[dict], rows: Rows) -> tuple[list[dict], dict[int, int]]:
         for field in rows.fields:
             value = row.get(field.name)
             part[field.name] = _value(field, value if field.kind != "line" else value or "")
-        parts.append(part)
+        parts.append([part[field.name] for field in rows.fields] if rows.pairs else part)
     return parts, {d: n for d, (n, _) in enumerate(filled)}
 
 
@@ -70,6 +75,8 @@ def item_from_form(item_type: type[Item], data: dict, existing: dict | None = No
             item[name] = clean_markdown(item[name])
     item["topic"] = data.get("topic") or None
     item["lesson"] = data.get("lesson") or None
+    item["safety_critical"] = bool(data.get("safety_critical"))
+    item["variant_of"] = (data.get("variant_of") or "").strip() or None
     if existing and existing.get("tags"):
         item["tags"] = existing["tags"]
     for field in item_type.editor.fields():
@@ -87,6 +94,13 @@ def _next_ids(used: list[str], count: int, prefix: str) -> list[str]:
     return [x for x in pool if x not in used][:count]
 
 
+def _row_data(row: Any, rows: Rows) -> dict:
+    """One stored part as a form row (a pair row's values named by its fields)."""
+    if rows.pairs:
+        return {field.name: value for field, value in zip(rows.fields, row, strict=False)}
+    return dict(row)
+
+
 def item_form_data(item_type: type[Item], item: dict | None) -> dict:
     """What an item form shows: the item's fields, its rows plus blank ones with suggested ids and order numbers."""
     editor = item_type.editor
@@ -94,11 +108,13 @@ def item_form_data(item_type: type[Item], item: dict | None) -> dict:
     data = dict(item or defaults)
     data["topic"] = data.get("topic") or ""
     data["lesson"] = data.get("lesson") or ""
+    data["variant_of"] = data.get("variant_of") or ""
+    data["safety_critical"] = bool(data.get("safety_critical"))
     for field in editor.fields():
         if field.kind == "choice":
             data[field.name] = form_value(data.get(field.name, field.default))
     for rows in editor.rows():
-        filled = [dict(r) for r in data.get(rows.name) or []]
+        filled = [_row_data(r, rows) for r in data.get(rows.name) or []]
         blanks = max(BLANK_ROWS, rows.shown - len(filled))
         blanks = min(blanks, max(0, rows.limit - len(filled)))
         fresh = {f.name: f.default for f in rows.fields if f.default is not None}

@@ -106,25 +106,64 @@ def import_questions(
             return report
 
     items = []
+    lines: dict[str, str] = {}  # key -> what the report says of it
     for question in result.questions:
-        key = _free(f"{module_slug[:40]}-q", taken)
+        if question.key and question.key not in taken:
+            key = question.key
+            taken.add(key)
+        else:
+            key = _free(f"{module_slug[:40]}-q", taken)
+            if question.key:
+                report.notes.append(
+                    Problem(
+                        filename,
+                        question.title or "",
+                        f"key '{question.key}' is taken: imported as {key}",
+                        question.line,
+                    )
+                )
         items.append((question, to_item(question, key, _topic_from(question.category), None)))
-        report.imported.append(
+        lines[key] = (
             f"line {question.line}: {question.data['type']} “{_short(question.data['prompt'], 60)}” as {key}"
+            + (" (safety-critical)" if question.data.get("safety_critical") else "")
+            + (f", a variant of {question.data['variant_of']}" if question.data.get("variant_of") else "")
         )
 
+    # A variant joins its slot's stage (the first item's, in the module or earlier in the file).
+    firsts = [(question, item) for question, item in items if not item.get("variant_of")]
+    variants = [(question, item) for question, item in items if item.get("variant_of")]
     if target is not None:
-        for start in range(0, len(items), STAGE_LIMIT):
+        for start in range(0, len(firsts), STAGE_LIMIT):
             target["stages"].append(
                 {
                     "title": f"Imported from {filename}",
                     "narrative": "Questions imported from a file. Add what the client reports at this stage.",
-                    "items": [item for _, item in items[start : start + STAGE_LIMIT]],
+                    "items": [item for _, item in firsts[start : start + STAGE_LIMIT]],
                 }
             )
     else:
-        for question, item in items:
+        for question, item in firsts:
             data["cases"].append(_single_stage_case(question, item, _free("imported", case_keys), filename))
+    for question, item in variants:
+        stage, first = _slot_stage(data, item["variant_of"])
+        if stage is None:
+            report.problems.append(
+                Problem(
+                    filename,
+                    question.title or "",
+                    f"variant-of '{item['variant_of']}': no question of the module or of this file has that key",
+                    question.line,
+                )
+            )
+            del lines[item["key"]]
+            continue
+        # Items of a slot share these (the module validator checks it): the variant takes its slot's.
+        item.update({name: first.get(name) for name in authoring.SHARED_IN_SLOT})
+        stage["items"].insert(stage["items"].index(first) + 1 + _placed_after(stage, first["key"]), item)
+    report.imported = list(lines.values())
+    if report.problems and not skip_invalid:
+        report.refused = True
+        return report
 
     try:
         document = Module.model_validate(data)
@@ -136,7 +175,7 @@ def import_questions(
         draft = drafts.create_module(document, user)
     else:
         drafts.save_draft(draft, document, user)
-    keys = [item["key"] for _, item in items]
+    keys = list(lines)
     drafts.audit_change(
         draft,
         user,
@@ -164,6 +203,21 @@ def _single_stage_case(question: ImportedQuestion, item: dict, key: str, filenam
             }
         ],
     }
+
+
+def _slot_stage(data: dict, key: str) -> tuple[dict | None, dict | None]:
+    """The stage holding the item ``key`` and that item (None, None when no item has it)."""
+    for case in data["cases"]:
+        for stage in case["stages"]:
+            for item in stage["items"]:
+                if item["key"] == key:
+                    return stage, item
+    return None, None
+
+
+def _placed_after(stage: dict, slot: str) -> int:
+    """How many variants of ``slot`` already follow it, so the next goes after them."""
+    return sum(1 for item in stage["items"] if item.get("variant_of") == slot)
 
 
 def _free(prefix: str, taken: set[str]) -> str:

@@ -19,13 +19,14 @@ from typing import Any
 from fsrs import Card, Rating, Scheduler
 from sqlalchemy import case, func, select
 
+from quizzes.certainty import overconfident
 from quizzes.content import Module, StageRef
 from quizzes.items import AnswerError, Item, Mark
 from quizzes.scoring import AttemptScore
 from quizzes.views import ItemView, ResultItem, result_item, review_view
 
 from ..extensions import db
-from ..models import Attempt, ModuleVersion, ReviewCard, ReviewLog, User
+from ..models import Answer, Attempt, ModuleVersion, ReviewCard, ReviewLog, User
 from ..models.types import utcnow
 from . import answer_policy
 from .errors import NotFound, ServiceError
@@ -73,6 +74,8 @@ def _apply(row: ReviewCard, rating: Rating, at: datetime) -> None:
     row.last_reviewed_at = at
     if rating == Rating.Again:
         row.lapses += 1
+    elif rating == Rating.Good:
+        row.priority = 0  # recalled: it waits its turn like any other card
 
 
 def _topic(item: Item) -> str:
@@ -97,9 +100,12 @@ def schedule_missed(attempt: Attempt, result: AttemptScore) -> None:
             select(ReviewCard).where(ReviewCard.user_id == attempt.user_id, ReviewCard.module_id == attempt.module_id)
         )
     }
-    for item in attempt.version.content.items():
+    unsafe = {miss.key for miss in result.safety_misses}
+    sure = {row.item_key: row.certainty for row in _certainties(attempt)} if result.cbm is not None else {}
+    for item in attempt.content.items():
         missed = not result.marks[item.key].is_full
         row = existing.get(item.key)
+        priority = _priority(item.key in unsafe, result.marks[item.key], sure.get(item.key))
         if row is None and missed and may_add():
             card = reviewed(None, Rating.Again, at)
             db.session.add(
@@ -114,14 +120,26 @@ def schedule_missed(attempt: Attempt, result: AttemptScore) -> None:
                     reviews=0,
                     lapses=0,
                     last_reviewed_at=at,
+                    priority=priority,
                 )
             )
         elif row is not None and missed:
             _apply(row, Rating.Again, at)
-            row.version_id, row.topic = attempt.version_id, _topic(item)
+            row.version_id, row.topic, row.priority = attempt.version_id, _topic(item), priority
         elif row is not None:
             _apply(row, Rating.Good, at)
     db.session.flush()
+
+
+def _priority(unsafe: bool, mark: Mark, certainty: int | None) -> int:
+    """A card's place in the queue: 2 a safety miss, 1 a confidently wrong answer, 0 any other miss."""
+    if unsafe:
+        return 2
+    return 1 if certainty is not None and overconfident(mark.fraction, certainty) else 0
+
+
+def _certainties(attempt: Attempt):
+    return db.session.execute(select(Answer.item_key, Answer.certainty).where(Answer.attempt_id == attempt.id))
 
 
 def own_card_or_404(user: User, card_id: int, *, lock: bool = False) -> ReviewCard:
@@ -153,12 +171,14 @@ def _practisable(user: User, now: datetime | None):
 
 
 def next_due_card(user: User, now: datetime | None = None) -> ReviewCard | None:
-    """The user's card due soonest among those due by ``now`` (None when nothing is due)."""
+    """The user's next card among those due by ``now`` (None when nothing is due): a safety miss or a
+    confidently wrong answer first, then the one due soonest."""
     now = now or utcnow()
     return db.session.scalar(
         select(ReviewCard)
         .where(_practisable(user, now), ReviewCard.due <= now)
-        .order_by(ReviewCard.due, ReviewCard.id)
+        # A safety miss first, then a confidently wrong answer, then the card due soonest.
+        .order_by(ReviewCard.priority.desc(), ReviewCard.due, ReviewCard.id)
         .limit(1)
     )
 

@@ -18,7 +18,7 @@ from ..editor import Editor, Rows
 from ..editor import Field as EditorField
 
 if TYPE_CHECKING:
-    from ...formats.gift import GiftAnswers
+    from ...formats.gift import GiftAnswers, GiftWriter
 
 ChoiceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 
@@ -32,11 +32,15 @@ class Choice(BaseModel):
     text: Text
     correct: bool = False
     feedback: str = ""
+    # The action that would hurt a client: picking it fails the attempt (the safety gate).
+    harmful: bool = False
 
     @model_validator(mode="after")
     def _wrong_choice_explains_itself(self) -> Choice:
         if not self.correct and not self.feedback.strip():
             raise ValueError(f"choice '{self.id}' is wrong, so it needs feedback saying why")
+        if self.correct and self.harmful:
+            raise ValueError(f"choice '{self.id}' is marked both correct and harmful")
         return self
 
 
@@ -54,6 +58,7 @@ def choice_editor(tick: str) -> Editor:
                     EditorField("correct", "Correct", "check"),
                     EditorField("text", "Text"),
                     EditorField("feedback", "Feedback", "markdown"),
+                    EditorField("harmful", "Harmful", "check"),
                 ),
                 ordered=True,
                 limit=12,
@@ -65,7 +70,7 @@ def choice_editor(tick: str) -> Editor:
                 default=True,
             ),
         ),
-        errors=(("correct choice", "choices"), ("choice ids", "choices")),
+        errors=(("correct choice", "choices"), ("choice ids", "choices"), ("correct and harmful", "choices")),
         row_errors=(("needs feedback", "feedback"),),
     )
 
@@ -101,6 +106,12 @@ class ChoiceItem(Item):
     def coded_parts(self) -> dict[str, list[str]]:
         return {"part": [c.id for c in self.choices]}
 
+    def harmful_picks(self, answer: Any | None) -> list[str]:
+        return [c.text for c in self.picked(answer) if c.harmful] if answer else []
+
+    def harmful_parts(self) -> list[str]:
+        return [c.text for c in self.choices if c.harmful]
+
     def recode_values(self, values: list[str], code: Callable[[str, str], str]) -> list[str]:
         return [code("part", v.strip()) if v and v.strip() else v for v in values]
 
@@ -126,6 +137,19 @@ class ChoiceItem(Item):
             fraction = None if choice is None else (1.0 if choice.correct else 0.0)
             out.append(ResponseCount(choice.text if choice else None, frequency.count, frequency.percent, fraction))
         return out
+
+    @classmethod
+    def harmful_from_gift(cls, data: dict[str, Any], words: str) -> bool:
+        """``// harmful: <a wrong choice's text>`` marks that choice harmful; False when no wrong choice has it."""
+        hits = [c for c in data.get("choices", []) if " ".join(c["text"].split()) == words and not c.get("correct")]
+        for choice in hits:
+            choice["harmful"] = True
+        return bool(hits)
+
+    def gift_order_note(self, out: GiftWriter) -> None:
+        """GIFT has no 'keep the written order': say so when the author fixed it."""
+        if not self.shuffle:
+            out.note("the choices keep their written order here; Moodle shuffles them as its quiz says")
 
     @classmethod
     def complete_import(cls, data: dict[str, Any], missing_feedback: str) -> None:

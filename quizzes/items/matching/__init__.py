@@ -13,7 +13,7 @@ from ..editor import Editor, Rows
 from ..editor import Field as EditorField
 
 if TYPE_CHECKING:
-    from ...formats.gift import GiftAnswers
+    from ...formats.gift import GiftAnswers, GiftWriter
 
 
 class Prompt(Part):
@@ -21,6 +21,8 @@ class Prompt(Part):
 
     match: PartId
     feedback: str = Field(default="", description="shown when this prompt is matched wrongly")
+    # Options that, matched with this prompt, would hurt a client.
+    harmful: list[PartId] = Field(default_factory=list, max_length=12)
 
 
 class Option(Part):
@@ -56,12 +58,24 @@ class Matching(Item):
                     EditorField("text", "Text"),
                     EditorField("match", "Matches option", "pick", pick_from="options", placeholder="Choose an option"),
                     EditorField("feedback", "Feedback when matched wrongly", "markdown"),
+                    EditorField(
+                        "harmful",
+                        "Harmful matches",
+                        "picks",
+                        pick_from="options",
+                        description="Wrong options whose match with this prompt would hurt a client (any number).",
+                    ),
                 ),
                 ids="p",
                 limit=10,
             ),
         ),
-        errors=(("prompt ids", "prompts"), ("which is not an option", "prompts"), ("option ids", "options")),
+        errors=(
+            ("prompt ids", "prompts"),
+            ("which is not an option", "prompts"),
+            ("option ids", "options"),
+            ("as harmful", "prompts"),
+        ),
     )
     gift_order = 30
     type: Literal["matching"]
@@ -76,7 +90,17 @@ class Matching(Item):
         for prompt in self.prompts:
             if prompt.match not in option_ids:
                 raise ValueError(f"prompt '{prompt.id}' matches '{prompt.match}', which is not an option")
+            for option in prompt.harmful:
+                if option not in option_ids or option == prompt.match:
+                    raise ValueError(f"prompt '{prompt.id}' names '{option}' as harmful, which is not a wrong option")
         return self
+
+    def harmful_picks(self, answer: Any | None) -> list[str]:
+        answer = answer if isinstance(answer, dict) else {}
+        return [f"{p.text} → {self._option(answer[p.id]).text}" for p in self.prompts if answer.get(p.id) in p.harmful]
+
+    def harmful_parts(self) -> list[str]:
+        return [f"{p.text} → {self._option(o).text}" for p in self.prompts for o in p.harmful]
 
     def _option(self, option_id: str) -> Option:
         return find_part(self.options, option_id, "option")
@@ -159,6 +183,32 @@ class Matching(Item):
             "prompts": prompts,
             "options": [{"id": option_id, "text": text} for text, option_id in options.items()],
         }
+
+    @classmethod
+    def harmful_from_gift(cls, data: dict[str, Any], words: str) -> bool:
+        """``// harmful: prompt -> option`` (or ``→``): that wrong match would hurt."""
+        left, arrow, right = words.replace("→", "->").partition("->")
+        if not arrow:
+            return False
+        left, right = " ".join(left.split()), " ".join(right.split())
+        option = next((o["id"] for o in data.get("options", []) if " ".join(o["text"].split()) == right), None)
+        prompt = next((p for p in data.get("prompts", []) if " ".join(p["text"].split()) == left), None)
+        if option is None or prompt is None or prompt["match"] == option:
+            return False
+        prompt.setdefault("harmful", []).append(option)
+        return True
+
+    def to_gift(self, out: GiftWriter) -> str:
+        """``=prompt -> option#feedback`` per prompt, and ``= -> option`` for an option no prompt matches."""
+        texts = {o.id: o.text for o in self.options}
+        pairs = [
+            f"={out.escape(p.text)} -> {out.escape(texts[p.match])}{out.feedback(p.feedback)}" for p in self.prompts
+        ]
+        matched = {p.match for p in self.prompts}
+        pairs += [f"= -> {out.escape(o.text)}" for o in self.options if o.id not in matched]
+        if any("->" in text for text in [*texts.values(), *(p.text for p in self.prompts)]):
+            out.note("a text holds '->', which GIFT reads as the arrow of a pair: check the import")
+        return " ".join(pairs)
 
 
 ITEM = Matching

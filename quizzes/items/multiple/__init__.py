@@ -11,7 +11,7 @@ from ..choices import ChoiceItem, choice_editor, gift_choice_fields, gift_choice
 from ..editor import Editor
 
 if TYPE_CHECKING:
-    from ...formats.gift import GiftAnswers
+    from ...formats.gift import GiftAnswers, GiftWriter
 
 
 class MultipleResponse(ChoiceItem):
@@ -75,6 +75,18 @@ class MultipleResponse(ChoiceItem):
         if not right:
             answers.bad("no correct answer: mark it with '=', or give the right answers a positive weight (~%50%)")
         return gift_choice_fields(answers, parsed, right)
+
+    def to_gift(self, out: GiftWriter) -> str:
+        """``~%50%right ~%-100%wrong``: weights on the right choices, penalties on the wrong ones (Moodle's way)."""
+        self.gift_order_note(out)
+        right = sum(1 for c in self.choices if c.correct)
+        wrong = len(self.choices) - right
+        out.note("Moodle marks with the weights written here, not with this platform's partial-credit rule")
+        return " ".join(
+            f"~%{out.number(100 / right) if c.correct else '-' + out.number(100 / wrong)}%"
+            f"{out.escape(c.text)}{out.feedback(c.feedback)}"
+            for c in self.choices
+        )
 
 
 ITEM = MultipleResponse

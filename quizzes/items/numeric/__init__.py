@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, StringConstraints, model_validator
@@ -12,7 +13,10 @@ from ..editor import Editor, Group
 from ..editor import Field as EditorField
 
 if TYPE_CHECKING:
-    from ...formats.gift import GiftAnswers
+    from ...formats.gift import GiftAnswers, GiftWriter
+
+
+_HARMFUL_WORDS = re.compile(r"^(below|above)\s+([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\b", re.IGNORECASE)
 
 
 class Numeric(Item):
@@ -35,8 +39,24 @@ class Numeric(Item):
             ),
             EditorField("feedback_low", "Feedback when too low", "markdown"),
             EditorField("feedback_high", "Feedback when too high", "markdown"),
+            Group(
+                (
+                    EditorField(
+                        "harmful_below",
+                        "Harmful below",
+                        "number",
+                        description="An answer under this value would hurt a client (leave blank for none).",
+                    ),
+                    EditorField(
+                        "harmful_above",
+                        "Harmful above",
+                        "number",
+                        description="An answer over this value would hurt a client (leave blank for none).",
+                    ),
+                )
+            ),
         ),
-        errors=(("range is reversed", "min"),),
+        errors=(("range is reversed", "min"), ("harmful below", "harmful_below"), ("harmful above", "harmful_above")),
     )
     gift_order = 10
     type: Literal["numeric"]
@@ -45,12 +65,36 @@ class Numeric(Item):
     units: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
     feedback_low: str = ""
     feedback_high: str = ""
+    # Answers below ``harmful_below`` or above ``harmful_above`` would hurt a client.
+    harmful_below: float | None = Field(default=None, allow_inf_nan=False)
+    harmful_above: float | None = Field(default=None, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _range_in_order(self) -> Numeric:
         if self.min > self.max:
             raise ValueError(f"the range is reversed: min {self.min:g} is above max {self.max:g}")
+        if self.harmful_below is not None and self.harmful_below > self.min:
+            raise ValueError(
+                f"harmful below {self.harmful_below:g} would mark right answers (from {self.min:g}) harmful"
+            )
+        if self.harmful_above is not None and self.harmful_above < self.max:
+            raise ValueError(f"harmful above {self.harmful_above:g} would mark right answers (to {self.max:g}) harmful")
         return self
+
+    def harmful_picks(self, answer: Any | None) -> list[str]:
+        if not isinstance(answer, int | float) or isinstance(answer, bool):
+            return []
+        low = self.harmful_below is not None and answer < self.harmful_below
+        high = self.harmful_above is not None and answer > self.harmful_above
+        return [self.describe(answer)] if low or high else []
+
+    def harmful_parts(self) -> list[str]:
+        out = []
+        if self.harmful_below is not None:
+            out.append(f"below {self.harmful_below:g} {self.units}")
+        if self.harmful_above is not None:
+            out.append(f"above {self.harmful_above:g} {self.units}")
+        return out
 
     def parse_answer(self, values: list[str]) -> float | None:
         value = single_value(values)
@@ -154,6 +198,23 @@ class Numeric(Item):
             "feedback_low": other_feedback,
             "feedback_high": other_feedback,
         }
+
+    @classmethod
+    def harmful_from_gift(cls, data: dict[str, Any], words: str) -> bool:
+        """``// harmful: below 2`` or ``above 5`` (units may follow): the harmful range's bound."""
+        found = _HARMFUL_WORDS.match(words)
+        if not found:
+            return False
+        data["harmful_below" if found.group(1).lower() == "below" else "harmful_above"] = float(found.group(2))
+        return True
+
+    def to_gift(self, out: GiftWriter) -> str:
+        """``#min..max ~#feedback for any other number`` (GIFT has one such feedback, and no units)."""
+        value = out.number(self.min) if self.min == self.max else f"{out.number(self.min)}..{out.number(self.max)}"
+        other = self.feedback_low or self.feedback_high
+        if self.feedback_low and self.feedback_high and self.feedback_low != self.feedback_high:
+            out.note("GIFT has one feedback for a wrong number: the one for too low an answer is written")
+        return f"#{value}" + (f" ~{out.feedback(other)}" if other else "")
 
 
 ITEM = Numeric

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from ..arrange import Part, pairs, recode_pairs
+from ..arrange import Part, PartId, pairs, recode_pairs
 from ..base import AnswerError, Item, Mark, find_part, make_mark, require_unique_ids, shuffled
 from ..editor import Editor, Rows
 from ..editor import Field as EditorField
@@ -42,16 +42,57 @@ class Ordering(Item):
                 limit=10,
                 shown=5,
             ),
+            Rows(
+                "harmful_if_before",
+                "Harmful orders",
+                "Harmful order",
+                "A pair of steps whose wrong order would hurt a client: a student who puts the first before the "
+                "second fails the attempt on safety (so the second must come first in the correct sequence). "
+                "The lists show the step ids as the page was opened: after changing an id, save and pick again. "
+                "Leave blank for none.",
+                fields=(
+                    EditorField("first", "Putting step", "pick", pick_from="steps", placeholder="Choose a step"),
+                    EditorField("then", "before step", "pick", pick_from="steps", placeholder="Choose a step"),
+                ),
+                ids=None,
+                limit=10,
+                shown=1,
+                pairs=True,
+            ),
         ),
-        errors=(("step ids", "steps"),),
+        errors=(("step ids", "steps"), ("harmful order", "harmful_if_before")),
     )
     type: Literal["ordering"]
     steps: list[Step] = Field(min_length=3, max_length=10, description="in the correct order")
+    # [a, b]: putting step a before step b would hurt a client (b must come first in the key).
+    harmful_if_before: list[tuple[PartId, PartId]] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
     def _step_ids_unique(self) -> Ordering:
         require_unique_ids(self.steps, "step")
+        place = {s.id: n for n, s in enumerate(self.steps)}
+        for first, then in self.harmful_if_before:
+            if first not in place or then not in place:
+                raise ValueError(f"harmful order '{first}' before '{then}' names a step that is not in this item")
+            if place[first] < place[then]:
+                raise ValueError(f"harmful order '{first}' before '{then}' is the correct order")
         return self
+
+    def harmful_picks(self, answer: Any | None) -> list[str]:
+        if not answer:
+            return []
+        at = {step: n for n, step in enumerate(answer) if step is not None}
+        return [
+            self._harmful_words(first, then)
+            for first, then in self.harmful_if_before
+            if first in at and then in at and at[first] < at[then]
+        ]
+
+    def harmful_parts(self) -> list[str]:
+        return [self._harmful_words(first, then) for first, then in self.harmful_if_before]
+
+    def _harmful_words(self, first: str, then: str) -> str:
+        return f"“{self._step(first).text}” before “{self._step(then).text}”"
 
     def _step(self, step_id: str) -> Step:
         return find_part(self.steps, step_id, "step")

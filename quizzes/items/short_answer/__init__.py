@@ -19,7 +19,7 @@ from ..editor import Field as EditorField
 from .wildcards import MAX_WILDCARDS, fold, literal, matches, normalise, wildcards
 
 if TYPE_CHECKING:
-    from ...formats.gift import GiftAnswers
+    from ...formats.gift import GiftAnswers, GiftWriter
 
 MAX_LENGTH = 500
 """The longest answer a student may type, in characters (a phrase, not an essay)."""
@@ -38,6 +38,14 @@ class Accepted(BaseModel):
     text: AnswerText = Field(description="* stands for any text; \\* is an asterisk")
     percent: float = Field(default=100.0, ge=0, le=100, description="share of the points: 100 right, less partly")
     feedback: str = ""
+    # A known answer that would hurt a client if acted on (its mark must be 0).
+    harmful: bool = False
+
+    @model_validator(mode="after")
+    def _harmful_earns_nothing(self) -> Accepted:
+        if self.harmful and self.percent > 0:
+            raise ValueError(f"answer '{self.text}' is marked harmful, so its mark must be 0%")
+        return self
 
     @field_validator("text")
     @classmethod
@@ -73,6 +81,7 @@ class ShortAnswer(Item):
                     EditorField("text", "Text"),
                     EditorField("percent", "Mark (%)", "number", default=100.0, bounds=(0, 100)),
                     EditorField("feedback", "Feedback", "markdown"),
+                    EditorField("harmful", "Harmful", "check"),
                 ),
                 ids=None,
                 ordered=True,
@@ -82,7 +91,7 @@ class ShortAnswer(Item):
             EditorField("case_sensitive", "Capitals matter (e.g. accept “PDO” but not “pdo”)", "check", default=False),
             EditorField("feedback_wrong", "Feedback for any other answer", "markdown"),
         ),
-        errors=(("full marks", "answers"),),
+        errors=(("full marks", "answers"), ("marked harmful", "answers")),
     )
     responses_heading: ClassVar[str] = "Answers given"
     gift_order = 50
@@ -124,6 +133,13 @@ class ShortAnswer(Item):
         if len(value) > MAX_LENGTH:
             raise AnswerError(f"Keep the answer to {MAX_LENGTH} characters or fewer.")
         return value
+
+    def harmful_picks(self, answer: Any | None) -> list[str]:
+        hit = self.match(answer)
+        return [str(answer)] if hit is not None and hit.harmful else []
+
+    def harmful_parts(self) -> list[str]:
+        return [a.text for a in self.answers if a.harmful]
 
     def grade(self, answer: Any | None) -> Mark:
         hit = self.match(answer)
@@ -207,6 +223,24 @@ class ShortAnswer(Item):
         if not any(a["percent"] == 100 for a in accepted):
             answers.bad("no correct answer: no answer is worth 100%")
         return {"answers": accepted}
+
+    @classmethod
+    def harmful_from_gift(cls, data: dict[str, Any], words: str) -> bool:
+        """``// harmful: <an accepted answer worth 0%>`` marks that answer harmful."""
+        hits = [a for a in data.get("answers", []) if " ".join(a["text"].split()) == words and not a.get("percent")]
+        for accepted in hits:
+            accepted["harmful"] = True
+        return bool(hits)
+
+    def to_gift(self, out: GiftWriter) -> str:
+        """``=%100%answer#feedback =%0%known wrong answer#why``, in the order they are tried."""
+        if self.case_sensitive:
+            out.note("capitals matter in this question; GIFT cannot say so (Moodle ignores them)")
+        if self.feedback_wrong:
+            out.note("the feedback for any other answer is not written (GIFT has no place for it)")
+        return " ".join(
+            f"=%{out.number(a.percent)}%{out.escape(a.text)}{out.feedback(a.feedback)}" for a in self.answers
+        )
 
 
 ITEM = ShortAnswer

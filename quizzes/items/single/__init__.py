@@ -12,7 +12,7 @@ from ..choices import ChoiceItem, choice_editor, gift_choice_fields, gift_choice
 from ..editor import Editor
 
 if TYPE_CHECKING:
-    from ...formats.gift import GiftAnswers
+    from ...formats.gift import GiftAnswers, GiftWriter
 
 
 class SingleBestAnswer(ChoiceItem):
@@ -95,6 +95,13 @@ class SingleBestAnswer(ChoiceItem):
                 "(partial credit and penalties are not kept)"
             )
         return gift_choice_fields(answers, parsed, right)
+
+    def to_gift(self, out: GiftWriter) -> str:
+        """``=right ~wrong#feedback``: the answer block of a single best answer."""
+        self.gift_order_note(out)
+        return " ".join(
+            f"{'=' if c.correct else '~'}{out.escape(c.text)}{out.feedback(c.feedback)}" for c in self.choices
+        )
 
     @classmethod
     def from_aiken(cls, options: Sequence[str], correct: int) -> dict[str, Any] | None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from pydantic import model_validator
+
 from ..base import AnswerError, Item, Mark, make_mark, single_value
 from ..editor import Editor, Field
 
 if TYPE_CHECKING:
-    from ...formats.gift import GiftAnswers
+    from ...formats.gift import GiftAnswers, GiftWriter
 
 _TRUE, _FALSE = ("T", "TRUE"), ("F", "FALSE")
 
@@ -26,13 +28,35 @@ class TrueFalse(Item):
             Field("correct", "The statement is", "choice", options=((True, "True"), (False, "False")), default=True),
             Field("feedback_true", "Feedback for 'true'", "markdown"),
             Field("feedback_false", "Feedback for 'false'", "markdown"),
-        )
+            Field(
+                "harmful_verdict",
+                "The wrong verdict is harmful (it is the action that would hurt a client)",
+                "choice",
+                options=((None, "No"), (True, "Yes: 'true' is harmful"), (False, "Yes: 'false' is harmful")),
+                default=None,
+            ),
+        ),
+        errors=(("harmful verdict", "harmful_verdict"),),
     )
     gift_order = 40
     type: Literal["true-false"]
     correct: bool
     feedback_true: str = ""
     feedback_false: str = ""
+    # The verdict that would hurt a client (never the right one), or None.
+    harmful_verdict: bool | None = None
+
+    @model_validator(mode="after")
+    def _harmful_is_wrong(self) -> TrueFalse:
+        if self.harmful_verdict is not None and self.harmful_verdict == self.correct:
+            raise ValueError("the harmful verdict must be the wrong one")
+        return self
+
+    def harmful_picks(self, answer: Any | None) -> list[str]:
+        return [self.describe(answer)] if answer is not None and answer is self.harmful_verdict else []
+
+    def harmful_parts(self) -> list[str]:
+        return [] if self.harmful_verdict is None else [self.describe(self.harmful_verdict)]
 
     def parse_answer(self, values: list[str]) -> bool | None:
         value = single_value(values)
@@ -78,6 +102,23 @@ class TrueFalse(Item):
             "feedback_true": right if correct else wrong,
             "feedback_false": wrong if correct else right,
         }
+
+    @classmethod
+    def harmful_from_gift(cls, data: dict[str, Any], words: str) -> bool:
+        """``// harmful: True`` (or False): the wrong verdict that would hurt; False when it names the right one."""
+        verdict = {"true": True, "t": True, "false": False, "f": False}.get(words.lower())
+        if verdict is None or verdict == data.get("correct"):
+            return False
+        data["harmful_verdict"] = verdict
+        return True
+
+    def to_gift(self, out: GiftWriter) -> str:
+        """``T#feedback for a wrong verdict#feedback for the right one`` (GIFT's order)."""
+        right, wrong = (
+            (self.feedback_true, self.feedback_false) if self.correct else (self.feedback_false, self.feedback_true)
+        )
+        said = f"#{out.escape(wrong)}#{out.escape(right)}" if right or wrong else ""
+        return ("T" if self.correct else "F") + said
 
 
 ITEM = TrueFalse

@@ -1,5 +1,6 @@
 """Score review for staff, by concern: the student directory and lookups (``students``), the cohort
-matrix (``matrix``), the mastery heatmap (``heatmap``), and whom they list (``members``).
+matrix (``matrix``), the mastery heatmap (``heatmap``), whom they list (``members``), and what
+counts as a wrong answer under certainty marking (``confidence``).
 
 Every figure comes from grouped SQL queries, so a page costs the same handful of queries
 for 3 students or 10,000, and no page loads more than its own students' rows. Callers use
@@ -18,6 +19,7 @@ from .heatmap import (
     topic_totals,
 )
 from .matrix import (
+    RESULTS,
     SORTS_ASCENDING_FIRST,
     STATUSES,
     AssignedModule,
@@ -36,15 +38,20 @@ from .matrix import (
 from .members import cohort_member_ids, name_or_email_contains
 from .students import (
     CohortSummary,
+    ModuleCertainty,
+    SafetyMissEntry,
     StudentEntry,
     attempt_or_404,
+    certainty_by_module,
     cohort_summaries,
+    safety_misses,
     student_cohorts,
     student_directory,
 )
 
 __all__ = [
     "BANDS",
+    "RESULTS",
     "SORTS_ASCENDING_FIRST",
     "STATUSES",
     "AssignedModule",
@@ -55,11 +62,14 @@ __all__ = [
     "Matrix",
     "MatrixQuery",
     "MatrixRow",
+    "ModuleCertainty",
     "Page",
+    "SafetyMissEntry",
     "StudentEntry",
     "assigned_modules",
     "attempt_or_404",
     "band",
+    "certainty_by_module",
     "clean_query",
     "cohort_heatmap",
     "cohort_matrix",
@@ -70,6 +80,7 @@ __all__ = [
     "matrix_rows",
     "name_or_email_contains",
     "page_number",
+    "safety_misses",
     "sort_rows",
     "student_cohorts",
     "student_directory",

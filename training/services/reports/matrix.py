@@ -1,5 +1,10 @@
 """The cohort matrix: students × assigned modules, filtered, sorted and paged in SQL.
 
+A cell tells a fail on safety (an attempt not passed because of a harmful answer or a missed
+safety-critical question) apart from a low score, and a student's own due date (an override,
+see ``ModuleOverride``) replaces the cohort's when deciding what is overdue. Each row carries
+the student's over-confidence: how often their answers given with high certainty were wrong.
+
 Sorting by a score, the passed count or the last activity, or filtering by status, joins
 one per-student aggregate over the cohort's attempts (``_student_figures``); only the
 chosen page's students then get their cells (``_cell_statistics``). ``matrix_rows`` builds
@@ -14,11 +19,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Subquery, and_, case, distinct, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, distinct, exists, func, literal_column, select
+
+from quizzes.stats import Overconfidence
 
 from ...extensions import db
-from ...models import Attempt, AttemptStatus, Cohort, CohortMember, CohortModule, ModuleRow, User
+from ...models import (
+    Answer,
+    Attempt,
+    AttemptStatus,
+    Cohort,
+    CohortMember,
+    CohortModule,
+    ModuleOverride,
+    ModuleRow,
+    User,
+)
 from ..paging import Page, count, paginate
+from .confidence import wrong_answer
 from .members import cohort_member_ids
 
 MATRIX_PAGE_SIZE = 100
@@ -31,6 +49,15 @@ STATUSES = {
     "passed": "Passed",
 }
 SORTS_ASCENDING_FIRST = ("name", "email")
+
+# What a cell's result says, by ``Cell.result``.
+RESULTS = {
+    "passed": "Passed",
+    "in-progress": "In progress",
+    "not-passed-safety": "Not passed: safety",
+    "not-passed": "Not passed",
+    "not-started": "Not started",
+}
 
 
 @dataclass(frozen=True)
@@ -54,11 +81,29 @@ class Cell:
     in_progress: bool = False
     last_activity: datetime | None = None
     overdue: bool = False
+    safety_fails: int = 0  # submitted attempts not passed because of a safety miss
+    latest_failed_on_safety: bool = False
+    due_at: datetime | None = None  # when the student must pass: their own date, else the cohort's
+    own_due_date: bool = False  # ``due_at`` comes from an override for this student
 
     @property
     def started(self) -> bool:
         """True once the student has opened an attempt at the module."""
         return self.attempts > 0 or self.in_progress
+
+    @property
+    def result(self) -> str:
+        """The cell's result (a key of ``RESULTS``): a fail on safety is told apart from a low score.
+
+        "not-passed-safety": not passed, and some submitted attempt failed on safety.
+        """
+        if self.passed:
+            return "passed"
+        if self.in_progress:
+            return "in-progress"
+        if self.safety_fails:
+            return "not-passed-safety"
+        return "not-passed" if self.attempts else "not-started"
 
     def has(self, status: str) -> bool:
         """True when the cell is in the named filter status (see ``STATUSES``)."""
@@ -78,6 +123,7 @@ class MatrixRow:
     name: str
     email: str
     cells: list[Cell]
+    confidence: Overconfidence = Overconfidence()  # over the cohort's assigned modules
 
     @property
     def passed(self) -> int:
@@ -150,7 +196,8 @@ def _percent():
 
 
 def _cell_statistics(member_ids: Select | list[int], module_ids: Select) -> dict[tuple[int, int], Any]:
-    """Per (student, module): submitted count, best and latest %, passed, open, last activity. One query.
+    """Per (student, module): submitted count, best and latest %, passed, open, last activity, fails on
+    safety and whether the latest submitted attempt was one. One query.
 
     A window numbers each student's attempts at a module newest first (per status), so
     "latest" is the submitted attempt numbered 1; conditional aggregates do the rest.
@@ -162,6 +209,7 @@ def _cell_statistics(member_ids: Select | list[int], module_ids: Select) -> dict
             Attempt.module_id,
             Attempt.status,
             Attempt.passed,
+            Attempt.safety_misses,
             _percent().label("percent"),
             func.coalesce(Attempt.submitted_at, Attempt.started_at).label("activity"),
             func.row_number()
@@ -175,6 +223,7 @@ def _cell_statistics(member_ids: Select | list[int], module_ids: Select) -> dict
         .subquery()
     )
     submitted = ranked.c.status == AttemptStatus.SUBMITTED
+    failed_on_safety = and_(submitted, ranked.c.passed.is_(False), ranked.c.safety_misses > 0)
     # Inline constants, not bound parameters: PostgreSQL would type an untyped CASE of parameters as text.
     one, zero = literal_column("1"), literal_column("0")
     rows = db.session.execute(
@@ -187,17 +236,61 @@ def _cell_statistics(member_ids: Select | list[int], module_ids: Select) -> dict
             func.max(case((and_(submitted, ranked.c.passed.is_(True)), one), else_=zero)).label("passed"),
             func.max(case((ranked.c.status == AttemptStatus.OPEN, one), else_=zero)).label("in_progress"),
             func.max(ranked.c.activity).label("last_activity"),
+            func.count(case((failed_on_safety, one))).label("safety_fails"),
+            func.max(case((and_(failed_on_safety, ranked.c.recency == 1), one), else_=zero)).label("latest_safety"),
         ).group_by(ranked.c.user_id, ranked.c.module_id)
     )
     return {(row.user_id, row.module_id): row for row in rows}
 
 
-def _cell(stats: Any | None, module: AssignedModule, now: datetime) -> Cell:
-    """A matrix cell from its aggregate row (None: never started); overdue when due, past and not passed."""
+def _due_overrides(member_ids: Select | list[int], module_ids: Select) -> dict[tuple[int, int], datetime]:
+    """Per (student, module): the student's own due date, where an override sets one (one query)."""
+    rows = db.session.execute(
+        select(ModuleOverride.user_id, ModuleOverride.module_id, ModuleOverride.due_at).where(
+            ModuleOverride.user_id.in_(member_ids),
+            ModuleOverride.module_id.in_(module_ids),
+            ModuleOverride.due_at.is_not(None),
+        )
+    )
+    return {(user_id, module_id): due_at for user_id, module_id, due_at in rows}
+
+
+def _confidence(member_ids: Select | list[int], module_ids: Select) -> dict[int, Overconfidence]:
+    """Per student: answers given with high and medium certainty in submitted attempts at ``module_ids``,
+    and how many of them were wrong (one query; students without such answers have no entry)."""
+    one = literal_column("1")
+    high, medium = Answer.certainty == 3, Answer.certainty == 2
+    rows = db.session.execute(
+        select(
+            Attempt.user_id,
+            func.count(case((high, one))),
+            func.count(case((and_(high, wrong_answer()), one))),
+            func.count(case((medium, one))),
+            func.count(case((and_(medium, wrong_answer()), one))),
+        )
+        .join(Attempt, Attempt.id == Answer.attempt_id)
+        .where(
+            Attempt.user_id.in_(member_ids),
+            Attempt.module_id.in_(module_ids),
+            Attempt.status == AttemptStatus.SUBMITTED,
+            Answer.certainty.in_((2, 3)),
+        )
+        .group_by(Attempt.user_id)
+    )
+    return {user_id: Overconfidence(*counts) for user_id, *counts in rows}
+
+
+def _cell(stats: Any | None, module: AssignedModule, now: datetime, own_due: datetime | None = None) -> Cell:
+    """A matrix cell from its aggregate row (None: never started); overdue when due, past and not passed.
+
+    ``own_due`` is the student's own due date (an override), which replaces the cohort's.
+    """
+    due_at = own_due or module.due_at
     passed = bool(stats and stats.passed)
-    overdue = module.due_at is not None and module.due_at < now and not passed
+    overdue = due_at is not None and due_at < now and not passed
+    due = {"due_at": due_at, "own_due_date": own_due is not None}
     if stats is None:
-        return Cell(overdue=overdue)
+        return Cell(overdue=overdue, **due)
     return Cell(
         best=stats.best,
         latest=stats.latest,
@@ -206,7 +299,33 @@ def _cell(stats: Any | None, module: AssignedModule, now: datetime) -> Cell:
         in_progress=bool(stats.in_progress),
         last_activity=stats.last_activity,
         overdue=overdue,
+        safety_fails=int(stats.safety_fails),
+        latest_failed_on_safety=bool(stats.latest_safety),
+        **due,
     )
+
+
+def _rows(
+    people: list[Any], modules: list[AssignedModule], member_ids: Select | list[int], cohort: Cohort, now: datetime
+) -> list[MatrixRow]:
+    """The matrix rows of ``people`` (three queries: cells, own due dates, over-confidence; none without
+    people or modules)."""
+    if not people or not modules:
+        return [MatrixRow(p.id, p.name, p.email, [_cell(None, m, now) for m in modules]) for p in people]
+    assigned = select(CohortModule.module_id).where(CohortModule.cohort_id == cohort.id)
+    stats = _cell_statistics(member_ids, assigned)
+    due = _due_overrides(member_ids, assigned)
+    confidence = _confidence(member_ids, assigned)
+    return [
+        MatrixRow(
+            p.id,
+            p.name,
+            p.email,
+            [_cell(stats.get((p.id, m.id)), m, now, due.get((p.id, m.id))) for m in modules],
+            confidence.get(p.id, Overconfidence()),
+        )
+        for p in people
+    ]
 
 
 def _sort_key(key: str, modules: list[AssignedModule]) -> Callable[[MatrixRow], Any]:
@@ -249,16 +368,13 @@ def clean_query(args: MatrixQuery, modules: list[AssignedModule]) -> MatrixQuery
 
 
 def matrix_rows(cohort: Cohort, modules: list[AssignedModule], query: MatrixQuery, now: datetime) -> list[MatrixRow]:
-    """Every row of the matrix that passes the filters, sorted (two queries: students, then the aggregate).
+    """Every row of the matrix that passes the filters, sorted (four queries: students, then their cells,
+    own due dates and over-confidence).
 
     For the exports; the page (``cohort_matrix``) must show the same rows, a page at a time.
     """
     people = _member_rows(cohort, query.q)
-    stats = {}
-    if people and modules:
-        assigned = select(CohortModule.module_id).where(CohortModule.cohort_id == cohort.id)
-        stats = _cell_statistics(cohort_member_ids(cohort, query.q), assigned)
-    rows = [MatrixRow(p.id, p.name, p.email, [_cell(stats.get((p.id, m.id)), m, now) for m in modules]) for p in people]
+    rows = _rows(people, modules, cohort_member_ids(cohort, query.q), cohort, now)
     rows = filter_rows(rows, query.status, query.module, modules)
     return sort_rows(rows, query.sort, query.direction, modules)
 
@@ -268,13 +384,33 @@ def cohort_size(cohort: Cohort) -> int:
     return db.session.scalar(select(func.count()).select_from(CohortMember).where(CohortMember.cohort_id == cohort.id))
 
 
-def _status_scope(modules: list[AssignedModule], query: MatrixQuery, now: datetime) -> list[int]:
-    """The ids of the modules whose cells the status filter looks at: the chosen one (all when
-    blank), and of those only the ones past due for "overdue"."""
-    scope = [m for m in modules if not query.module or m.slug == query.module]
-    if query.status == "overdue":
-        scope = [m for m in scope if m.due_at is not None and m.due_at < now]
-    return [m.id for m in scope]
+def _status_scope(modules: list[AssignedModule], query: MatrixQuery) -> list[int]:
+    """The ids of the modules whose cells the status filter looks at: the chosen one (all when blank)."""
+    return [m.id for m in modules if not query.module or m.slug == query.module]
+
+
+def _overdue_in(cohort: Cohort, scope: list[int], now: datetime) -> ColumnElement[bool]:
+    """The SQL twin of ``Cell.overdue`` for the listed student (``User``) on any ``scope`` module: due,
+    by their own date or else the cohort's, before ``now`` and not passed."""
+    passed = (
+        select(Attempt.id)
+        .where(
+            Attempt.user_id == User.id,
+            Attempt.module_id == CohortModule.module_id,
+            Attempt.status == AttemptStatus.SUBMITTED,
+            Attempt.passed.is_(True),
+        )
+        # The student is two queries out: without naming it, this query would read users itself.
+        .correlate(User, CohortModule)
+        .exists()
+    )
+    own = and_(ModuleOverride.module_id == CohortModule.module_id, ModuleOverride.user_id == User.id)
+    due = func.coalesce(ModuleOverride.due_at, CohortModule.due_at)
+    return exists(
+        select(CohortModule.module_id)
+        .outerjoin(ModuleOverride, own)
+        .where(CohortModule.cohort_id == cohort.id, CohortModule.module_id.in_(scope), due < now, ~passed)
+    )
 
 
 def _student_figures(member_ids: Select, modules: list[AssignedModule], sort: str, scope: list[int]) -> Subquery:
@@ -304,12 +440,14 @@ def _student_figures(member_ids: Select, modules: list[AssignedModule], sort: st
 
 
 def _has_status(status: str, figures: Subquery, scope: list[int]):
-    """The SQL twin of ``filter_rows``: some ``scope`` module's cell is in ``status`` (never, with no scope)."""
+    """The SQL twin of ``filter_rows``: some ``scope`` module's cell is in ``status`` (never, with no scope).
+
+    "overdue" depends on each student's own due dates: ``_overdue_in``.
+    """
     zero = literal_column("0")
     passed = func.coalesce(figures.c.passed_in_scope, zero)
     started = func.coalesce(figures.c.started_in_scope, zero)
     return {
-        "overdue": passed < len(scope),
         "not-passed": passed < len(scope),
         "not-started": started < len(scope),
         "passed": passed > zero,
@@ -333,7 +471,8 @@ def _matrix_order(query: MatrixQuery, figures: Subquery | None) -> tuple:
 
 def _matrix_page(cohort: Cohort, modules: list[AssignedModule], query: MatrixQuery, now: datetime) -> Page:
     """A page of the matrix, filtered, sorted and paged in SQL; only the page's students' attempts are
-    aggregated into cells (three queries).
+    aggregated into cells (five queries: the count, the page, then its cells, own due dates and
+    over-confidence).
 
     Name and email order without a status filter need no figures; the other sorts and the
     status filter outer-join the per-student figures of ``_student_figures``.
@@ -342,25 +481,18 @@ def _matrix_page(cohort: Cohort, modules: list[AssignedModule], query: MatrixQue
     members = select(User.id, User.name, User.email).where(User.id.in_(member_ids))
     figures = None
     if query.status or query.sort not in SORTS_ASCENDING_FIRST:
-        scope = _status_scope(modules, query, now)
+        scope = _status_scope(modules, query)
         figures = _student_figures(member_ids, modules, query.sort, scope)
         members = members.outerjoin(figures, figures.c.user_id == User.id)
-        if query.status:
+        if query.status == "overdue":
+            members = members.where(_overdue_in(cohort, scope, now))
+        elif query.status:
             members = members.where(_has_status(query.status, figures, scope))
     # The outer join keeps every student, so without a status filter the count needs no figures.
     counted = members if query.status else select(User.id).where(User.id.in_(member_ids))
     ordered = members.order_by(*_matrix_order(query, figures))
     page = paginate(ordered, query.page, MATRIX_PAGE_SIZE, total=count(counted))
-    stats = {}
-    if page.items and modules:
-        assigned = select(CohortModule.module_id).where(CohortModule.cohort_id == cohort.id)
-        stats = _cell_statistics([p.id for p in page.items], assigned)
-    return page.with_items(
-        [
-            MatrixRow(p.id, p.name, p.email, [_cell(stats.get((p.id, m.id)), m, now) for m in modules])
-            for p in page.items
-        ]
-    )
+    return page.with_items(_rows(page.items, modules, [p.id for p in page.items], cohort, now))
 
 
 def cohort_matrix(cohort: Cohort, modules: list[AssignedModule], query: MatrixQuery, now: datetime) -> Matrix:

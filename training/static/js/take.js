@@ -40,13 +40,25 @@
     el.classList.toggle("error", !!isError);
   }
 
+  // The answer's own inputs: not the certainty radios (certainty marking), which travel beside it.
   function values(fieldset) {
     var out = [];
     fieldset.querySelectorAll("input, select").forEach(function (input) {
+      if (input.closest("[data-certainty]")) { return; }
       if ((input.type === "radio" || input.type === "checkbox") && !input.checked) { return; }
       if (input.value !== "") { out.push(input.value); }
     });
     return out;
+  }
+
+  function certainty(fieldset) {
+    var picked = fieldset.querySelector("[data-certainty] input:checked");
+    return picked ? picked.value : "";
+  }
+
+  // What a save carries, to tell whether anything changed since the last one was sent.
+  function snapshot(fieldset) {
+    return JSON.stringify([values(fieldset), certainty(fieldset)]);
   }
 
   var latest = {};  // item key -> seq of the newest save sent for it
@@ -73,8 +85,8 @@
     clearTimeout(retries[item]);  // this save carries the newest answer: no older retry is needed
     seq += 1;
     latest[item] = seq;
-    var body = { stage: stage, item: item, values: values(fieldset), seq: seq };
-    sent[item] = JSON.stringify(body.values);
+    var body = { stage: stage, item: item, values: values(fieldset), seq: seq, certainty: certainty(fieldset) };
+    sent[item] = snapshot(fieldset);
     status(fieldset, "Saving…");
     fetch(url, {
       method: "POST",
@@ -123,7 +135,7 @@
   // A text box also fires "change" when it loses focus, e.g. as the student taps "Lock answers":
   // an answer already sent is not sent again (it would race the lock and be refused).
   function saveIfChanged(fieldset) {
-    if (sent[fieldset.dataset.item] !== JSON.stringify(values(fieldset))) { save(fieldset); }
+    if (sent[fieldset.dataset.item] !== snapshot(fieldset)) { save(fieldset); }
   }
 
   form.querySelectorAll("fieldset[data-item]").forEach(function (fieldset) {
