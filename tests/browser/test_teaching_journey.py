@@ -437,6 +437,9 @@ def test_03_new_module_with_one_item_of_every_type(teach: Teach) -> None:
     page.get_by_label("Procedure").select_option(label=MODULE["procedure"])
     page.get_by_label("Summary").fill(MODULE["summary"])
     page.get_by_label("Pass mark (%)").fill(MODULE["pass_mark"])
+    page.get_by_label("When students see the correct answers").select_option(
+        "after-submit"
+    )  # the journey reads them at once
     first_case = page.get_by_role("group", name="First case")
     first_case.get_by_label("Title", exact=True).fill(MODULE["case_title"])
     first_case.get_by_label("Client", exact=True).fill(MODULE["client"])
