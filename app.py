@@ -155,10 +155,10 @@ def register_extensions(app: Flask) -> None:
 
     app.jinja_env.filters["procedure"] = lambda value: Procedure(value).label
     app.jinja_env.filters["topic"] = lambda value: Topic(value).label
-    from training.services import dashboard
+    from training.services import times
 
-    # Dates in words on the student's pages (the dashboard, review).
-    app.jinja_env.globals.update(day=dashboard.day, when=dashboard.when)
+    # Dates and times as people read them (``training/services/times.py``).
+    app.jinja_env.globals.update(day=times.day, when=times.when, at=times.at)
     app.jinja_env.filters["num"] = lambda value: f"{value or 0:.2f}".rstrip("0").rstrip(".")
 
 
@@ -174,9 +174,18 @@ def register_blueprints(app: Flask) -> None:
     from training.reports import bp as reports_bp
     from training.review import bp as review_bp
 
-    for blueprint in (auth_bp, learn_bp, review_bp, author_bp, cohorts_bp, reports_bp, admin_bp, certificates_bp):
+    for blueprint in (
+        auth_bp,
+        learn_bp,
+        review_bp,
+        author_bp,
+        cohorts_bp,
+        reports_bp,
+        admin_bp,
+        certificates_bp,
+        overrides_bp,
+    ):
         app.register_blueprint(blueprint)
-    app.register_blueprint(overrides_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
-_TOLERANCE = 0.0000005  # Moodle's: a fraction at or below this is a wrong answer
+TOLERANCE = 0.0000005
+"""Moodle's: an answer earning this share of its points or less is a wrong answer."""
 
 
 class Certainty(IntEnum):
@@ -63,7 +64,7 @@ def parse_certainty(values: list[str]) -> Certainty | None:
 def cbm_fraction(fraction: float, certainty: int | None) -> float:
     """The CBM mark of an answer that earned ``fraction`` (0..1) of its points, as a multiple of its points."""
     level = certainty_of(certainty)
-    if fraction <= _TOLERANCE:
+    if fraction <= TOLERANCE:
         return float(WRONG[level])
     return RIGHT[level] * fraction
 
@@ -149,4 +150,4 @@ def calibration(answers: Iterable[tuple[float, int | None]]) -> list[Calibration
 
 def overconfident(fraction: float, certainty: int | None) -> bool:
     """A confidently wrong answer: high certainty (or medium) and no credit. Review shows these first."""
-    return fraction <= _TOLERANCE and certainty_of(certainty) >= Certainty.MEDIUM
+    return fraction <= TOLERANCE and certainty_of(certainty) >= Certainty.MEDIUM

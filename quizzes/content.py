@@ -22,6 +22,8 @@ FORMAT_VERSION = 1
 
 # The union is built from the registry, so a new item type needs no change here.
 AnyItem = Annotated[Union[tuple(ITEM_TYPES.values())], Field(discriminator="type")]  # noqa: UP007
+SHARED_IN_SLOT = ("topic", "lesson", "points", "safety_critical")
+"""What the items of one slot (a question and its variants) must share, so any draw is a fair test."""
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
@@ -176,7 +178,7 @@ class Module(_Doc):
                             f"item '{item.key}' is a variant of '{item.variant_of}', which is not a first "
                             "item (one without variant_of) in the same stage"
                         )
-                    for field in ("topic", "lesson", "points", "safety_critical"):
+                    for field in SHARED_IN_SLOT:
                         if getattr(item, field) != getattr(first, field):
                             raise ValueError(
                                 f"item '{item.key}' is a variant of '{first.key}' but its {field} differs: "
@@ -195,25 +197,29 @@ class Module(_Doc):
             out.setdefault(item.slot, []).append(item.key)
         return out
 
-    def drawn(self, draw: Mapping[str, str] | None) -> Module:
-        """The module as one attempt shows it: one item per slot, the one ``draw`` names (slot -> item key).
+    def shown_keys(self, draw: Mapping[str, str] | None) -> set[str]:
+        """The keys of the items one attempt shows: per slot, the item ``draw`` names (slot -> item key).
 
-        A slot ``draw`` does not name shows its first item, so an attempt recorded before
-        variants existed (``draw`` None) sees what it saw then. Not validated again: it is a
-        view of a validated document, and its variants' ``variant_of`` may name an item left out.
+        A slot ``draw`` does not name (or names an item it does not hold) shows its first item,
+        so an attempt recorded before variants existed (``draw`` None) sees what it saw then.
+        """
+        draw = draw or {}
+        return {draw[slot] if draw.get(slot) in keys else slot for slot, keys in self.slots().items()}
+
+    def drawn(self, draw: Mapping[str, str] | None) -> Module:
+        """The module as one attempt shows it: only the items of ``shown_keys(draw)``.
+
+        Not validated again: it is a view of a validated document, and its variants'
+        ``variant_of`` may name an item left out.
         """
         if not self.has_variants:
             return self
-        draw = draw or {}
-
-        def shown(item: Item) -> bool:
-            return draw.get(item.slot, item.slot) == item.key
-
+        shown = self.shown_keys(draw)
         cases = [
             case.model_copy(
                 update={
                     "stages": [
-                        stage.model_copy(update={"items": [i for i in stage.items if shown(i)]})
+                        stage.model_copy(update={"items": [i for i in stage.items if i.key in shown]})
                         for stage in case.stages
                     ]
                 }

@@ -38,6 +38,8 @@ class AttemptScore:
     safety_gate: bool = True
     cbm: CbmSummary | None = None
     pass_with_bonus: bool = False
+    # With certainty marking: item key -> the certainty given (None: none, counted as low).
+    certainties: dict[str, int | None] = field(default_factory=dict)
 
     @property
     def percent(self) -> float:
@@ -81,13 +83,13 @@ def score_attempt(
             critical=item.safety_critical and not marks[item.key].is_full,
         )
         for item in items
-        if item.safety_miss(answers.get(item.key))
+        if item.safety_miss(answers.get(item.key), marks[item.key])
     ]
     settings = module.settings
-    cbm = None
+    cbm, given = None, {}
     if settings.certainty_marking:
-        certainties = certainties or {}
-        cbm = summarise((marks[i.key].fraction, i.points, certainties.get(i.key)) for i in items)
+        given = {i.key: (certainties or {}).get(i.key) for i in items}
+        cbm = summarise((marks[i.key].fraction, i.points, given[i.key]) for i in items)
     return AttemptScore(
         marks=marks,
         score=round(sum(m.awarded for m in marks.values()), 6),
@@ -97,4 +99,5 @@ def score_attempt(
         safety_gate=settings.safety_gate,
         cbm=cbm,
         pass_with_bonus=settings.pass_with_bonus,
+        certainties=given,
     )

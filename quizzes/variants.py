@@ -36,5 +36,5 @@ def times_seen(module: Module, draws: Iterable[Mapping[str, str] | None]) -> Cou
     """
     seen: Counter[str] = Counter()
     for past in draws:
-        seen.update(item.key for item in module.drawn(past or {}).items())
+        seen.update(module.shown_keys(past))
     return seen

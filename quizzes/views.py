@@ -31,6 +31,8 @@ class ItemView:
     parts: Sequence[Any]
     answer: Any | None
     tokens: FormTokens
+    # How sure the student said they were of the saved answer (certainty marking), as posted: "1".."3" or "".
+    certainty: str = ""
 
     @property
     def field(self) -> str:
@@ -56,10 +58,15 @@ class ItemView:
         return self.item.parse_answer(self.tokens.decode(self.item, values))
 
 
-def item_view(number: int, item: Item, seed: int, answer: Any | None, tokens: FormTokens) -> ItemView:
+def item_view(
+    number: int, item: Item, seed: int, answer: Any | None, tokens: FormTokens, certainty: int | None = None
+) -> ItemView:
     """One item as a page shows it, its parts in the order ``seed`` gives (an attempt's seed: the same on
     every reload)."""
-    return ItemView(number=number, item=item, parts=item.shown_parts(seed), answer=answer, tokens=tokens)
+    sure = "" if certainty is None else str(certainty)
+    return ItemView(
+        number=number, item=item, parts=item.shown_parts(seed), answer=answer, tokens=tokens, certainty=sure
+    )
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,7 @@ def result_item(
         feedback=[Feedback(text, positive) for text, positive in item.result_feedback(answer)],
         correct=item.correct_lines(),
         harmful=harmful,
-        safety_miss=bool(harmful) or (item.safety_critical and not mark.is_full),
+        safety_miss=item.safety_miss(answer, mark),
         certainty=certainty,
     )
 
@@ -148,6 +155,7 @@ def build_stage_views(
     tokens: FormTokens,
     mark_locked: bool = False,
     reveal_locked: bool = False,
+    certainties: dict[str, int | None] | None = None,
 ) -> list[StageView]:
     """Stages 0..``current`` of ``module`` as the take page (or an author's preview) shows them.
 
@@ -157,11 +165,15 @@ def build_stage_views(
     :param tokens: the page's form values.
     :param mark_locked: tutor mode: locked stages carry their marks and the answers given.
     :param reveal_locked: with ``mark_locked``, also the correct answers, feedback and explanations.
+    :param certainties: item key -> the certainty saved with the answer (certainty marking).
     """
     numbers = {item.key: n for n, item in enumerate(module.items(), 1)}
     views = []
     for ref in module.stages()[: current + 1]:
-        items = [item_view(numbers[item.key], item, seed, answers.get(item.key), tokens) for item in ref.stage.items]
+        items = [
+            item_view(numbers[item.key], item, seed, answers.get(item.key), tokens, (certainties or {}).get(item.key))
+            for item in ref.stage.items
+        ]
         locked = ref.index < current
         results = None
         if locked and (mark_locked or reveal_locked):

@@ -6,7 +6,7 @@ Create Date: 2026-12-05 12:00:00.000000
 
 Attempts record the variant drawn for each slot (``draw``), how many safety misses kept them
 from passing, and their certainty-based marks; answers record the certainty given with them
-and, once graded, whether they were harmful or a safety miss. ``module_overrides`` holds a
+and, once graded, whether each was a safety miss. ``module_overrides`` holds a
 student's extra attempts, extra time or later due date at one module, with the reason.
 Certificates can be revoked (when, by whom, why); the row stays, so it is never re-issued.
 
@@ -37,7 +37,6 @@ def upgrade():
         batch_op.add_column(sa.Column('cbm_bonus', sa.Float(), nullable=True))
     with op.batch_alter_table('answers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('certainty', sa.SmallInteger(), nullable=True))
-        batch_op.add_column(sa.Column('harmful', sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column('safety_miss', sa.Boolean(), nullable=True))
     with op.batch_alter_table('certificates', schema=None) as batch_op:
         batch_op.add_column(sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True))
@@ -86,7 +85,6 @@ def downgrade():
         batch_op.drop_column('revoked_at')
     with op.batch_alter_table('answers', schema=None) as batch_op:
         batch_op.drop_column('safety_miss')
-        batch_op.drop_column('harmful')
         batch_op.drop_column('certainty')
     with op.batch_alter_table('attempts', schema=None) as batch_op:
         batch_op.drop_column('cbm_bonus')

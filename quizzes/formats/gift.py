@@ -543,8 +543,7 @@ def dump_gift(module: Any) -> str:
     category = None
     for item in module.items():
         writer = GiftWriter()
-        to_gift = getattr(item, "to_gift", None)
-        answers = to_gift(writer) if to_gift is not None else None
+        answers = item.to_gift(writer)
         if answers is None:
             lines += [f"// {item.key}: {item.label.lower()} questions have no GIFT form; not exported.", ""]
             continue

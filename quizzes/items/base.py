@@ -23,7 +23,7 @@ from ..stats import ResponseCount
 from .editor import Editor
 
 if TYPE_CHECKING:
-    from ..formats.gift import GiftAnswers
+    from ..formats.gift import GiftAnswers, GiftWriter
 
 P = TypeVar("P")
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
@@ -144,9 +144,14 @@ class Item(BaseModel):
         """Every answer the author marked harmful, in words (for preview, the editor and analysis)."""
         return []
 
-    def safety_miss(self, answer: Any | None) -> bool:
-        """True when ``answer`` fails the safety gate: a harmful pick, or a safety-critical question not fully right."""
-        return bool(self.harmful_picks(answer)) or (self.safety_critical and not self.grade(answer).is_full)
+    def safety_miss(self, answer: Any | None, mark: Mark | None = None) -> bool:
+        """True when ``answer`` fails the safety gate: a harmful pick, or a safety-critical question not fully right.
+
+        :param mark: the answer's mark when the caller has it (the one stored at submission).
+        """
+        if self.harmful_picks(answer):
+            return True
+        return self.safety_critical and not (mark or self.grade(answer)).is_full
 
     def parse_answer(self, values: list[str]) -> Any | None:
         """Turn raw form values into an answer, or raise AnswerError; blank gives None."""
@@ -238,6 +243,11 @@ class Item(BaseModel):
 
         Raise ``answers.bad(message, line)`` for a block of this type that is malformed.
         """
+        return None
+
+    def to_gift(self, out: GiftWriter) -> str | None:
+        """The answer block of this item in GIFT (what goes between ``{`` and ``}``), written with ``out``;
+        None for a type GIFT cannot express (its questions are left out of an export, with a comment)."""
         return None
 
     @classmethod

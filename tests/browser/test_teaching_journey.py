@@ -437,9 +437,6 @@ def test_03_new_module_with_one_item_of_every_type(teach: Teach) -> None:
     page.get_by_label("Procedure").select_option(label=MODULE["procedure"])
     page.get_by_label("Summary").fill(MODULE["summary"])
     page.get_by_label("Pass mark (%)").fill(MODULE["pass_mark"])
-    page.get_by_label("When students see the correct answers").select_option(
-        "after-submit"
-    )  # the journey reads them at once
     first_case = page.get_by_role("group", name="First case")
     first_case.get_by_label("Title", exact=True).fill(MODULE["case_title"])
     first_case.get_by_label("Client", exact=True).fill(MODULE["client"])
@@ -452,6 +449,15 @@ def test_03_new_module_with_one_item_of_every_type(teach: Teach) -> None:
     # The placeholder question has no topic or lesson yet: publishing is not possible.
     expect(page.get_by_role("button", name="Publish as version 1")).to_be_disabled()
     teach.shoot("outline-new")
+
+    # A new module holds its answers back until a student passes or runs out of attempts; this
+    # journey's student reads them after one attempt, so the author shows them after each one.
+    page.get_by_role("link", name="Module settings").click()
+    expect(page.get_by_label("When students see the correct answers")).to_have_value("after-last-attempt")
+    page.get_by_label("When students see the correct answers").select_option("after-submit")
+    page.get_by_role("button", name="Save settings").click()
+    expect(flash(page)).to_contain_text("saved")
+    expect(page).to_have_url(teach.url(f"/author/modules/{MODULE['slug']}/draft"))
 
     # Stage 1: its title and story, then the placeholder rewritten as the single-best-answer item.
     outline_stage(page, 0).get_by_role("link", name="Edit stage").click()

@@ -202,10 +202,10 @@ def test_the_overrides_due_date_replaces_the_cohorts(app, world):
     with app.app_context():
         assert answer_policy.due_date(world["student"], world["module"]) == own_due
         assert answer_policy.due_date(world["other_student"], world["module"]) is None
-        assert overrides.due_dates(world["module"], [world["student"], world["other_student"]]) == {
-            world["student"]: own_due
+        assert overrides.due_dates([world["student"], world["other_student"]], [world["module"]]) == {
+            (world["student"], world["module"]): own_due
         }
-        assert overrides.due_dates(world["module"], []) == {}
+        assert overrides.due_dates([], [world["module"]]) == {}
 
 
 def test_the_dashboard_shows_the_students_override_and_own_due_date(app, world, student_client):

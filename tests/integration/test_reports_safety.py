@@ -141,10 +141,9 @@ def add_graded(app, user_id, module_id, answers, *, when, draw=None, passed_on_s
                 response=response,
                 awarded=awarded,
                 certainty=certainty,
-                harmful=harmful,
                 safety_miss=miss,
             )
-            for key, (response, awarded, certainty, harmful, miss) in answers.items()
+            for key, (response, awarded, certainty, _harmful, miss) in answers.items()
         )
         db.session.commit()
         return attempt.id

@@ -15,7 +15,7 @@ from training.models.types import utcnow
 from training.services import content
 
 from .conftest import start_attempt, user_by_email, writing
-from .helpers import key_values, page_answers
+from .helpers import key_values, page_answers, wrong_values
 
 SLUG = "red-flags-and-referral"
 
@@ -41,7 +41,8 @@ def harmful_values(item: Item) -> list[str]:
 
 
 def take(client, app, attempt_id, values=key_values, certainty="3"):
-    """Answer every stage of the attempt's own draw with ``values(item)`` at ``certainty`` and submit."""
+    """Answer every stage of the attempt's own draw with ``values(item)`` at ``certainty`` (a level, or a
+    function of the item giving one) and submit."""
     module = attempt_module(app, attempt_id)
     stages = module.stages()
     for ref in stages:
@@ -50,7 +51,7 @@ def take(client, app, attempt_id, values=key_values, certainty="3"):
         data["confirm"] = data["action"]
         for key, vals in answers.items():
             data[f"item-{key}"] = vals
-            data[f"certainty-{key}"] = certainty
+            data[f"certainty-{key}"] = certainty(module.item_map()[key]) if callable(certainty) else certainty
         response = client.post(f"/attempts/{attempt_id}", data=data)
         assert response.status_code == 302, response.data
     return module
@@ -73,7 +74,7 @@ def test_a_perfect_attempt_except_one_harmful_choice_fails_on_safety_and_issues_
         assert attempt.failed_on_safety
         assert db.session.scalar(select(Certificate).where(Certificate.attempt_id == attempt_id)) is None
         row = db.session.scalar(select(Answer).where(Answer.attempt_id == attempt_id, Answer.item_key == unsafe.key))
-        assert row.harmful and row.safety_miss and row.certainty == 3
+        assert unsafe.harmful_picks(row.response) and row.safety_miss and row.certainty == 3
     page = student_client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "Not passed: a safety step was missed" in page
     # The safety section comes before the score, and names what was chosen.
@@ -175,27 +176,47 @@ def test_an_override_grants_an_extra_attempt_and_extra_time(app, student_client,
     assert "Attempts: 4 of 4 used." in page and "Arranged for you" in page
 
 
-def test_safety_misses_come_first_in_review(app, student_client, student, shipped):
-    # Three attempts fail on safety; the answers then show, so the misses join the review queue.
-    for _ in range(3):
+def test_safety_misses_then_confidently_wrong_answers_come_first_in_review(app, student_client, student, shipped):
+    # Three attempts; the last uses the last attempt, so the answers show and its misses join the queue.
+    for n in range(3):
         attempt_id = start_attempt(student_client, shipped)
-        fail_on_safety(student_client, app, attempt_id)
-        move_back(app, attempt_id, 25)
-    with app.app_context():
-        cards = db.session.scalars(select(ReviewCard).where(ReviewCard.user_id == student)).all()
-        assert cards and max(card.priority for card in cards) == 2
+        module = attempt_module(app, attempt_id)
+        unsafe = first_harmful_single(module)
+        plain = [i for i in module.items() if i.type == "single" and not i.safety_critical and not i.harmful_parts()]
+        sure_wrong, unsure_wrong = plain[0], plain[1]
+
+        def values(item, unsafe=unsafe, wrong=(sure_wrong, unsure_wrong)):
+            if item is unsafe:
+                return harmful_values(item)
+            return wrong_values(item) if item in wrong else key_values(item)
+
+        take(student_client, app, attempt_id, values, lambda item, low=unsure_wrong: "1" if item is low else "3")
+        if n < 2:
+            move_back(app, attempt_id, 25)
     with app.app_context(), writing():
-        for card in db.session.scalars(select(ReviewCard)):
-            card.due = utcnow() - timedelta(minutes=5)  # every card due: the order alone decides
-        db.session.commit()
-    page = student_client.get("/review", follow_redirects=True).get_data(as_text=True).replace("&#39;", "'")
-    with app.app_context():
-        prompts = {
-            card.item_key: (
-                card.priority,
-                db.session.get(Attempt, attempt_id).version.content.item_map()[card.item_key],
-            )
-            for card in db.session.scalars(select(ReviewCard).where(ReviewCard.user_id == student))
+        cards = {
+            card.item_key: card for card in db.session.scalars(select(ReviewCard).where(ReviewCard.user_id == student))
         }
-    shown = [key for key, (_, item) in prompts.items() if item.prompt.split("\n")[0][:40] in page]
-    assert shown and all(prompts[key][0] == 2 for key in shown), prompts
+        assert {key: card.priority for key, card in cards.items()} == {
+            unsafe.key: 2,  # a safety miss
+            sure_wrong.key: 1,  # wrong at high certainty
+            unsure_wrong.key: 0,  # wrong, and the student said they were unsure
+        }
+        # All due, in the opposite order: the priority alone puts the safety miss first.
+        for minutes, key in ((30, unsure_wrong.key), (20, sure_wrong.key), (10, unsafe.key)):
+            cards[key].due = utcnow() - timedelta(minutes=minutes)
+        db.session.commit()
+    served = []
+    for _ in range(3):
+        page = student_client.get("/review", follow_redirects=True).get_data(as_text=True).replace("&#39;", "'")
+        served += [item.key for item in (unsafe, sure_wrong, unsure_wrong) if item.prompt.split("\n")[0][:40] in page]
+        with app.app_context(), writing():
+            db.session.get(ReviewCard, cards_by_key(student)[served[-1]]).due = utcnow() + timedelta(days=1)
+            db.session.commit()
+    assert served == [unsafe.key, sure_wrong.key, unsure_wrong.key]
+
+
+def cards_by_key(student) -> dict[str, int]:
+    return {
+        card.item_key: card.id for card in db.session.scalars(select(ReviewCard).where(ReviewCard.user_id == student))
+    }

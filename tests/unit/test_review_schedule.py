@@ -9,8 +9,9 @@ import pytest
 from fsrs import Rating
 
 from quizzes.items import Mark
-from training.services.dashboard import Assignment, Status, day, sort_key, status_for, when
+from training.services.dashboard import Assignment, Status, sort_key, status_for
 from training.services.review import rating_for, reviewed
+from training.services.times import day, when
 
 T0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 

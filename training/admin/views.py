@@ -79,7 +79,6 @@ def user_detail(user_id: int):
         role_form=RoleForm(role=user.role),
         certificates=certificates.certificates_of(user),
         issued_on=certificates.issued_on,
-        revoked_on=certificates.revoked_on,
         overrides=overrides.of_student(user.id),
     )
 

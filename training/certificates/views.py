@@ -9,6 +9,7 @@ from ..access import PUBLIC, SIGNED_IN, allow
 from ..extensions import db
 from ..models import Role, User
 from ..services import certificates
+from ..services.errors import FieldError
 from . import bp
 from .forms import RevokeForm, VerifyForm
 
@@ -21,7 +22,6 @@ def mine():
         "certificates/mine.html",
         certificates=certificates.certificates_of(current_user),
         issued_on=certificates.issued_on,
-        revoked_on=certificates.revoked_on,
     )
 
 
@@ -72,7 +72,6 @@ def verify_code(code: str):
         certificate=certificate,
         issued_on=certificates.issued_on(certificate),
         score=certificates.score_text(certificate),
-        revoked_on=certificates.revoked_on(certificate),
         looked_up=True,
     )
 
@@ -86,7 +85,7 @@ def revoke(code: str):
     if not certificate.is_revoked and form.validate_on_submit():
         try:
             certificates.revoke(current_user, certificate, form.reason.data)
-        except certificates.RevokeError as exc:
+        except FieldError as exc:
             db.session.rollback()
             form.reason.errors = [*form.reason.errors, str(exc)]
         else:
@@ -99,6 +98,5 @@ def revoke(code: str):
         holder=db.session.get(User, certificate.user_id),
         form=form,
         issued_on=certificates.issued_on(certificate),
-        revoked_on=certificates.revoked_on(certificate),
         score=certificates.score_text(certificate),
     )

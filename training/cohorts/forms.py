@@ -68,9 +68,3 @@ class DueDateForm(FlaskForm):
 
     due = DateField("Due date", validators=[Optional(), DateInRange()], description="Leave empty for no due date.")
     submit = SubmitField("Change due date")
-
-
-class ConfirmForm(FlaskForm):
-    """A button that posts (with its CSRF token) to confirm an action."""
-
-    submit = SubmitField("Confirm")

@@ -11,11 +11,12 @@ from flask_login import current_user
 
 from ..access import allow
 from ..extensions import db
+from ..forms import ConfirmForm
 from ..models import Role
 from ..models.types import utcnow
 from ..services import cohorts, enrolment, scope
 from . import bp
-from .forms import AddInstructorForm, AddStudentForm, AssignModuleForm, CohortForm, ConfirmForm, DueDateForm, UploadForm
+from .forms import AddInstructorForm, AddStudentForm, AssignModuleForm, CohortForm, DueDateForm, UploadForm
 
 
 def _cohort(cohort_id: int):

@@ -94,13 +94,6 @@ def take(attempt_id: int):
 def _render_take(attempt, status: int = 200, confirm_blank: list[int] | None = None, action: str = "", typed=None):
     """The take page; ``typed`` (the posted form) refills the open stage after a refused post."""
     stages = attempts.stage_views(attempt)
-    certainty = attempt.content.settings.certainty_marking
-    if certainty and typed is not None:
-        sure = {key: (typed.get(f"certainty-{key}") or "") for key in _stage_keys(attempt)}
-    elif certainty:
-        sure = {key: str(row.certainty or "") for key, row in attempts.saved_answers(attempt).items()}
-    else:
-        sure = {}
     revealed = {r.item.lesson for sv in stages for r in (sv.results or []) if r.item.lesson}
     now = utcnow()
     left = max(0, int((attempt.deadline - now).total_seconds())) if attempt.deadline else 0
@@ -116,8 +109,6 @@ def _render_take(attempt, status: int = 200, confirm_blank: list[int] | None = N
             confirm_blank=confirm_blank,
             action=action,
             typed=typed,
-            certainty=certainty,
-            sure=sure,
         ),
         status,
     )

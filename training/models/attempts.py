@@ -120,8 +120,7 @@ class Answer(db.Model):
     points: Mapped[float]
     # How sure the student said they were (1 low, 2 medium, 3 high), with certainty marking.
     certainty: Mapped[int | None] = mapped_column(SmallInteger)
-    # Set at submission: the answer picked something marked harmful / it is a safety miss.
-    harmful: Mapped[bool | None]
+    # Set at submission: a harmful pick, or a safety-critical question not fully right.
     safety_miss: Mapped[bool | None]
 
     attempt: Mapped[Attempt] = relationship(back_populates="answers")

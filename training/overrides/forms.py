@@ -48,9 +48,3 @@ class GrantOverrideForm(OverrideForm):
     """Give a student an override on a module they have none on yet (or replace theirs)."""
 
     module = SelectField("Module", coerce=int, validate_choice=True)
-
-
-class ConfirmForm(FlaskForm):
-    """A button that posts (with its CSRF token) to confirm an action."""
-
-    submit = SubmitField("Confirm")

@@ -15,11 +15,12 @@ from flask_login import current_user
 
 from ..access import allow
 from ..extensions import db
+from ..forms import ConfirmForm
 from ..models import ModuleRow, Role
 from ..services import cohorts, overrides, scope
 from ..services.errors import NotFound
 from . import bp
-from .forms import ConfirmForm, GrantOverrideForm, OverrideForm
+from .forms import GrantOverrideForm, OverrideForm
 
 STAFF = (Role.INSTRUCTOR, Role.ADMIN)
 
@@ -66,20 +67,6 @@ def _save(form: OverrideForm, student, module: ModuleRow) -> bool:
     return True
 
 
-def _page(student, grant: GrantOverrideForm | None = None):
-    """The student's overrides, and the form that grants one."""
-    grant = grant or GrantOverrideForm(prefix="grant")
-    grant.module.choices = [(m.id, m.title) for m in cohorts.published_modules()]
-    return render_template(
-        "overrides/student.html",
-        student=student,
-        listed=overrides.of_student(student.id),
-        grant=grant,
-        remove_form=ConfirmForm(),
-        due_text=overrides.due_text,
-    )
-
-
 @bp.route("/students/<int:student_id>", methods=["GET", "POST"])
 @allow(*STAFF)
 def student(student_id: int):
@@ -89,7 +76,13 @@ def student(student_id: int):
     form.module.choices = [(m.id, m.title) for m in cohorts.published_modules()]
     if form.validate_on_submit() and _save(form, student, _module(form.module.data)):
         return redirect(url_for("overrides.student", student_id=student.id))
-    return _page(student, form)
+    return render_template(
+        "overrides/student.html",
+        student=student,
+        listed=overrides.of_student(student.id),
+        grant=form,
+        remove_form=ConfirmForm(),
+    )
 
 
 @bp.route("/students/<int:student_id>/modules/<int:module_id>", methods=["GET", "POST"])

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import Academy, Role, User, UserSession
 from ..models.types import utcnow
 from . import audit, passwords
-from .errors import ServiceError
+from .errors import FieldError
 
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about 50 ms a check
 # here, so a class of 200 signing in at once is not queued behind hashing. The library's
@@ -27,17 +27,13 @@ _DUMMY_HASH = _hasher.hash("not a real password")
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 
 
-class AccountError(ServiceError, ValueError):
+class AccountError(FieldError):
     """A request about accounts that cannot be carried out, with a message for people (409).
 
     ``field`` names the form field the message belongs next to, when there is one.
     """
 
     status_code = 409
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def hash_password(password: str) -> str:

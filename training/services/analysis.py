@@ -165,8 +165,7 @@ def analyse_version(version: ModuleVersion) -> Analysis:
     """Item analysis over every submitted attempt at ``version``, calculated now (no cache).
 
     A few queries whatever the number of attempts: the marks as plain tuples (with the
-    certainty given, under certainty marking), the variants each attempt drew (only when the
-    version has variants), the responses to each item whose type lists them
+    certainty given, under certainty marking), the responses to each item whose type lists them
     (``responses_heading``), and those to items with answers marked harmful, counted per
     student. The database counts equal responses, so each distinct response is decoded once.
     """
@@ -181,24 +180,18 @@ def analyse_version(version: ModuleVersion) -> Analysis:
     if with_certainty:
         columns += [Answer.points, Answer.certainty]
     rows = connection.execute(select(*columns).join(Attempt, Attempt.id == Answer.attempt_id).where(*submitted)).all()
-    shown = _shown_items(connection, version) if content.has_variants else None
-    first_items = frozenset(content.slots())  # what an attempt without a recorded draw was shown
+    # Submitting writes a row for every item the attempt was shown, answered or not, and for no
+    # other: so each attempt's keys name the variant it drew in every slot.
     marks: dict[int, dict[str, float | None]] = defaultdict(dict)
     given: dict[str, list[tuple[float, int | None]]] = defaultdict(list)
     for row in rows:
         attempt_id, key, awarded = row[0], row[1], row[2]
-        if key not in items or (shown is not None and key not in shown.get(attempt_id, first_items)):
+        if key not in items:
             continue
         marks[attempt_id][key] = awarded
         if with_certainty:
             points, certainty = row[3], row[4]
             given[key].append(((awarded or 0.0) / points if points else 0.0, certainty))
-    if shown is not None:
-        # Name each attempt's drawn variant in every slot, answered or not: a variant's figures
-        # count only the attempts that were shown it.
-        for attempt_id, row in marks.items():
-            for key in shown.get(attempt_id, first_items):
-                row.setdefault(key, None)
     stats = analyse(marks.values(), {key: item.points for key, item in items.items()}, slots=slots)
     confidence = {key: overconfidence(given[key]) for key in items} if with_certainty else {}
 
@@ -217,18 +210,6 @@ def analyse_version(version: ModuleVersion) -> Analysis:
         key: mark_harmful(item.tally_responses(counted[key]), harmful.get(key)) for key, item in listed.items()
     }
     return Analysis(version=version, stats=stats, responses=responses, harmful=harmful, confidence=confidence)
-
-
-def _shown_items(connection, version: ModuleVersion) -> dict[int, frozenset[str]]:
-    """Per submitted attempt at ``version``, the keys of the items it was shown (one per slot; one query)."""
-    slots = version.content.slots()
-    shown = {}
-    for attempt_id, draw in connection.execute(select(Attempt.id, Attempt.draw).where(*_submitted_at(version))):
-        draw = draw or {}
-        shown[attempt_id] = frozenset(
-            draw.get(slot) if draw.get(slot) in keys else slot for slot, keys in slots.items()
-        )
-    return shown
 
 
 def _harmful(connection, version: ModuleVersion, items: dict, stats: ModuleStats) -> dict[str, HarmfulCount]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from quizzes import variants
-from quizzes.certainty import CalibrationRow, CbmSummary, calibration, parse_certainty, summarise
+from quizzes.certainty import CalibrationRow, CbmSummary, calibration, parse_certainty
 from quizzes.content import Feedback as FeedbackTiming
 from quizzes.content import Module, Settings, ShowAnswers, StageRef
 from quizzes.items import AnswerError, Item, Mark
@@ -29,12 +29,13 @@ from quizzes.views import ResultItem, StageView, build_stage_views
 from quizzes.views import result_items as graded_items
 
 from ..extensions import db
-from ..models import Answer, Attempt, AttemptStatus, AttemptTopic, ModuleRow, ModuleVersion, User
+from ..models import Answer, Attempt, AttemptStatus, AttemptTopic, ModuleOverride, ModuleRow, ModuleVersion, User
 from ..models.types import utcnow
 from . import answer_policy, certificates, overrides, review
 from .content import latest_version
 from .errors import ServiceError
 from .form_values import attempt_tokens, form_tokens
+from .times import at, when
 
 DEADLINE_GRACE = timedelta(seconds=10)
 
@@ -118,14 +119,15 @@ def start_or_resume(user: User, module: ModuleRow) -> Attempt:
     if version is None:
         raise AttemptNotFound("This module has no published version yet.")
     settings = version.content.settings
-    rules = overrides.effective(user.id, module.id, settings)
-    if rules.attempts_allowed is not None and attempts_used(user, module) >= rules.attempts_allowed:
-        raise AttemptError(f"You have used all {rules.attempts_allowed} attempt(s) allowed at this module.")
     now = utcnow()
-    available_at = retry_available_at(user, module, settings.retry_wait_hours)
-    if available_at is not None and now < available_at:
+    rules = standing(user, module, settings, now)
+    if rules.attempts_left == 0:
+        raise AttemptError(f"You have used all {rules.attempts_allowed} attempt(s) allowed at this module.")
+    if rules.wait_until is not None:
         raise RetryNotYet(
-            "After an attempt that did not pass, this module asks you to wait before the next.", available_at
+            "After an attempt that did not pass, this module asks you to wait before the next: "
+            f"you can start again {when(rules.wait_until, now)} ({at(rules.wait_until)}).",
+            rules.wait_until,
         )
     if settings.show_answers == ShowAnswers.AFTER_DUE_DATE:
         due = answer_policy.due_date(user.id, module.id)
@@ -172,22 +174,26 @@ class Standing:
     time_limit_minutes: int | None
     # When the next attempt may start, if a wait after a failed attempt still runs.
     wait_until: datetime | None
-    override: Any | None
+    override: ModuleOverride | None
 
     @property
     def attempts_left(self) -> int | None:
         return None if self.attempts_allowed is None else max(0, self.attempts_allowed - self.used)
 
 
-def standing(user: User, module: ModuleRow, settings: Settings) -> Standing:
-    """The student's attempt rules at ``module``: attempts allowed and used, time limit, any wait, override."""
+def standing(user: User, module: ModuleRow, settings: Settings, now: datetime | None = None) -> Standing:
+    """The student's attempt rules at ``module``: attempts allowed (with their override's extra ones) and
+    used, time limit (with extra time), the wait after a failed attempt if it still runs, and the override.
+
+    What the module page shows and what starting an attempt checks (three queries).
+    """
     rules = overrides.effective(user.id, module.id, settings)
     wait_until = retry_available_at(user, module, settings.retry_wait_hours)
     return Standing(
         attempts_allowed=rules.attempts_allowed,
         used=attempts_used(user, module),
         time_limit_minutes=rules.time_limit_minutes,
-        wait_until=wait_until if wait_until is not None and wait_until > utcnow() else None,
+        wait_until=wait_until if wait_until is not None and wait_until > (now or utcnow()) else None,
         override=rules.override,
     )
 
@@ -269,10 +275,13 @@ def save_answers(
     for key, raw in values.items():
         try:
             parsed[key] = items[key].parse_answer(tokens.decode(items[key], raw))
-            if module.settings.certainty_marking:
-                sure[key] = parse_certainty((certainties or {}).get(key) or [])
-        except (AnswerError, ValueError) as exc:
+        except AnswerError as exc:
             raise BadAnswer(f"{exc} (question {_position(module, key)})") from None
+        if module.settings.certainty_marking:
+            try:
+                sure[key] = parse_certainty((certainties or {}).get(key) or [])
+            except ValueError as exc:
+                raise BadAnswer(f"{exc} (question {_position(module, key)})") from None
     if seq is None:
         seq = attempt.last_seq + 1  # above every save so far: never stale
     connection, now = db.session.connection(), utcnow()
@@ -320,7 +329,7 @@ _ANSWER_SAVED = select(_ANSWERS.c.id).where(_THIS_ANSWER)
 _SET_AWARDED = (
     _ANSWERS.update()
     .where(_ANSWERS.c.id == bindparam("b_id"))
-    .values(awarded=bindparam("b_awarded"), harmful=bindparam("b_harmful"), safety_miss=bindparam("b_safety_miss"))
+    .values(awarded=bindparam("b_awarded"), safety_miss=bindparam("b_safety_miss"))
 )
 _ATTEMPTS = Attempt.__table__
 _RAISE_LAST_SEQ = _ATTEMPTS.update().where(_ATTEMPTS.c.id == bindparam("b_attempt")).values(last_seq=bindparam("b_seq"))
@@ -434,7 +443,6 @@ def _grade_and_close(attempt: Attempt, answers: dict[str, Row] | None = None) ->
                     "points": item.points,
                     "response": None,
                     "awarded": awarded,
-                    "harmful": False,
                     "safety_miss": miss is not None,
                 }
             )
@@ -443,7 +451,6 @@ def _grade_and_close(attempt: Attempt, answers: dict[str, Row] | None = None) ->
                 {
                     "b_id": row.id,
                     "b_awarded": awarded,
-                    "b_harmful": bool(miss and miss.harmful),
                     "b_safety_miss": miss is not None,
                 }
             )
@@ -496,7 +503,8 @@ def stage_views(attempt: Attempt) -> list[StageView]:
     carry their marks, and their answers and feedback only while the module's newest
     published version lets the student see answers (the rule the result page follows).
     """
-    answers = {key: row.response for key, row in saved_answers(attempt).items()}
+    rows = saved_answers(attempt)
+    answers = {key: row.response for key, row in rows.items()}
     module = attempt.content
     tutor = module.settings.feedback == FeedbackTiming.AFTER_EACH_STAGE
     # A version's settings never change, but a newer version may hold the answers back:
@@ -510,6 +518,7 @@ def stage_views(attempt: Attempt) -> list[StageView]:
         tokens=attempt_tokens(attempt.id),
         mark_locked=tutor,
         reveal_locked=reveal,
+        certainties={key: row.certainty for key, row in rows.items()},
     )
 
 
@@ -538,12 +547,17 @@ class CertaintyReport:
 
 
 def certainty_report(attempt: Attempt, items: list[ResultItem]) -> CertaintyReport | None:
-    """The CBM figures of a submitted attempt at a module with certainty marking (None otherwise)."""
-    if not attempt.content.settings.certainty_marking:
+    """The CBM figures of a submitted attempt at a module with certainty marking (None otherwise): those
+    stored when it was graded, and the calibration chart of its answers."""
+    if not attempt.content.settings.certainty_marking or attempt.cbm_average is None:
         return None
-    marks = [(r.mark.fraction, r.mark.points, r.certainty) for r in items]
     return CertaintyReport(
-        summary=summarise(marks), calibration=calibration((fraction, sure) for fraction, _, sure in marks)
+        summary=CbmSummary(
+            accuracy=attempt.score / attempt.max_score if attempt.max_score else 0.0,
+            average=attempt.cbm_average,
+            bonus=attempt.cbm_bonus,
+        ),
+        calibration=calibration((r.mark.fraction, r.certainty) for r in items),
     )
 
 

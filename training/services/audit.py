@@ -12,6 +12,23 @@ from flask import has_request_context, request
 
 from ..extensions import db
 from ..models import AuditEvent, User
+from .errors import FieldError
+
+MAX_REASON = 500
+"""The longest reason a staff member may give for a change (an override, a revocation)."""
+
+
+def reason(text: str | None, ask: str, error: type[FieldError] = FieldError) -> str:
+    """A reason typed for a staff change, spaces collapsed; ``error`` on the field ``reason`` when blank or too long.
+
+    :param ask: what to tell someone who gave none, e.g. "Say why the certificate is revoked".
+    """
+    why = " ".join((text or "").split())
+    if not why:
+        raise error(f"{ask}: the reason is kept in the audit log.", field="reason")
+    if len(why) > MAX_REASON:
+        raise error(f"Keep the reason to {MAX_REASON} characters.", field="reason")
+    return why
 
 
 def record(

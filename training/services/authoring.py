@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from quizzes.content import Module
+from quizzes.content import SHARED_IN_SLOT, Module
 from quizzes.items import ITEM_TYPES
 
 from ..extensions import db
@@ -423,10 +423,6 @@ def save_item(
 
     _save(draft, doc, user, mapper, change)
     return i
-
-
-SHARED_IN_SLOT = ("topic", "lesson", "points", "safety_critical")
-"""What the items of a slot share (the module validator checks it)."""
 
 
 def _carry_to_variants(items: list[dict], old_key: str, first: dict) -> None:

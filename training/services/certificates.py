@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from fpdf import FPDF
@@ -25,8 +25,9 @@ from ..models.types import utcnow
 from . import accounts, audit
 from .errors import Conflict, Forbidden, ServiceError
 from .scope import can_see_student
+from .times import at
 
-MAX_REASON = 500
+MAX_REASON = audit.MAX_REASON
 
 
 class CertificateRevoked(ServiceError):
@@ -34,16 +35,6 @@ class CertificateRevoked(ServiceError):
 
     status_code = 410
     message = "This certificate was revoked and is no longer valid, so it cannot be downloaded."
-
-
-class RevokeError(ServiceError, ValueError):
-    """A revocation that cannot be made as asked, with the form field it concerns."""
-
-    status_code = 400
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 # Crockford's base32: digits and upper-case letters without I, L, O and U, so a code read
@@ -158,18 +149,14 @@ def revoke(actor: User, certificate: Certificate, reason: str | None, now: datet
     """Revoke the certificate for ``reason``; audited. Admins only; the row stays, marked revoked.
 
     :raises Forbidden: ``actor`` is not an admin.
-    :raises RevokeError: no reason given, or too long (``field`` is ``reason``).
+    :raises FieldError: no reason given, or too long (``field`` is ``reason``).
     :raises Conflict: it is revoked already (nothing changes: the first revocation stands).
     """
     if actor.role != Role.ADMIN:
         raise Forbidden("Only an admin may revoke a certificate.")
-    why = " ".join((reason or "").split())
-    if not why:
-        raise RevokeError("Say why the certificate is revoked: the reason is kept in the audit log.", field="reason")
-    if len(why) > MAX_REASON:
-        raise RevokeError(f"Keep the reason to {MAX_REASON} characters.", field="reason")
+    why = audit.reason(reason, "Say why the certificate is revoked")
     if certificate.is_revoked:
-        raise Conflict(f"This certificate was revoked already, on {revoked_on(certificate)}; nothing was changed.")
+        raise Conflict(f"This certificate was revoked already, on {at(certificate.revoked_at)}; nothing was changed.")
     certificate.revoked_at = now or utcnow()
     certificate.revoked_by_id = actor.id
     certificate.revoked_reason = why
@@ -185,14 +172,6 @@ def revoke(actor: User, certificate: Certificate, reason: str | None, now: datet
     )
     db.session.flush()
     return certificate
-
-
-def revoked_on(certificate: Certificate) -> str:
-    """When it was revoked, as people read it, e.g. ``21 Nov 2026, 14:05 UTC`` (empty when it is not)."""
-    if certificate.revoked_at is None:
-        return ""
-    moment = certificate.revoked_at.astimezone(UTC)
-    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 def pdf_filename(certificate: Certificate) -> str:

@@ -16,20 +16,16 @@ from ..extensions import db
 from ..models import Cohort, CohortInstructor, CohortMember, CohortModule, ModuleRow, ModuleVersion, Role, User
 from ..models.types import utcnow
 from . import audit
-from .errors import ServiceError
+from .errors import FieldError
 
 # A due date is the whole of that day in UTC: work handed in before midnight is on time.
 END_OF_DAY = time(23, 59, 59, tzinfo=UTC)
 
 
-class CohortError(ServiceError, ValueError):
+class CohortError(FieldError):
     """A cohort change that cannot be made, with a message for people and the form field it concerns (409)."""
 
     status_code = 409
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

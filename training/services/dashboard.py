@@ -172,24 +172,3 @@ def dashboard(user: User) -> Dashboard:
         queue=review.queue_summary(user, now),
         now=now,
     )
-
-
-def day(moment: datetime) -> str:
-    """A date as people read it: ``21 Nov 2026``."""
-    return f"{moment.day} {moment:%b %Y}"
-
-
-def when(moment: datetime | None, now: datetime) -> str:
-    """When something is due, in words: ``now``, ``in 8 minutes``, ``in 3 hours``, ``on 21 Nov 2026``."""
-    if moment is None:
-        return "never"
-    seconds = (moment - now).total_seconds()
-    if seconds <= 0:
-        return "now"
-    if seconds < 3600:
-        minutes = max(1, round(seconds / 60))
-        return f"in {minutes} minute{'s' if minutes != 1 else ''}"
-    if seconds < 24 * 3600:
-        hours = round(seconds / 3600)
-        return f"in {hours} hour{'s' if hours != 1 else ''}"
-    return f"on {day(moment)}"

@@ -31,6 +31,14 @@ class ServiceError(Exception):
         return {"error": self.message, "status": self.status_code}
 
 
+class FieldError(ServiceError, ValueError):
+    """A refusal about what was typed: ``field`` names the form field the message belongs next to (None: the form)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class NotFound(ServiceError):
     """No such thing, or one the viewer may not see: the same answer, so nothing hints that it exists."""
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from quizzes.content import Settings
 
@@ -23,24 +23,19 @@ from ..extensions import db
 from ..models import ModuleOverride, ModuleRow, Role, User
 from ..models.types import utcnow
 from . import audit
-from .errors import Forbidden, ServiceError
+from .errors import FieldError, Forbidden
 from .scope import can_see_student
+from .times import at
 
 # The most a person may grant in one override: as many attempts as a module may allow at
 # all, and as long again as the longest time limit (both limits of ``quizzes.content.Settings``).
 MAX_EXTRA_ATTEMPTS = 100
 MAX_EXTRA_MINUTES = 600
-MAX_REASON = 500
+MAX_REASON = audit.MAX_REASON
 
 
-class OverrideError(ServiceError, ValueError):
+class OverrideError(FieldError):
     """An override that cannot be granted as asked: a message for people and the form field it concerns."""
-
-    status_code = 400
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -73,30 +68,22 @@ def of_student(user_id: int) -> list[tuple[ModuleOverride, ModuleRow]]:
     return [(override, module) for override, module in rows]
 
 
-def by_module(user_id: int, module_ids: Iterable[int] | None = None) -> dict[int, ModuleOverride]:
-    """The student's overrides keyed by module id (all of them, or those of ``module_ids``), in one query."""
-    query = select(ModuleOverride).where(ModuleOverride.user_id == user_id)
-    if module_ids is not None:
-        query = query.where(ModuleOverride.module_id.in_(list(module_ids)))
-    return {override.module_id: override for override in db.session.scalars(query)}
-
-
-def due_dates(module_id: int, user_ids: Iterable[int]) -> dict[int, datetime]:
-    """The due date each of ``user_ids`` has from an override on the module (only those with one), in one query.
+def due_dates(user_ids: Select | Iterable[int], module_ids: Select | Iterable[int]) -> dict[tuple[int, int], datetime]:
+    """(student, module) -> the due date an override gives the student there, for those that set one (one query).
 
     For reports: a student listed here is due at this time instead of their cohort's due date.
+    Either argument may be a query selecting the ids.
     """
-    ids = list(user_ids)
-    if not ids:
-        return {}
+    users = user_ids if isinstance(user_ids, Select) else list(user_ids)
+    modules = module_ids if isinstance(module_ids, Select) else list(module_ids)
     rows = db.session.execute(
-        select(ModuleOverride.user_id, ModuleOverride.due_at).where(
-            ModuleOverride.module_id == module_id,
-            ModuleOverride.user_id.in_(ids),
+        select(ModuleOverride.user_id, ModuleOverride.module_id, ModuleOverride.due_at).where(
+            ModuleOverride.user_id.in_(users),
+            ModuleOverride.module_id.in_(modules),
             ModuleOverride.due_at.is_not(None),
         )
     )
-    return {user_id: due_at for user_id, due_at in rows}
+    return {(user_id, module_id): due_at for user_id, module_id, due_at in rows}
 
 
 def apply(settings: Settings, override: ModuleOverride | None) -> Rules:
@@ -132,14 +119,8 @@ def describe(override: ModuleOverride | None) -> list[str]:
         count = override.extra_minutes
         lines.append(f"{count} extra minute{'s' if count != 1 else ''} on the time limit")
     if override.due_at is not None:
-        lines.append(f"Your due date: {due_text(override.due_at)}")
+        lines.append(f"Your due date: {at(override.due_at)}")
     return lines
-
-
-def due_text(moment: datetime) -> str:
-    """A due time as people read it, e.g. ``21 Nov 2026, 17:00 UTC`` (stored and shown in UTC)."""
-    moment = moment.astimezone(UTC)
-    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 # --- Granting and removing ---------------------------------------------------------------
@@ -201,11 +182,7 @@ def grant(
     _require_may(actor, student)
     attempts = _whole(extra_attempts, "extra_attempts", MAX_EXTRA_ATTEMPTS, "extra attempts")
     minutes = _whole(extra_minutes, "extra_minutes", MAX_EXTRA_MINUTES, "extra minutes")
-    why = " ".join((reason or "").split())
-    if not why:
-        raise OverrideError("Say why this student gets the override: the reason is kept in the audit log.", "reason")
-    if len(why) > MAX_REASON:
-        raise OverrideError(f"Keep the reason to {MAX_REASON} characters.", field="reason")
+    why = audit.reason(reason, "Say why this student gets the override", OverrideError)
     existing = for_student(student.id, module.id)
     if due_at is not None:
         if due_at.tzinfo is None:

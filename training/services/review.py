@@ -26,7 +26,7 @@ from quizzes.scoring import AttemptScore
 from quizzes.views import ItemView, ResultItem, result_item, review_view
 
 from ..extensions import db
-from ..models import Answer, Attempt, ModuleVersion, ReviewCard, ReviewLog, User
+from ..models import Attempt, ModuleVersion, ReviewCard, ReviewLog, User
 from ..models.types import utcnow
 from . import answer_policy
 from .errors import NotFound, ServiceError
@@ -101,11 +101,10 @@ def schedule_missed(attempt: Attempt, result: AttemptScore) -> None:
         )
     }
     unsafe = {miss.key for miss in result.safety_misses}
-    sure = {row.item_key: row.certainty for row in _certainties(attempt)} if result.cbm is not None else {}
     for item in attempt.content.items():
         missed = not result.marks[item.key].is_full
         row = existing.get(item.key)
-        priority = _priority(item.key in unsafe, result.marks[item.key], sure.get(item.key))
+        priority = _priority(item.key in unsafe, result.marks[item.key], result.certainties.get(item.key))
         if row is None and missed and may_add():
             card = reviewed(None, Rating.Again, at)
             db.session.add(
@@ -136,10 +135,6 @@ def _priority(unsafe: bool, mark: Mark, certainty: int | None) -> int:
     if unsafe:
         return 2
     return 1 if certainty is not None and overconfident(mark.fraction, certainty) else 0
-
-
-def _certainties(attempt: Attempt):
-    return db.session.execute(select(Answer.item_key, Answer.certainty).where(Answer.attempt_id == attempt.id))
 
 
 def own_card_or_404(user: User, card_id: int, *, lock: bool = False) -> ReviewCard:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, or_
 
-from ...models import Answer
+from quizzes.certainty import TOLERANCE
 
-WRONG_BELOW = 0.0000005
-"""An answer earning at most this share of its points is wrong (Moodle's tolerance, as in ``quizzes.certainty``)."""
+from ...models import Answer
 
 
 def wrong_answer() -> ColumnElement[bool]:
-    """An answer that earned nothing: unanswered, or awarded at most ``WRONG_BELOW`` of its points."""
-    return or_(Answer.awarded.is_(None), Answer.awarded <= WRONG_BELOW * Answer.points)
+    """An answer that earned nothing: unanswered, or awarded at most ``TOLERANCE`` of its points."""
+    return or_(Answer.awarded.is_(None), Answer.awarded <= TOLERANCE * Answer.points)

@@ -35,6 +35,7 @@ from ...models import (
     ModuleRow,
     User,
 )
+from .. import overrides
 from ..paging import Page, count, paginate
 from .confidence import wrong_answer
 from .members import cohort_member_ids
@@ -243,18 +244,6 @@ def _cell_statistics(member_ids: Select | list[int], module_ids: Select) -> dict
     return {(row.user_id, row.module_id): row for row in rows}
 
 
-def _due_overrides(member_ids: Select | list[int], module_ids: Select) -> dict[tuple[int, int], datetime]:
-    """Per (student, module): the student's own due date, where an override sets one (one query)."""
-    rows = db.session.execute(
-        select(ModuleOverride.user_id, ModuleOverride.module_id, ModuleOverride.due_at).where(
-            ModuleOverride.user_id.in_(member_ids),
-            ModuleOverride.module_id.in_(module_ids),
-            ModuleOverride.due_at.is_not(None),
-        )
-    )
-    return {(user_id, module_id): due_at for user_id, module_id, due_at in rows}
-
-
 def _confidence(member_ids: Select | list[int], module_ids: Select) -> dict[int, Overconfidence]:
     """Per student: answers given with high and medium certainty in submitted attempts at ``module_ids``,
     and how many of them were wrong (one query; students without such answers have no entry)."""
@@ -314,7 +303,7 @@ def _rows(
         return [MatrixRow(p.id, p.name, p.email, [_cell(None, m, now) for m in modules]) for p in people]
     assigned = select(CohortModule.module_id).where(CohortModule.cohort_id == cohort.id)
     stats = _cell_statistics(member_ids, assigned)
-    due = _due_overrides(member_ids, assigned)
+    due = overrides.due_dates(member_ids, assigned)
     confidence = _confidence(member_ids, assigned)
     return [
         MatrixRow(
