@@ -405,3 +405,9 @@ def test_the_admin_user_page_and_the_cohort_page_link_to_the_overrides(app, worl
         cohort_id = db.session.scalar(select(Cohort.id).where(Cohort.name == "Cohort A"))
     cohort_page = admin_client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
     assert f"/overrides/students/{world['student']}" in cohort_page
+
+
+def test_an_instructor_reaches_the_overrides_from_the_students_report(app, world, instructor_client):
+    """Instructors cannot open the cohort pages (admins only): the student's report is their way in."""
+    page = instructor_client.get(f"/reports/students/{world['student']}").get_data(as_text=True)
+    assert f'href="/overrides/students/{world["student"]}"' in page
