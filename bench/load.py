@@ -42,6 +42,7 @@ import time
 import urllib.parse
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -207,7 +208,7 @@ class World:
         with self.app.app_context():
             self.dialect = db.engine.dialect.name
         self.lock = threading.Lock()
-        self._page_values: dict[tuple[int, str, bool], list[str]] = {}
+        self._page_values: dict[tuple[int, str, bool | None], Any] = {}  # values, and (right None) refs
 
     def page_values(self, attempt_id: int, item, right: bool = True) -> list[str]:
         """What the attempt's page posts for the key (or a wrong answer): its opaque values, not the
@@ -218,6 +219,16 @@ class World:
 
             with self.app.app_context():
                 self._page_values[cache_key] = attempt_tokens(attempt_id).encode(item, values_of(item, right))
+        return self._page_values[cache_key]
+
+    def page_ref(self, attempt_id: int, item_key: str) -> str:
+        """What the attempt's page calls item ``item_key`` (its form field is ``item-<ref>``; autosave's ``item``)."""
+        cache_key = (attempt_id, item_key, None)
+        if cache_key not in self._page_values:
+            from training.services.attempts import attempt_tokens
+
+            with self.app.app_context():
+                self._page_values[cache_key] = attempt_tokens(attempt_id).item_ref(item_key)
         return self._page_values[cache_key]
 
     @contextlib.contextmanager
@@ -252,7 +263,9 @@ class World:
         from training.services import content
 
         with self.ctx(write=False):
-            return content.latest_version(self.module_ids[slug]).content
+            # The module as an attempt without a draw shows it (each slot's first item): the bench
+            # inserts its attempts that way, so they hold what a real one would.
+            return content.latest_version(self.module_ids[slug]).content.drawn(None)
 
     def add_students(self, count: int, prefix: str, fast: bool = True) -> list[int]:
         from sqlalchemy import insert, select
@@ -415,8 +428,8 @@ def values_of(item, right: bool = True) -> list[str]:
     return key_values(item) if right else wrong_values(item)
 
 
-def autosave_req(port, cookie, token, attempt_id, stage, item_key, values, seq) -> Resp:
-    body = json.dumps({"stage": stage, "item": item_key, "values": values, "seq": seq}).encode()
+def autosave_req(port, cookie, token, attempt_id, stage, item_ref, values, seq) -> Resp:
+    body = json.dumps({"stage": stage, "item": item_ref, "values": values, "seq": seq}).encode()
     return http(
         port,
         "POST",
@@ -427,9 +440,10 @@ def autosave_req(port, cookie, token, attempt_id, stage, item_key, values, seq) 
 
 
 def stage_post(port, cookie, token, attempt_id, stage, answers: dict[str, list[str]], action) -> Resp:
+    """Post a stage form; ``answers`` are keyed by what the page calls each item (``World.page_ref``)."""
     fields = [("csrf_token", token), ("stage", str(stage)), ("action", action), ("confirm", action)]
-    for key, vals in answers.items():
-        fields += [(f"item-{key}", v) for v in vals]
+    for ref, vals in answers.items():
+        fields += [(f"item-{ref}", v) for v in vals]
     return http(
         port,
         "POST",
@@ -506,7 +520,7 @@ def throughput(world: World, app_srv: Server, hello: Server, cfg, floor: Server 
         cookie, token = sessions[t]
         attempt = attempts[users[t]]
         values = world.page_values(attempt, item, seqs[t] % 2 == 0)
-        r = autosave_req(app_srv.port, cookie, token, attempt, 0, item.key, values, seqs[t])
+        r = autosave_req(app_srv.port, cookie, token, attempt, 0, world.page_ref(attempt, item.key), values, seqs[t])
         return (True, r.elapsed) if r.status == 200 else (False, r)
 
     def no_op(t, n):
@@ -532,7 +546,7 @@ def throughput(world: World, app_srv: Server, hello: Server, cfg, floor: Server 
     jobs = [(pool_attempts[u], *signed[u]) for u in users]
     jobs_lock = threading.Lock()
     last_items = world.stages[last].stage.items
-    last_answers = {a: {i.key: world.page_values(a, i) for i in last_items} for a, *_ in jobs}
+    last_answers = {a: {world.page_ref(a, i.key): world.page_values(a, i) for i in last_items} for a, *_ in jobs}
 
     def submit(t, n):
         with jobs_lock:
@@ -702,7 +716,9 @@ def steady_class(world: World, app_srv: Server, cfg) -> dict:
                     vals = values_of(item, right)
                     try:
                         sent = world.page_values(a, item, right)
-                        r = autosave_req(app_srv.port, cookie, token, a, ref.index, item.key, sent, seq)
+                        r = autosave_req(
+                            app_srv.port, cookie, token, a, ref.index, world.page_ref(a, item.key), sent, seq
+                        )
                     except OSError as exc:
                         with lock:
                             errors.append(f"autosave {k}: {exc!r}")
@@ -713,7 +729,7 @@ def steady_class(world: World, app_srv: Server, cfg) -> dict:
                             acked[(a, item.key)] = (seq, norm(item.parse_answer(vals)))
                         else:
                             errors.append(f"autosave {k}: {r.status} {r.body[:120]!r}")
-                answers[item.key] = world.page_values(a, item, True)
+                answers[world.page_ref(a, item.key)] = world.page_values(a, item, True)
             # Before the stage post re-saves the form: every acknowledged autosave must be in the DB as acked.
             stored = {key: (s, resp) for _a, key, resp, s in world.stored_answers([a])}
             with lock:
@@ -1061,7 +1077,10 @@ def submits_ready(world: World, count: int, prefix: str) -> list[tuple]:
     for k, user in enumerate(users):
         client = _signed_in_client(world, f"{prefix}{k:05d}@bench.test")
         path = f"/attempts/{attempts[user]}"
-        answers = {f"item-{i.key}": world.page_values(attempts[user], i) for i in world.stages[last].stage.items}
+        answers = {
+            f"item-{world.page_ref(attempts[user], i.key)}": world.page_values(attempts[user], i)
+            for i in world.stages[last].stage.items
+        }
         data = {"stage": str(last), "action": "submit", "confirm": "submit", "csrf_token": page_token(client, path)}
         posts.append((client, path, {**data, **answers}))
     return posts

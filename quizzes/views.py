@@ -35,9 +35,14 @@ class ItemView:
     certainty: str = ""
 
     @property
+    def ref(self) -> str:
+        """What the page calls this item (a token: an authored key can name its answer)."""
+        return self.tokens.item_ref(self.item.key)
+
+    @property
     def field(self) -> str:
         """The form field name of this item."""
-        return f"item-{self.item.key}"
+        return f"item-{self.ref}"
 
     @property
     def options(self) -> list[tuple[str, Any]]:

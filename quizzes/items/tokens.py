@@ -1,6 +1,7 @@
 """Opaque form values: what a student's browser receives instead of authored part ids.
 
-Authored ids give the key away: GIFT and Aiken imports number choices ``a, b, c`` in the
+Authored ids give the key away, item keys included (a true/false question keyed
+``...-not-allergy`` names its verdict): GIFT and Aiken imports number choices ``a, b, c`` in the
 written order (GIFT usually writes the right answer first), the editor puts a new
 question's right answer in row ``a``, and GIFT matching pairs prompt ``pN`` with option
 ``oN``. Shuffling changes only the order shown, not the values. So every choice, step,
@@ -14,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Iterable
 
 from .base import AnswerError, Item
 
@@ -34,6 +36,14 @@ class FormTokens:
         message = f"{item_key}\x1f{kind}\x1f{part_id}".encode()
         digest = hmac.new(self._key, message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:_TOKEN_BYTES]).decode("ascii")
+
+    def item_ref(self, item_key: str) -> str:
+        """What a page calls item ``item_key`` (its field names, element ids, autosave's ``item``): a token."""
+        return self.token(item_key, "item", "")
+
+    def item_key(self, ref: str, item_keys: Iterable[str]) -> str | None:
+        """The key among ``item_keys`` whose ``item_ref`` is ``ref`` (None: none of them)."""
+        return next((key for key in item_keys if hmac.compare_digest(self.item_ref(key), ref)), None)
 
     def encode(self, item: Item, values: list[str]) -> list[str]:
         """Authored form values (``item.form_values``) as the page shows them."""

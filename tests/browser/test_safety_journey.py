@@ -120,7 +120,9 @@ def answer_stage(page: Page, harmful: bool) -> list[str]:
     """Answer every question of the open stage (right, or harmful on the safety-critical one) at high certainty."""
     shown = []
     for fieldset in page.locator("#stage-form fieldset[data-item]").all():
-        item = ALL[fieldset.get_attribute("data-item")]
+        # Found by its words, as a student reads it: the page names items by a token, not their key.
+        shown_prompt = fieldset.locator(".prompt").inner_text()
+        item = next(i for i in ALL.values() if i["prompt"].split(",")[0] in shown_prompt)
         shown.append(item["key"])
         pick = item["choices"][0]["text"]
         if harmful and item.get("safety_critical"):

@@ -16,7 +16,7 @@ from app import create_app, database_url
 from tests.feature_pack import feature_pack
 from training.database import writing
 from training.extensions import db, limiter
-from training.models import ModuleEditor, ModuleRow, Role, User
+from training.models import Cohort, CohortInstructor, CohortMember, ModuleEditor, ModuleRow, Role, User
 from training.services import accounts, content
 
 PASSWORD = "a long test password"
@@ -173,6 +173,22 @@ def other_client(app: Flask, other_student) -> FlaskClient:
     client = app.test_client()
     assert login(client, "olu@example.com").status_code == 302
     return client
+
+
+def teach_cohort(app: Flask, instructor_id: int, student_id: int, name: str = "Cohort A") -> int:
+    """A cohort in which the instructor teaches the student; returns its id."""
+    with app.app_context(), writing():
+        cohort = Cohort(name=name)
+        db.session.add(cohort)
+        db.session.flush()
+        db.session.add_all(
+            [
+                CohortMember(cohort_id=cohort.id, user_id=student_id),
+                CohortInstructor(cohort_id=cohort.id, user_id=instructor_id),
+            ]
+        )
+        db.session.commit()
+        return cohort.id
 
 
 def start_attempt(client: FlaskClient, slug: str) -> int:

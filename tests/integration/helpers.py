@@ -45,6 +45,18 @@ def page_values(app: Flask, attempt_id: int, item: Item, values: list[str]) -> l
         return attempts.attempt_tokens(attempt_id).encode(item, values)
 
 
+def page_ref(app: Flask, attempt_id: int, key: str) -> str:
+    """What attempt ``attempt_id``'s take page calls item ``key`` (its form field is ``item-<ref>``)."""
+    with app.app_context():
+        return attempts.attempt_tokens(attempt_id).item_ref(key)
+
+
+def card_ref(app: Flask, card_id: int, key: str) -> str:
+    """What the review page of card ``card_id`` calls item ``key``."""
+    with app.app_context():
+        return attempts.form_tokens(f"card:{card_id}").item_ref(key)
+
+
 def card_values(app: Flask, card_id: int, item: Item, values: list[str]) -> list[str]:
     """Authored ``values`` of ``item`` as the review page of review card ``card_id`` offers them."""
     with app.app_context():

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 
 from training.database import writing
 from training.extensions import db
-from training.models import Attempt, AuditEvent, Certificate, Cohort, CohortInstructor, CohortMember, User
+from training.models import Attempt, AuditEvent, Certificate, User
 from training.services import certificates as certificate_service
 from training.services.errors import Conflict, Forbidden
 
-from .conftest import login, user_by_email
+from .conftest import login, teach_cohort, user_by_email
 from .test_certificates import all_certificates, take_module
 
 REVOKED_AT = datetime(2027, 2, 3, 9, 45, tzinfo=UTC)
@@ -109,17 +109,7 @@ def test_an_unknown_code_is_404(app, passed, admin_client):
 
 
 def test_non_admins_are_refused_and_nothing_changes(app, passed, student_client, instructor, student):
-    with app.app_context(), writing():
-        cohort = Cohort(name="Cohort A")
-        db.session.add(cohort)
-        db.session.flush()
-        db.session.add_all(
-            [
-                CohortMember(cohort_id=cohort.id, user_id=student),
-                CohortInstructor(cohort_id=cohort.id, user_id=instructor),
-            ]
-        )
-        db.session.commit()
+    teach_cohort(app, instructor, student)
     teacher = app.test_client()
     assert login(teacher, "ina@example.com").status_code == 302
     url = f"/certificates/{passed.code}/revoke"

@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from training.database import writing
 from training.extensions import db
-from training.models import Certificate, Cohort, CohortInstructor, CohortMember, User
+from training.models import Certificate, User
 from training.services import certificates as certificate_service
 from training.services import content
 
-from .conftest import count_queries, login, make_user, module_doc, start_attempt
-from .helpers import key_values, page_values, wrong_values
+from .conftest import count_queries, login, make_user, module_doc, start_attempt, teach_cohort
+from .helpers import key_values, page_ref, page_values, wrong_values
 
 CODE_SHAPE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")
 
@@ -30,7 +30,7 @@ def take_module(client, app, slug, values=key_values):
         action = "submit" if ref.index == len(stages) - 1 else "next"
         data = {"stage": str(ref.index), "action": action, "confirm": action}
         for item in ref.stage.items:
-            data[f"item-{item.key}"] = page_values(app, attempt_id, item, values(item))
+            data[f"item-{page_ref(app, attempt_id, item.key)}"] = page_values(app, attempt_id, item, values(item))
         response = client.post(f"/attempts/{attempt_id}", data=data)
         assert response.status_code == 302, response.data
     return attempt_id
@@ -215,17 +215,7 @@ def test_an_instructor_who_does_not_teach_the_student_gets_404(instructor_client
 
 
 def test_an_instructor_who_teaches_the_student_downloads_it(app, instructor_client, instructor, student, passed):
-    with app.app_context(), writing():
-        cohort = Cohort(name="Spring 2027 thread lifts")
-        db.session.add(cohort)
-        db.session.flush()
-        db.session.add_all(
-            [
-                CohortMember(cohort_id=cohort.id, user_id=student),
-                CohortInstructor(cohort_id=cohort.id, user_id=instructor),
-            ]
-        )
-        db.session.commit()
+    teach_cohort(app, instructor, student, "Spring 2027 thread lifts")
     response = instructor_client.get(f"/certificates/{passed.code}.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
 

@@ -20,9 +20,11 @@ from quizzes.formats.gift import parse_gift
 from quizzes.formats.imported import to_item
 from training.database import writing
 from training.extensions import db
-from training.services import content
+from training.models import Attempt
+from training.services import attempts, content
 
 from .conftest import module_doc, start_attempt
+from .helpers import page_ref
 from .test_taking import stored
 
 SLUG = "gift-bank"
@@ -135,6 +137,7 @@ class Form(HTMLParser):
 
     def __init__(self, page: str):
         super().__init__()
+        self.refs: dict[str, str] = getattr(page, "refs", {})  # item ref -> item key
         self.items: dict[str, dict] = {}
         self.labels: dict[str, str] = {}  # element id -> label text
         self.attributes: list[tuple[str, str, str]] = []  # (item key, attribute, value) inside each item
@@ -144,8 +147,8 @@ class Form(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "fieldset" and "data-item" in attrs:
-            self._item = self.items.setdefault(attrs["data-item"], {"inputs": [], "selects": []})
-            self._key = attrs["data-item"]
+            self._key = self.refs[attrs["data-item"]]  # a page names items by ref, never by key
+            self._item = self.items.setdefault(self._key, {"inputs": [], "selects": []})
         if self._item is None:
             return
         self.attributes += [(self._key, name, value or "") for name, value in attrs.items()]
@@ -211,10 +214,21 @@ def authored_ids(item) -> set[str]:
     return ids | {p.id for p in getattr(item, "prompts", [])} | {o.id for o in getattr(item, "options", [])}
 
 
-def page(client, attempt_id) -> str:
+class Page(str):
+    """A take page's HTML, knowing which item each of its refs (``data-item``, ``item-<ref>``) stands for."""
+
+    refs: dict[str, str]
+
+
+def page(client, attempt_id) -> Page:
     response = client.get(f"/attempts/{attempt_id}")
     assert response.status_code == 200
-    return response.get_data(as_text=True)
+    text = Page(response.get_data(as_text=True))
+    with client.application.app_context():
+        tokens = attempts.attempt_tokens(attempt_id)
+        keys = db.session.get(Attempt, attempt_id).version.content.item_map()
+        text.refs = {tokens.item_ref(key): key for key in keys}
+    return text
 
 
 def assert_no_authored_id(text: str, doc) -> None:
@@ -223,7 +237,9 @@ def assert_no_authored_id(text: str, doc) -> None:
     assert form.items, "the page shows no questions"
     for key, name, value in form.attributes:
         ids = authored_ids(doc.item_map()[key])
-        parts = set(value.split("=")) | {value.removeprefix(f"item-{key}-")}
+        ref = next(r for r, k in form.refs.items() if k == key)
+        assert key not in value, f"{name}={value!r} shows the item's authored key"
+        parts = set(value.split("=")) | {value.removeprefix(f"item-{ref}-")}
         assert not parts & ids, f"{key}: {name}={value!r} shows an authored id"
 
 
@@ -236,7 +252,7 @@ def take_right(client, doc, attempt_id) -> None:
         form = Form(text)
         data = {"stage": str(ref.index), "action": "submit" if ref.index == len(stages) - 1 else "next"}
         for item in ref.stage.items:
-            data[f"item-{item.key}"] = right_values(form, item)
+            data[f"item-{page_ref(client.application, attempt_id, item.key)}"] = right_values(form, item)
         assert client.post(f"/attempts/{attempt_id}", data=data).status_code == 302
 
 
@@ -291,12 +307,18 @@ def test_answers_picked_by_label_autosave_post_resume_grade_and_show(app, studen
         first = ref.stage.items[0]
         saved = student_client.post(
             f"/attempts/{attempt_id}/autosave",
-            json={"stage": ref.index, "item": first.key, "values": answers[first.key], "seq": seq},
+            json={
+                "stage": ref.index,
+                "item": page_ref(app, attempt_id, first.key),
+                "values": answers[first.key],
+                "seq": seq,
+            },
         )
         assert saved.status_code == 200, saved.json
         assert stored(app, attempt_id)[first.key] == first.key_answer()
         # The form posts every input of the stage, the autosaved one included (it stays ticked).
-        data = {"stage": str(ref.index), "action": "save"} | {f"item-{i.key}": answers[i.key] for i in ref.stage.items}
+        data = {"stage": str(ref.index), "action": "save"}
+        data |= {f"item-{page_ref(app, attempt_id, i.key)}": answers[i.key] for i in ref.stage.items}
         assert student_client.post(f"/attempts/{attempt_id}", data=data).status_code == 302
         assert {k: v for k, v in stored(app, attempt_id).items() if k in answers} == {
             i.key: i.key_answer() for i in ref.stage.items
@@ -337,12 +359,13 @@ def test_an_authored_id_or_another_attempts_value_is_refused_and_nothing_saved(a
     attempt_id = start_attempt(student_client, SLUG)
     for values in (item.form_values(item.key_answer()), old_right):
         if how == "autosave":
-            payload = {"stage": 0, "item": item.key, "values": values, "seq": 1}
+            payload = {"stage": 0, "item": page_ref(app, attempt_id, item.key), "values": values, "seq": 1}
             response = student_client.post(f"/attempts/{attempt_id}/autosave", json=payload)
             message = response.json["error"]
         else:
             response = student_client.post(
-                f"/attempts/{attempt_id}", data={"stage": "0", "action": "save", f"item-{item.key}": values}
+                f"/attempts/{attempt_id}",
+                data={"stage": "0", "action": "save", f"item-{page_ref(app, attempt_id, item.key)}": values},
             )
             message = response.get_data(as_text=True)
         assert response.status_code == 400

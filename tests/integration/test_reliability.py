@@ -21,7 +21,7 @@ from training.extensions import db
 from training.models import Answer, Attempt, AttemptStatus
 
 from .conftest import module_doc, start_attempt
-from .helpers import key_values, page_answers
+from .helpers import key_values, page_answers, page_ref
 from .test_taking import autosave, post_stage, stored
 
 
@@ -35,11 +35,11 @@ def answer_all_but_submit(client, doc, attempt_id) -> int:
 
 
 def refilled(page: str, answers: dict[str, list[str]]) -> bool:
-    """True when every posted value is ticked, selected or typed again in the re-rendered page."""
-    for key, values in answers.items():
+    """True when every posted value (``{field name: values}``) is ticked, selected or typed again in the page."""
+    for field, values in answers.items():
         for value in map(re.escape, values):
             chosen = re.search(rf'value="{value}"[^>]*\b(checked|selected)\b', page)
-            typed = re.search(rf'name="item-{re.escape(key)}"[^>]*value="{value}"', page)
+            typed = re.search(rf'name="{re.escape(field)}"[^>]*value="{value}"', page)
             if not (chosen or typed):
                 return False
     return True
@@ -93,11 +93,12 @@ def test_a_stale_csrf_token_keeps_the_saved_answers(app, student_client, starter
     app.config["WTF_CSRF_ENABLED"] = True  # clean_db turns it off again
     answers = page_answers(app, attempt_id, {i.key: key_values(i) for i in doc.stages()[0].stage.items})
     data = {"stage": "0", "action": "next", "csrf_token": "expired"}
-    data.update({f"item-{key}": values for key, values in answers.items()})
+    fields = {f"item-{page_ref(app, attempt_id, key)}": values for key, values in answers.items()}
+    data.update(fields)
     refused = student_client.post(f"/attempts/{attempt_id}", data=data)
     page = refused.get_data(as_text=True)
     assert refused.status_code == 400 and "Your session expired, so nothing was saved" in page
-    assert refilled(page, answers)  # every answer typed is still in the page
+    assert refilled(page, fields)  # every answer typed is still in the page
     assert stored(app, attempt_id) == {item.key: item.parse_answer(key_values(item))}  # the autosaved one too
 
 
@@ -209,7 +210,8 @@ def test_a_full_disk_rolls_the_submit_back_cleanly(tmp_path):
     page = response.get_data(as_text=True)
     assert response.status_code == 503 and "out of storage space, so nothing was saved" in page
     assert response.headers["Retry-After"]
-    assert refilled(page, page_answers(app, attempt_id, answers))  # the answers are back, to press Submit again
+    posted = {f"item-{page_ref(app, attempt_id, k)}": v for k, v in page_answers(app, attempt_id, answers).items()}
+    assert refilled(page, posted)  # the answers are back, to press Submit again
     with app.app_context():
         assert db.session.get(Attempt, attempt_id).status == AttemptStatus.OPEN  # not half submitted
         db.session.remove()

@@ -16,7 +16,7 @@ from training.models.types import utcnow
 from training.services import review
 
 from .conftest import count_queries, module_doc, start_attempt
-from .helpers import card_values, key_values, wrong_values
+from .helpers import card_ref, card_values, key_values, wrong_values
 from .test_attempt_policy import publish_settings
 from .test_taking import finish
 
@@ -50,6 +50,11 @@ def set_due(app, card_id: int, delta: timedelta) -> None:
         db.session.commit()
 
 
+def field(app, card) -> str:
+    """The form field of ``card``'s question as its review page names it (``name="item-<ref>"``)."""
+    return f'name="item-{card_ref(app, card.id, card.item_key)}"'
+
+
 def item(app, key: str):
     return module_doc(app, SLUG).item_map()[key]
 
@@ -64,7 +69,7 @@ def post_answer(client, card, values=None, raw=False, **extra):
     if values is not None:
         if not raw:
             values = card_values(client.application, card.id, item(client.application, card.item_key), values)
-        data[f"item-{card.item_key}"] = values
+        data[f"item-{card_ref(client.application, card.id, card.item_key)}"] = values
     return client.post(f"/review/{card.id}", data=data)
 
 
@@ -120,7 +125,7 @@ def test_a_graded_attempt_makes_cards_only_for_missed_items(app, student, studen
     page = student_client.get("/review").get_data(as_text=True)
     ref = module_doc(app, SLUG).stages()[0]
     assert ref.case.client in page and ref.stage.title in page
-    assert f'name="item-{SINGLE}"' in page and f'name="item-{NUMERIC}"' not in page
+    assert field(app, mine[SINGLE]) in page and field(app, mine[NUMERIC]) not in page
     assert 'name="reviews" type="hidden" value="0"' in page or 'type="hidden" name="reviews" value="0"' in page
 
 
@@ -189,7 +194,7 @@ def test_a_due_card_comes_back_and_a_card_not_yet_due_does_not(app, missed, stud
     set_due(app, missed[SINGLE].id, -timedelta(hours=1))
     set_due(app, missed[NUMERIC].id, timedelta(days=2))
     page = student_client.get("/review").get_data(as_text=True)
-    assert f'name="item-{SINGLE}"' in page and f'name="item-{NUMERIC}"' not in page
+    assert field(app, missed[SINGLE]) in page and field(app, missed[NUMERIC]) not in page
     assert "1 question due now" in page
 
     feedback = post_answer(student_client, missed[SINGLE], key_values(item(app, SINGLE))).get_data(as_text=True)
@@ -198,16 +203,16 @@ def test_a_due_card_comes_back_and_a_card_not_yet_due_does_not(app, missed, stud
 
     page = student_client.get("/review").get_data(as_text=True)
     assert "Nothing to review now — next review in 10 minutes" in page
-    assert f'name="item-{NUMERIC}"' not in page and f'name="item-{SINGLE}"' not in page
+    assert field(app, missed[NUMERIC]) not in page and field(app, missed[SINGLE]) not in page
 
 
 def test_the_earliest_due_card_comes_first_and_next_leads_to_the_other(app, missed, student_client):
     set_due(app, missed[NUMERIC].id, -timedelta(hours=2))
     set_due(app, missed[SINGLE].id, -timedelta(hours=1))
-    assert f'name="item-{NUMERIC}"' in student_client.get("/review").get_data(as_text=True)
+    assert field(app, missed[NUMERIC]) in student_client.get("/review").get_data(as_text=True)
     feedback = post_answer(student_client, missed[NUMERIC], key_values(item(app, NUMERIC))).get_data(as_text=True)
     assert "Next question (1 due)" in feedback and 'href="/review"' in feedback
-    assert f'name="item-{SINGLE}"' in student_client.get("/review").get_data(as_text=True)
+    assert field(app, missed[SINGLE]) in student_client.get("/review").get_data(as_text=True)
 
 
 def test_a_replayed_answer_is_not_counted_twice(app, missed, student_client):
@@ -250,7 +255,7 @@ def test_a_bad_answer_is_refused_with_a_message_and_changes_nothing(app, missed,
     response = post_answer(student_client, card, values, raw=True)
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and message in page and "Nothing was recorded" in page
-    assert f'name="item-{key}"' in page  # the form is shown again
+    assert field(app, card) in page  # the form is shown again
     if key == NUMERIC and values[0]:
         assert 'value="twelve"' in page  # with what was typed
     after = cards(app, card.user_id)[key]
@@ -296,7 +301,7 @@ def test_cards_wait_while_a_newer_version_holds_the_answers_back(app, missed, st
     card = missed[SINGLE]
     assert "Nothing to review now" in student_client.get("/review").get_data(as_text=True)
     held = student_client.get(f"/review/{card.id}", follow_redirects=True).get_data(as_text=True)
-    assert "on hold" in held and f'name="item-{SINGLE}"' not in held
+    assert "on hold" in held and field(app, missed[SINGLE]) not in held
     # Posting every choice in turn tells nothing and records nothing.
     for choice in item(app, SINGLE).choices:
         answered = post_answer(student_client, card, [choice.id])
@@ -307,12 +312,12 @@ def test_cards_wait_while_a_newer_version_holds_the_answers_back(app, missed, st
     assert cards(app, card.user_id)[SINGLE].due == card.due  # its schedule is kept for later
 
     publish_settings(app, show_answers="after-submit")  # loosened again: the card is back
-    assert f'name="item-{SINGLE}"' in student_client.get("/review").get_data(as_text=True)
+    assert field(app, missed[SINGLE]) in student_client.get("/review").get_data(as_text=True)
 
 
 def test_students_only_see_their_own_queue(app, missed, other_student, other_client, student_client):
     page = other_client.get("/review").get_data(as_text=True)
-    assert "Nothing to review now" in page and f'name="item-{SINGLE}"' not in page
+    assert "Nothing to review now" in page and field(app, missed[SINGLE]) not in page
     dash = other_client.get("/dashboard").get_data(as_text=True)
     assert "No questions to review" in dash
     assert "Start review (2 due)" in student_client.get("/dashboard").get_data(as_text=True)
@@ -358,10 +363,10 @@ def test_a_clean_attempt_does_not_ask_the_answer_policy(app, student, student_cl
 def test_the_review_page_shows_no_authored_choice_id_and_refuses_one(app, missed, student_client):
     single, card = item(app, SINGLE), missed[SINGLE]
     page = student_client.get(f"/review/{card.id}").get_data(as_text=True)
-    shown = re.findall(rf'name="item-{SINGLE}"[^>]*value="([^"]*)"', page)
+    shown = re.findall(rf'{field(app, card)}[^>]*value="([^"]*)"', page)
     assert len(shown) == len(single.choices)
     assert not {c.id for c in single.choices} & set(shown)
-    assert not any(f"item-{SINGLE}-{c.id}" in page for c in single.choices)  # nor in element ids
+    assert not any(f"{card_ref(app, card.id, SINGLE)}-{c.id}" in page for c in single.choices)  # nor in element ids
     response = post_answer(student_client, card, key_values(single), raw=True)
     assert response.status_code == 400
     assert "That choice is not part of this question." in response.get_data(as_text=True)

@@ -15,7 +15,7 @@ from training.models.types import utcnow
 from training.services import content
 
 from .conftest import start_attempt, user_by_email, writing
-from .helpers import key_values, page_answers, wrong_values
+from .helpers import key_values, page_answers, page_ref, wrong_values
 
 SLUG = "red-flags-and-referral"
 
@@ -50,8 +50,9 @@ def take(client, app, attempt_id, values=key_values, certainty="3"):
         data = {"stage": str(ref.index), "action": "submit" if ref.index == len(stages) - 1 else "next"}
         data["confirm"] = data["action"]
         for key, vals in answers.items():
-            data[f"item-{key}"] = vals
-            data[f"certainty-{key}"] = certainty(module.item_map()[key]) if callable(certainty) else certainty
+            ref = page_ref(app, attempt_id, key)
+            data[f"item-{ref}"] = vals
+            data[f"certainty-{ref}"] = certainty(module.item_map()[key]) if callable(certainty) else certainty
         response = client.post(f"/attempts/{attempt_id}", data=data)
         assert response.status_code == 302, response.data
     return module
@@ -101,7 +102,8 @@ def test_autosave_keeps_the_certainty_with_the_answer_and_the_page_shows_it_agai
     attempt_id = start_attempt(student_client, shipped)
     item = attempt_module(app, attempt_id).stages()[0].stage.items[0]
     values = page_answers(app, attempt_id, {item.key: key_values(item)})[item.key]
-    body = {"stage": 0, "item": item.key, "values": values, "seq": 1, "certainty": "2"}
+    ref = page_ref(app, attempt_id, item.key)
+    body = {"stage": 0, "item": ref, "values": values, "seq": 1, "certainty": "2"}
     assert student_client.post(f"/attempts/{attempt_id}/autosave", json=body).status_code == 200
     bad = student_client.post(f"/attempts/{attempt_id}/autosave", json={**body, "seq": 2, "certainty": "9"})
     assert bad.status_code == 400 and "how sure" in bad.get_json()["error"]
@@ -109,7 +111,7 @@ def test_autosave_keeps_the_certainty_with_the_answer_and_the_page_shows_it_agai
         row = db.session.scalar(select(Answer).where(Answer.attempt_id == attempt_id))
         assert row.certainty == 2
     page = student_client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
-    assert f'id="sure-{item.key}-2"\n           value="2" checked' in page
+    assert f'id="sure-{ref}-2"\n           value="2" checked' in page
     assert 'role="radiogroup"' in page and "How sure are you of this answer?" in page
 
 

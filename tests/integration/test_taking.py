@@ -11,7 +11,7 @@ from training.extensions import db
 from training.models import Answer, Attempt, AttemptStatus, AttemptTopic, Certificate
 
 from .conftest import module_doc, start_attempt
-from .helpers import key_values, page_answers, page_values, wrong_values
+from .helpers import key_values, page_answers, page_ref, page_values, wrong_values
 
 
 def stage_items(doc, index):
@@ -22,8 +22,9 @@ def autosave(client, attempt_id, stage, item, values, seq, raw=False):
     """Autosave authored ``values`` of item ``item`` as the page would (its tokens); ``raw``: send them as given."""
     if not raw:
         values = page_answers(client.application, attempt_id, {item: values})[item]
+    ref = page_ref(client.application, attempt_id, item)
     return client.post(
-        f"/attempts/{attempt_id}/autosave", json={"stage": stage, "item": item, "values": values, "seq": seq}
+        f"/attempts/{attempt_id}/autosave", json={"stage": stage, "item": ref, "values": values, "seq": seq}
     )
 
 
@@ -35,7 +36,7 @@ def post_stage(client, attempt_id, stage, answers, action="save", confirm=True, 
     if not raw:
         answers = page_answers(client.application, attempt_id, answers)
     for key, values in answers.items():
-        data[f"item-{key}"] = values
+        data[f"item-{page_ref(client.application, attempt_id, key)}"] = values
     return client.post(f"/attempts/{attempt_id}", data=data)
 
 
@@ -76,10 +77,12 @@ def test_autosave_stores_the_answer_and_reload_shows_it(app, student_client, sta
     assert response.status_code == 200 and response.json == {"saved": True, "seq": 1}
     assert stored(app, attempt_id)[item.key] == item.key_answer()
     page = student_client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    ref = page_ref(app, attempt_id, item.key)
+    assert item.key not in page  # the page names the item by a token: an authored key can name its answer
     for value in page_values(app, attempt_id, item, key_values(item)):
-        assert re.search(rf'name="item-{item.key}"[^>]*value="{re.escape(value)}"\s*(checked|selected)?', page)
+        assert re.search(rf'name="item-{ref}"[^>]*value="{re.escape(value)}"\s*(checked|selected)?', page)
         if item.type in ("single", "multiple", "true-false"):
-            assert re.search(rf'name="item-{item.key}"[^>]*value="{re.escape(value)}"\s*checked', page)
+            assert re.search(rf'name="item-{ref}"[^>]*value="{re.escape(value)}"\s*checked', page)
 
 
 def test_stale_autosave_is_refused_and_the_newest_answer_wins(app, student_client, starter):
@@ -143,7 +146,7 @@ def test_bad_autosave_is_refused_with_a_message_and_saves_nothing(app, student_c
     attempt_id = start_attempt(student_client, starter)
     choice_item = next(i for i in stage_items(doc, 0) if i.type in ("single", "multiple"))
     if payload.get("item") == "ITEM":
-        payload["item"] = choice_item.key
+        payload["item"] = page_ref(app, attempt_id, choice_item.key)
     response = student_client.post(f"/attempts/{attempt_id}/autosave", json=payload)
     assert response.status_code == 400
     assert message in response.json["error"]
@@ -171,7 +174,7 @@ def test_an_autosave_number_out_of_range_is_a_400_with_a_message_and_saves_nothi
     attempt_id = start_attempt(student_client, starter)
     item = stage_items(doc, 0)[0]
     values = page_values(app, attempt_id, item, key_values(item))
-    payload = {"stage": 0, "item": item.key, "values": values, "seq": 1} | {field: value}
+    payload = {"stage": 0, "item": page_ref(app, attempt_id, item.key), "values": values, "seq": 1} | {field: value}
     response = student_client.post(f"/attempts/{attempt_id}/autosave", json=payload)
     assert response.status_code == 400
     assert message in response.json["error"]
@@ -185,7 +188,8 @@ def test_a_form_post_with_a_stage_out_of_range_is_a_400_and_saves_nothing(app, s
     doc = module_doc(app, starter)
     attempt_id = start_attempt(student_client, starter)
     item = stage_items(doc, 0)[0]
-    data = {"stage": stage, "action": "save", f"item-{item.key}": page_values(app, attempt_id, item, key_values(item))}
+    field = f"item-{page_ref(app, attempt_id, item.key)}"
+    data = {"stage": stage, "action": "save", field: page_values(app, attempt_id, item, key_values(item))}
     response = student_client.post(f"/attempts/{attempt_id}", data=data)
     assert response.status_code == 400
     assert stored(app, attempt_id) == {}
@@ -444,10 +448,11 @@ def test_signing_in_again_resumes_with_every_saved_answer(app, student_client, s
     assert start_attempt(student_client, starter) == attempt_id
     page = student_client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     for key, values in page_answers(app, attempt_id, answers).items():
+        ref = page_ref(app, attempt_id, key)
         for value in values:
-            assert re.search(rf'name="item-{key}"[^>]*value="{re.escape(value)}"\s*(checked)?', page), key
+            assert re.search(rf'name="item-{ref}"[^>]*value="{re.escape(value)}"\s*(checked)?', page), key
             if doc.item_map()[key].type in ("single", "multiple", "true-false"):
-                assert re.search(rf'name="item-{key}"[^>]*value="{re.escape(value)}"\s*checked', page), key
+                assert re.search(rf'name="item-{ref}"[^>]*value="{re.escape(value)}"\s*checked', page), key
 
 
 def test_every_shipped_module_can_be_taken_to_a_result_and_every_lesson_read(app, student_client, starter):

@@ -37,7 +37,7 @@ from quizzes.items import ITEM_TYPES
 from tests.feature_pack import feature_pack
 
 from .conftest import PASSWORD
-from .helpers import page_values
+from .helpers import page_ref, page_values
 
 ROOT = Path(__file__).resolve().parents[2]
 SLUG = "thread-lift-nerve-pain"
@@ -161,7 +161,9 @@ def stage_form(stage: int, items: list[dict], which: str, action: str, attempt_i
     data = {"stage": str(stage), "action": action, "confirm": action}
     for item in items:
         engine_item = ITEM_TYPES[item["item"]["type"]].model_validate(item["item"])
-        data[f"item-{item['key']}"] = page_values(TOKENS, attempt_id, engine_item, item[which])
+        data[f"item-{page_ref(TOKENS, attempt_id, item['key'])}"] = page_values(
+            TOKENS, attempt_id, engine_item, item[which]
+        )
     return data
 
 

@@ -71,7 +71,7 @@ class World:
     card: int
     certificate: str
     photo: str
-    item: str = ""  # the key of the open attempt's first item (for autosave)
+    item: str = ""  # what the open attempt's page calls its first item (autosave's ``item``)
     # Per role, the token of the server-side session opened for it (what signing in makes).
     tokens: dict[str, str] | None = None
 
@@ -156,7 +156,9 @@ def build_world(app: Flask) -> World:
             card=db.session.scalar(select(func.min(ReviewCard.id)).where(ReviewCard.user_id == owner.id)),
             certificate=db.session.scalar(select(Certificate.code).where(Certificate.user_id == owner.id)),
             photo=photo,
-            item=still_open.version.content.stages()[0].stage.items[0].key,
+            item=attempt_service.attempt_tokens(still_open.id).item_ref(
+                still_open.content.stages()[0].stage.items[0].key
+            ),
             tokens=tokens,
         )
         db.session.commit()

@@ -1,9 +1,10 @@
 """Forms of the certificates blueprint."""
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField, TextAreaField
+from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from ..forms import reason_field
 from ..services import certificates
 
 
@@ -31,13 +32,9 @@ class VerifyForm(FlaskForm):
 class RevokeForm(FlaskForm):
     """An admin revokes a certificate, saying why (kept in the audit log, never shown publicly)."""
 
-    reason = TextAreaField(
-        "Reason",
-        validators=[
-            DataRequired("Say why the certificate is revoked."),
-            Length(max=certificates.MAX_REASON, message=f"Keep the reason to {certificates.MAX_REASON} characters."),
-        ],
-        description="Kept with the certificate and in the audit log; the public check page shows only that it "
+    reason = reason_field(
+        "Say why the certificate is revoked.",
+        "Kept with the certificate and in the audit log; the public check page shows only that it "
         "is revoked and since when.",
     )
     submit = SubmitField("Revoke certificate")

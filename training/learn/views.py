@@ -91,7 +91,9 @@ def take(attempt_id: int):
     return _render_take(attempt)
 
 
-def _render_take(attempt, status: int = 200, confirm_blank: list[int] | None = None, action: str = "", typed=None):
+def _render_take(
+    attempt, status: int = 200, confirm_blank: list[tuple[int, str]] | None = None, action: str = "", typed=None
+):
     """The take page; ``typed`` (the posted form) refills the open stage after a refused post."""
     stages = attempts.stage_views(attempt)
     revealed = {r.item.lesson for sv in stages for r in (sv.results or []) if r.item.lesson}
@@ -114,18 +116,20 @@ def _render_take(attempt, status: int = 200, confirm_blank: list[int] | None = N
     )
 
 
-def _stage_keys(attempt) -> list[str]:
-    return [item.key for item in attempt.content.stages()[attempt.stage_index].stage.items]
+def _stage_refs(attempt) -> dict[str, str]:
+    """Item key -> what the page calls it (``ItemView.ref``), for every item of the current stage."""
+    tokens = attempts.attempt_tokens(attempt.id)
+    return {item.key: tokens.item_ref(item.key) for item in attempt.content.stages()[attempt.stage_index].stage.items}
 
 
 def _stage_values(attempt) -> dict[str, list[str]]:
     """Raw form values for every item of the current stage (an unticked box sends nothing)."""
-    return {key: request.form.getlist(f"item-{key}") for key in _stage_keys(attempt)}
+    return {key: request.form.getlist(f"item-{ref}") for key, ref in _stage_refs(attempt).items()}
 
 
 def _stage_certainties(attempt) -> dict[str, list[str]]:
     """The certainty posted with each item of the current stage (certainty marking)."""
-    return {key: request.form.getlist(f"certainty-{key}") for key in _stage_keys(attempt)}
+    return {key: request.form.getlist(f"certainty-{ref}") for key, ref in _stage_refs(attempt).items()}
 
 
 @bp.route("/attempts/<int:attempt_id>", methods=["POST"])
@@ -152,7 +156,8 @@ def answer_stage(attempt_id: int):
         blank = attempts.unanswered_in_stage(attempt, answers)
         if blank and confirmed != action:
             db.session.commit()
-            return _render_take(attempt, confirm_blank=blank, action=action)
+            refs = _stage_refs(attempt)
+            return _render_take(attempt, confirm_blank=[(n, refs[key]) for n, key in blank], action=action)
         if action == "next":
             attempts.advance(attempt, stage)
         else:
@@ -192,7 +197,11 @@ def autosave(attempt_id: int):
     if attempts.close_if_overdue(attempt):
         db.session.commit()
         return jsonify(error=TIME_IS_UP, closed=True, status=409), 409
-    applied = attempts.save_answers(attempt, stage, {item: values}, seq=seq, certainties={item: [certainty]})
+    # The page names the item by its ref (a token), never by its authored key.
+    key = attempts.attempt_tokens(attempt.id).item_key(item, attempt.content.item_map())
+    if key is None:
+        raise attempts.BadAnswer(f"This module has no item '{item[:80]}'.")
+    applied = attempts.save_answers(attempt, stage, {key: values}, seq=seq, certainties={key: [certainty]})
     db.session.commit()
     return jsonify(saved=True, seq=applied)
 

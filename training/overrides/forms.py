@@ -1,9 +1,10 @@
 """Forms of the overrides blueprint: one student's extra attempts, extra time or own due date on a module."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, SelectField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, StopValidation
+from wtforms import DateTimeLocalField, IntegerField, SelectField, SubmitField
+from wtforms.validators import Optional, StopValidation
 
+from ..forms import reason_field
 from ..params import FIRST_DATE, LAST_DATE, InRange
 from ..services import overrides
 
@@ -27,14 +28,9 @@ class OverrideForm(FlaskForm):
         validators=[Optional()],
         description="Optional. Replaces the cohort's due date for this student only; UTC, like the cohort due dates.",
     )
-    reason = TextAreaField(
-        "Reason",
-        validators=[
-            DataRequired("Say why this student gets the override."),
-            Length(max=overrides.MAX_REASON, message=f"Keep the reason to {overrides.MAX_REASON} characters."),
-        ],
-        description="Kept with the override and in the audit log, e.g. "
-        "“assessed reading accommodation, 25% extra time”.",
+    reason = reason_field(
+        "Say why this student gets the override.",
+        "Kept with the override and in the audit log, e.g. “assessed reading accommodation, 25% extra time”.",
     )
     submit = SubmitField("Save override")
 

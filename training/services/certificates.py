@@ -27,8 +27,6 @@ from .errors import Conflict, Forbidden, ServiceError
 from .scope import can_see_student
 from .times import at
 
-MAX_REASON = audit.MAX_REASON
-
 
 class CertificateRevoked(ServiceError):
     """The certificate was revoked: it is no longer given out (410 Gone)."""

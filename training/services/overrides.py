@@ -31,7 +31,6 @@ from .times import at
 # all, and as long again as the longest time limit (both limits of ``quizzes.content.Settings``).
 MAX_EXTRA_ATTEMPTS = 100
 MAX_EXTRA_MINUTES = 600
-MAX_REASON = audit.MAX_REASON
 
 
 class OverrideError(FieldError):
