@@ -16,9 +16,10 @@ from training.database import writing
 from training.extensions import db
 from training.models import Attempt
 from training.services import content, drafts
+from training.services.form_values import form_tokens
 
 from .conftest import module_doc, start_attempt
-from .helpers import card_values
+from .helpers import card_ref, card_values, page_ref
 from .test_editor import draft_document, error_next_to, error_summary, parts, post_item, start
 from .test_review_queue import cards, set_due
 from .test_taking import autosave, post_stage, stored
@@ -81,10 +82,11 @@ def test_the_take_page_offers_a_phone_friendly_text_box_and_nothing_of_the_key(a
     attempt_id = start_attempt(student_client, SLUG)
     html = student_client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     box = re.search(r'<input class="form-control short-answer"[^>]*>', html).group(0)
-    for attribute in ('type="text"', 'name="item-pdo-name"', 'autocomplete="off"', 'autocapitalize="off"'):
+    name = f'name="item-{page_ref(app, attempt_id, "pdo-name")}"'
+    for attribute in ('type="text"', name, 'autocomplete="off"', 'autocapitalize="off"'):
         assert attribute in box
     assert 'spellcheck="false"' in box and 'maxlength="500"' in box
-    for secret in ("polydioxanone", "dioxan", "Nearly", "stands for", NAME):
+    for secret in ("polydioxanone", "dioxan", "Nearly", "stands for", NAME, "pdo-name"):
         assert secret not in html
 
 
@@ -122,11 +124,12 @@ def test_a_missed_short_answer_comes_back_as_a_review_card_and_is_graded_there(a
     (card,) = cards(app, student).values()
     set_due(app, card.id, -timedelta(minutes=1))
     page = student_client.get("/review").get_data(as_text=True)
-    assert 'name="item-pdo-name"' in page and 'autocapitalize="off"' in page and "polydioxanone" not in page
+    ref = card_ref(app, card.id, "pdo-name")
+    assert f'name="item-{ref}"' in page and 'autocapitalize="off"' in page and "polydioxanone" not in page
     item = module_doc(app, SLUG).item_map()["pdo-name"]
     typed = card_values(app, card.id, item, ["PolyDioxanone"])
     assert typed == ["PolyDioxanone"]  # free text has no ids to encode
-    data = {"reviews": str(card.reviews), "item-pdo-name": typed}
+    data = {"reviews": str(card.reviews), f"item-{ref}": typed}
     feedback = student_client.post(f"/review/{card.id}", data=data).get_data(as_text=True)
     assert '<h1 class="h3">Right</h1>' in feedback and "Right: polydioxanone." in feedback
 
@@ -158,7 +161,9 @@ def test_item_analysis_lists_the_distinct_answers_most_frequent_first(
 
 def test_the_preview_shows_the_text_box_and_on_request_the_answers(app, instructor_client, published):
     hidden = instructor_client.get(f"/author/modules/{SLUG}/preview").get_data(as_text=True)
-    assert 'name="item-pdo-name"' in hidden and "polydioxanone" not in hidden
+    with app.app_context():
+        ref = form_tokens("preview").item_ref("pdo-name")
+    assert f'name="item-{ref}"' in hidden and "polydioxanone" not in hidden
     shown = instructor_client.get(f"/author/modules/{SLUG}/preview?answers=1").get_data(as_text=True)
     assert "<strong>Correct:</strong> polydioxanone" in shown
 
