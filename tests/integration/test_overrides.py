@@ -79,7 +79,9 @@ def the_override(app, user_id, module_id) -> ModuleOverride | None:
 
 def override_events(app) -> list[AuditEvent]:
     with app.app_context():
-        rows = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("override.%"))))
+        rows = list(
+            db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("override.%")).order_by(AuditEvent.id))
+        )
         db.session.expunge_all()
         return rows
 
