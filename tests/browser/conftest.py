@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from quizzes.items.tokens import scoped_tokens
 from tests.feature_pack import feature_pack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,6 +97,10 @@ class AppServer:
             text=True,
             timeout=timeout,
         )
+
+    def item_ref(self, attempt_id: int, key: str) -> str:
+        """What attempt ``attempt_id``'s take page calls item ``key`` (``fieldset[data-item]``, ``item-<ref>``)."""
+        return scoped_tokens(self.env["SECRET_KEY"].encode(), f"attempt:{attempt_id}").item_ref(key)
 
     def create_user(self, email: str, role: str, name: str, password: str) -> dict:
         done = self.flask("create-user", email, "--role", role, "--name", name, "--password", password)

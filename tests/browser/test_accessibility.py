@@ -233,7 +233,9 @@ def _visit_every_kind_of_page(server: AppServer, audit: Audit, new_page, tmp_pat
     expect(fay).to_have_url(re.compile(r"/dashboard$"))
     check(fay, "dashboard (nothing started)")
     fay.goto(f"/modules/{SLUG}")
-    failed_result = take_module(fay, first_wrong, on_blank_warning=lambda: check(fay, "take page (blank warning)"))
+    failed_result = take_module(
+        server, fay, first_wrong, on_blank_warning=lambda: check(fay, "take page (blank warning)")
+    )
     expect(fay.get_by_text("Not passed").first).to_be_visible()
     check(fay, "result (not passed)")
     failed_attempt = int(re.search(r"/attempts/(\d+)/result", failed_result).group(1))
@@ -267,7 +269,7 @@ def _visit_every_kind_of_page(server: AppServer, audit: Audit, new_page, tmp_pat
         elif last:
             check(pat, "take page (last stage, earlier stages locked)")
 
-    passed_result = take_module(pat, right, on_stage)
+    passed_result = take_module(server, pat, right, on_stage)
     expect(pat.get_by_text("earned a certificate")).to_be_visible()
     check(pat, "result (passed, certificate)")
     code = re.search(r"code ([0-9A-Z-]+)\)", pat.get_by_text("earned a certificate").inner_text()).group(1)

@@ -303,13 +303,18 @@ def _visit(server: AppServer, watch: Watch, new_page, tmp_path: Path) -> None:
     assert sue.locator("main img[src^='/media/']").count() == 1  # the photo (and its alt text) is shown
     check(sue, "take page, stage 1")
     watch.click_every_link(sue, "take page, stage 1")
-    # Values are opaque tokens: pick a choice by the words shown, as a person does.
-    sue.locator("fieldset[data-item='q-one'] .form-check").filter(has_text="Wrong").locator("input").check()
+    # Values and item names are opaque tokens: pick a choice by the words shown, as a person does.
+    attempt_id = int(sue.url.rsplit("/", 1)[1])
+    sue.locator(f"fieldset[data-item='{server.item_ref(attempt_id, 'q-one')}'] .form-check").filter(
+        has_text="Wrong"
+    ).locator("input").check()
     sue.get_by_role("button", name="Lock answers and go to the next stage").click()
     expect(sue).to_have_url(re.compile(r"/attempts/\d+#stage-\d+$"))
     check(sue, "take page, stage 2 (stage 1 feedback shown)")
     watch.click_every_link(sue, "take page, stage 2")
-    sue.locator("fieldset[data-item='q-two'] .form-check").filter(has_text="Right").locator("input").check()
+    sue.locator(f"fieldset[data-item='{server.item_ref(attempt_id, 'q-two')}'] .form-check").filter(
+        has_text="Right"
+    ).locator("input").check()
     watch.expect_confirm = True
     sue.get_by_role("button", name="Submit the attempt").click()
     expect(sue).to_have_url(re.compile(r"/attempts/\d+/result$"))

@@ -23,7 +23,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from conftest import open_main_menu, watched_page
+from conftest import AppServer, open_main_menu, watched_page
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 from test_student_journey import ADMIN, fill_setup_form, sign_in
@@ -81,15 +81,17 @@ def shoot(klass: Class, page: Page, name: str) -> None:
     page.screenshot(path=str(klass.journey.shots_dir / f"class-{klass.journey._shot:02d}-{name}.png"), full_page=True)
 
 
-def choose_answers(page: Page, values_for) -> None:
+def choose_answers(server: AppServer, page: Page, values_for) -> None:
     """Answer the open stage: ``values_for(item)`` gives the (authored) form values for each item.
 
     The page's values are opaque tokens, so each answer is picked by the words shown, as a
     person picks it: a choice by its label, a step or option by its text in each list.
     """
     form = page.locator("#stage-form")
+    attempt_id = int(re.search(r"/attempts/(\d+)", page.url).group(1))
     for item in MODULE.items():
-        fieldset = form.locator(f"fieldset[data-item='{item.key}']")
+        # The page names each question by a token of the attempt, never by its authored key.
+        fieldset = form.locator(f"fieldset[data-item='{server.item_ref(attempt_id, item.key)}']")
         if fieldset.count() == 0:
             continue
         values = values_for(item)
@@ -113,7 +115,7 @@ def choose_answers(page: Page, values_for) -> None:
                 fieldset.get_by_label(prompts[prompt], exact=True).select_option(label=options[option])
 
 
-def take_module(page: Page, values_for, on_stage=None, on_blank_warning=None) -> str:
+def take_module(server: AppServer, page: Page, values_for, on_stage=None, on_blank_warning=None) -> str:
     """From the module page: start, answer every stage, submit; returns the result page's URL.
 
     ``on_stage(index, is_last)`` is called on each stage once it is answered; ``on_blank_warning()``
@@ -127,7 +129,7 @@ def take_module(page: Page, values_for, on_stage=None, on_blank_warning=None) ->
         on_blank_warning()
     index = 0
     while True:
-        choose_answers(page, values_for)
+        choose_answers(server, page, values_for)
         # Like a person, wait for "Saving…" to finish before moving on: a save still in flight
         # when the stage locks is (rightly) refused, and the browser logs that 409.
         expect(page.locator("#stage-form .save-status").filter(has_text="Saving")).to_have_count(0)
@@ -250,7 +252,7 @@ def test_02_a_student_changes_the_temporary_password_and_fails_the_module(klass:
     shoot(klass, page, "dashboard-assigned")
 
     page.get_by_role("link", name=re.compile(re.escape(MODULE.title))).first.click()
-    result_url = take_module(page, first_wrong)
+    result_url = take_module(klass.journey.server, page, first_wrong)
     expect(page.get_by_text("Not passed").first).to_be_visible()
     expect(page.get_by_role("link", name="Review the questions you missed")).to_be_visible()
     shoot(klass, page, "failed-result")
@@ -264,7 +266,7 @@ def test_03_the_other_student_passes_and_the_certificate_verifies(klass: Class) 
     email, name = klass.students[1]
     page = first_sign_in(klass, email)
     page.get_by_role("link", name=re.compile(re.escape(MODULE.title))).first.click()
-    take_module(page, right)
+    take_module(klass.journey.server, page, right)
     expect(page.get_by_text("earned a certificate")).to_be_visible()
     shoot(klass, page, "passed-result")
 
