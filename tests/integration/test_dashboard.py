@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from quizzes.content import Module
 from training.database import writing
@@ -24,8 +25,13 @@ TL_AFTERCARE = "thread-lift-aftercare-and-referral"
 MESO_AFTERCARE = "mesotherapy-aftercare-and-referral"
 
 
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
 def day(moment: datetime) -> str:
-    return f"{moment.day} {moment:%b %Y}"
+    """The date the page shows for ``moment``: the academy's (Hanoi's) day, in English."""
+    local = moment.astimezone(HANOI)
+    return f"{local.day} {local:%b %Y}"
 
 
 def days(n: float) -> datetime:

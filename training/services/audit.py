@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context, request
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import AuditEvent, User
@@ -25,9 +26,9 @@ def reason(text: str | None, ask: str, error: type[FieldError] = FieldError) -> 
     """
     why = " ".join((text or "").split())
     if not why:
-        raise error(f"{ask}: the reason is kept in the audit log.", field="reason")
+        raise error(_("%(ask)s: the reason is kept in the audit log.", ask=ask), field="reason")
     if len(why) > MAX_REASON:
-        raise error(f"Keep the reason to {MAX_REASON} characters.", field="reason")
+        raise error(_("Keep the reason to %(max)d characters.", max=MAX_REASON), field="reason")
     return why
 
 
