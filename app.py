@@ -125,11 +125,6 @@ def register_extensions(app: Flask) -> None:
             app.config["RATELIMIT_STORAGE_OPTIONS"] = {"engine": db.engine}
     limiter.init_app(app)
     bootstrap.init_app(app)
-    from quizzes.i18n import use_translator
-    from training import i18n
-
-    i18n.init_app(app)
-    use_translator(i18n.engine_gettext)
     if app.config["PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -137,9 +132,7 @@ def register_extensions(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    from flask_babel import lazy_gettext
-
-    login_manager.login_message = lazy_gettext("Sign in to continue.")
+    login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
 
     from training.services import accounts
@@ -157,27 +150,16 @@ def register_extensions(app: Flask) -> None:
     from training.item_templates import item_template_loader
 
     app.jinja_env.loader = ChoiceLoader([app.jinja_env.loader, item_template_loader()])
-    from flask_babel import gettext
-
     from quizzes.content import Procedure
     from quizzes.items import Topic
 
-    # The engine marks these labels (``quizzes.i18n.N_``); they are translated where shown.
-    app.jinja_env.filters["procedure"] = lambda value: gettext(Procedure(value).label)
-    app.jinja_env.filters["topic"] = lambda value: gettext(Topic(value).label)
+    app.jinja_env.filters["procedure"] = lambda value: Procedure(value).label
+    app.jinja_env.filters["topic"] = lambda value: Topic(value).label
     from training.services import times
 
     # Dates and times as people read them (``training/services/times.py``).
-    app.jinja_env.globals.update(
-        day=times.day, when=times.when, at=times.at, clock=times.clock, zone_name=times.zone_name
-    )
-    from flask_babel import format_decimal, format_percent
-
-    # Numbers and percentages as the reader writes them: ``12.5`` / ``12,5``, ``80%`` / ``80 %``.
-    app.jinja_env.filters["num"] = lambda value: format_decimal(round(value or 0, 2))
-    app.jinja_env.filters["percent"] = lambda value, digits=0: format_percent(
-        (value or 0) / 100, format="#,##0" + ("." + "#" * digits if digits else "") + "%"
-    )
+    app.jinja_env.globals.update(day=times.day, when=times.when, at=times.at)
+    app.jinja_env.filters["num"] = lambda value: f"{value or 0:.2f}".rstrip("0").rstrip(".")
 
 
 def register_blueprints(app: Flask) -> None:
@@ -223,19 +205,13 @@ def register_request_hooks(app: Flask) -> None:
         # with a 400 rather than fail inside the transaction.
         fields = (request.args, request.form)
         if any("\x00" in value for values in fields for _key, listed in values.lists() for value in listed):
-            from flask_babel import gettext
-
-            abort(400, gettext("A field contains a NUL byte, which is not allowed in text."))
+            abort(400, "A field contains a NUL byte, which is not allowed in text.")
         return None
 
     @app.before_request
     def _first_run():
         endpoint = request.endpoint or ""
-        if (
-            app.extensions.get("academy_ready")
-            or endpoint in ("auth.setup", "auth.set_language")
-            or is_static(endpoint)
-        ):
+        if app.extensions.get("academy_ready") or endpoint == "auth.setup" or is_static(endpoint):
             return None
         if accounts.needs_setup():
             return redirect(url_for("auth.setup"))
@@ -258,11 +234,7 @@ def register_request_hooks(app: Flask) -> None:
     def _academy():
         if "academy_name" not in g:
             g.academy_name = accounts.academy_name()
-        from flask_babel import get_locale
-
-        from training.i18n import LANGUAGES
-
-        return {"academy_name": g.academy_name, "language": str(get_locale()), "languages": LANGUAGES}
+        return {"academy_name": g.academy_name}
 
     @app.after_request
     def _no_store(response):
@@ -295,17 +267,14 @@ def register_errorhandlers(app: Flask) -> None:
     service_errors.register(app)
     _error = service_errors.error_response
 
-    from flask_babel import gettext as _
-    from flask_babel import lazy_gettext as _l
-
     messages = {
-        400: _l("The request could not be understood."),
-        403: _l("You do not have access to this page."),
-        404: _l("There is nothing here."),
-        405: _l("That action is not allowed here."),
-        413: _l("That upload is too large: photos can be up to 5 MB, question and enrolment files up to 1 MB."),
-        429: _l("Too many wrong passwords. Wait a minute, then try again."),
-        500: _l("Something went wrong on our side. Nothing you saved is lost; try again."),
+        400: "The request could not be understood.",
+        403: "You do not have access to this page.",
+        404: "There is nothing here.",
+        405: "That action is not allowed here.",
+        413: "That upload is too large: photos can be up to 5 MB, question and enrolment files up to 1 MB.",
+        429: "Too many wrong passwords. Wait a minute, then try again.",
+        500: "Something went wrong on our side. Nothing you saved is lost; try again.",
     }
 
     def _said(exc, code: int, default: str) -> str:
@@ -313,7 +282,7 @@ def register_errorhandlers(app: Flask) -> None:
         # why); other descriptions are Werkzeug's or a library's and stay behind the generic text.
         if code == 400 and isinstance(exc, BadRequest) and exc.description != BadRequest.description:
             return exc.description
-        return str(default)
+        return default
 
     for code, message in messages.items():
         app.register_error_handler(
@@ -322,7 +291,7 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):
-        return _error(400, _("Your session has expired or the form was stale. Reload the page and try again."))
+        return _error(400, "Your session has expired or the form was stale. Reload the page and try again.")
 
     @app.errorhandler(OperationalError)
     def _busy(exc):
@@ -330,7 +299,7 @@ def register_errorhandlers(app: Flask) -> None:
         retry = max(1, round(app.config["DATABASE_BUSY_TIMEOUT_MS"] / 1000))
         return _error(
             503,
-            _("The academy is very busy. Nothing was changed; please try again in a moment."),
+            "The academy is very busy. Nothing was changed; please try again in a moment.",
             {"Retry-After": str(retry)},
         )
 

@@ -18,8 +18,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
-from .i18n import N_, _
-
 TOLERANCE = 0.0000005
 """Moodle's: an answer earning this share of its points or less is a wrong answer."""
 
@@ -33,8 +31,8 @@ class Certainty(IntEnum):
 
     @property
     def label(self) -> str:
-        """The name people read, in English as marked for the catalogue (``N_``): whoever shows it translates it."""
-        return _LABELS[self.value]
+        """The name people read."""
+        return {1: "Low", 2: "Medium", 3: "High"}[self.value]
 
     @property
     def band(self) -> tuple[float, float]:
@@ -42,7 +40,6 @@ class Certainty(IntEnum):
         return BANDS[self]
 
 
-_LABELS = {1: N_("Low"), 2: N_("Medium"), 3: N_("High")}
 RIGHT = {Certainty.LOW: 1, Certainty.MEDIUM: 2, Certainty.HIGH: 3}
 WRONG = {Certainty.LOW: 0, Certainty.MEDIUM: -2, Certainty.HIGH: -6}
 BANDS = {Certainty.LOW: (0.0, 2 / 3), Certainty.MEDIUM: (2 / 3, 0.8), Certainty.HIGH: (0.8, 1.0)}
@@ -60,7 +57,7 @@ def parse_certainty(values: list[str]) -> Certainty | None:
     if not filled:
         return None
     if len(filled) > 1 or filled[0] not in ("1", "2", "3"):
-        raise ValueError(_("Choose how sure you are: low, medium or high."))
+        raise ValueError("Choose how sure you are: low, medium or high.")
     return Certainty(int(filled[0]))
 
 

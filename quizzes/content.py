@@ -15,7 +15,6 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from .i18n import N_, _
 from .items import ITEM_TYPES, Item
 from .items.base import Slug, Text
 
@@ -27,19 +26,6 @@ SHARED_IN_SLOT = ("topic", "lesson", "points", "safety_critical")
 """What the items of one slot (a question and its variants) must share, so any draw is a fair test."""
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
-# Validation messages code outside the engine recognises (``quizzes.items.editor.message_values``),
-# to show each by the field it is about whatever the reader's language.
-BONUS_NEEDS_CERTAINTY = N_("passing on the certainty bonus needs certainty marking turned on")
-CASE_KEYS_REPEATED = N_("each case key must be unique in the module; repeated: %(keys)s")
-ITEM_KEYS_REPEATED = N_("each item key must be unique in the module; repeated: %(keys)s")
-VARIANT_NOT_FIRST = N_(
-    "item '%(key)s' is a variant of '%(first)s', which is not a first item (one without variant_of) in the same stage"
-)
-VARIANT_DIFFERS = N_(
-    "item '%(key)s' is a variant of '%(first)s' but its %(field)s differs: "
-    "variants of a slot share topic, lesson, points and safety-critical"
-)
-
 
 class Procedure(StrEnum):
     """What a module or lesson is about."""
@@ -50,39 +36,12 @@ class Procedure(StrEnum):
 
     @property
     def label(self) -> str:
-        """The name people read, in English as marked for the catalogue (``N_``): whoever shows it translates it."""
-        return _PROCEDURE_LABELS[self.value]
-
-
-_PROCEDURE_LABELS = {
-    "thread-lift": N_("Thread lift"),
-    "mesotherapy": N_("Mesotherapy"),
-    "mixed": N_("Across procedures"),
-}
+        """The name people read."""
+        return "Across procedures" if self is Procedure.MIXED else self.value.replace("-", " ").capitalize()
 
 
 class _Doc(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")]
-Fingerprint = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}$")]
-
-
-class TranslatedText(_Doc):
-    """One translated text: the words, and the fingerprint of the original they were made from.
-
-    ``of`` is ``quizzes.translation.fingerprint(original)``; when the original changes the
-    fingerprints differ, the translation is outdated and the original is shown instead.
-    An empty ``text`` is a translation not written yet.
-    """
-
-    text: str = Field(default="", max_length=20_000)
-    of: Fingerprint
-
-
-# language -> path of a text (``quizzes.translation.texts_of``) -> its translation
-Translations = dict[Language, dict[str, TranslatedText]]
 
 
 class Feedback(StrEnum):
@@ -106,26 +65,22 @@ class ShowAnswers(StrEnum):
 
     @property
     def label(self) -> str:
-        """The choice in words, in English as marked for the catalogue (``N_``): whoever shows it translates it."""
-        return _SHOW_ANSWERS_LABELS[self.value]
-
-
-_SHOW_ANSWERS_LABELS = {
-    "after-submit": N_("After each submitted attempt"),
-    "after-last-attempt": N_("Once the student has passed or used every attempt"),
-    "after-due-date": N_("Once the student's due date has passed (never without one)"),
-    "never": N_("Never: students see their marks only"),
-}
+        return {
+            "after-submit": "After each submitted attempt",
+            "after-last-attempt": "Once the student has passed or used every attempt",
+            "after-due-date": "Once the student's due date has passed (never without one)",
+            "never": "Never: students see their marks only",
+        }[self.value]
 
 
 class Settings(_Doc):
     """How a module is taken and passed (the server enforces every one of these)."""
 
-    pass_mark: int = Field(default=70, ge=0, le=100)  # percent needed to pass
-    attempts_allowed: int | None = Field(default=None, ge=1, le=100)  # None: as many as they like
-    time_limit_minutes: int | None = Field(default=None, ge=1, le=600)  # None: no time limit
+    pass_mark: int = Field(default=70, ge=0, le=100, description="percent needed to pass")
+    attempts_allowed: int | None = Field(default=None, ge=1, le=100, description="None: as many as they like")
+    time_limit_minutes: int | None = Field(default=None, ge=1, le=600, description="None: no time limit")
     # After a failed attempt, the next may start only this many hours later (None: at once).
-    retry_wait_hours: int | None = Field(default=None, ge=1, le=720)
+    retry_wait_hours: int | None = Field(default=None, ge=1, le=720, description="None: retry at once")
     feedback: Feedback = Feedback.AFTER_SUBMIT
     # The safe default: a retry is not a second look at the key.
     show_answers: ShowAnswers = ShowAnswers.AFTER_LAST_ATTEMPT
@@ -148,13 +103,11 @@ class Settings(_Doc):
     def _tutor_mode_shows_answers(self) -> Settings:
         if self.feedback == Feedback.AFTER_EACH_STAGE and self.show_answers != ShowAnswers.AFTER_SUBMIT:
             raise ValueError(
-                _(
-                    "feedback after each stage shows the answers as each stage locks; "
-                    "to hold the answers back, give feedback after submitting instead"
-                )
+                "feedback after each stage shows the answers as each stage locks; "
+                "to hold the answers back, give feedback after submitting instead"
             )
         if self.pass_with_bonus and not self.certainty_marking:
-            raise ValueError(_(BONUS_NEEDS_CERTAINTY))
+            raise ValueError("passing on the certainty bonus needs certainty marking turned on")
         return self
 
 
@@ -174,15 +127,15 @@ class Case(_Doc):
 
     key: Slug
     title: Title
-    client: Title  # who the client is, in a line: age, area treated
+    client: Title = Field(description="who the client is, in a line: age, area treated")
     image: MediaName | None = None
-    image_alt: str = Field(default="", max_length=300)  # what the photo shows, for screen readers
+    image_alt: str = Field(default="", max_length=300, description="what the photo shows, for screen readers")
     stages: list[Stage] = Field(min_length=1, max_length=10)
 
     @model_validator(mode="after")
     def _image_described(self) -> Case:
         if self.image and not self.image_alt.strip():
-            raise ValueError(_("describe the photo in a few words (image_alt) for students who cannot see it"))
+            raise ValueError("describe the photo in a few words (image_alt) for students who cannot see it")
         return self
 
 
@@ -198,18 +151,16 @@ class Module(_Doc):
     settings: Settings = Settings()
     # Room for a whole imported question bank, one single-stage case per question.
     cases: list[Case] = Field(min_length=1, max_length=500)
-    language: Language = "en"  # the language it is written in
-    translations: Translations = Field(default_factory=dict)  # see quizzes.translation
 
     @model_validator(mode="after")
     def _keys_unique(self) -> Module:
-        for repeated, keys in (
-            (CASE_KEYS_REPEATED, [c.key for c in self.cases]),
-            (ITEM_KEYS_REPEATED, [i.key for i in self.items()]),
+        for label, keys in (
+            ("case key", [c.key for c in self.cases]),
+            ("item key", [i.key for i in self.items()]),
         ):
             dupes = sorted({k for k in keys if keys.count(k) > 1})
             if dupes:
-                raise ValueError(_(repeated, keys=", ".join(dupes)))
+                raise ValueError(f"each {label} must be unique in the module; repeated: {', '.join(dupes)}")
         self._variants_fit()
         return self
 
@@ -223,10 +174,16 @@ class Module(_Doc):
                         continue
                     first = firsts.get(item.variant_of)
                     if first is None:
-                        raise ValueError(_(VARIANT_NOT_FIRST, key=item.key, first=item.variant_of))
+                        raise ValueError(
+                            f"item '{item.key}' is a variant of '{item.variant_of}', which is not a first "
+                            "item (one without variant_of) in the same stage"
+                        )
                     for field in SHARED_IN_SLOT:
                         if getattr(item, field) != getattr(first, field):
-                            raise ValueError(_(VARIANT_DIFFERS, key=item.key, first=first.key, field=field))
+                            raise ValueError(
+                                f"item '{item.key}' is a variant of '{first.key}' but its {field} differs: "
+                                "variants of a slot share topic, lesson, points and safety-critical"
+                            )
 
     @property
     def has_variants(self) -> bool:
@@ -303,9 +260,9 @@ class Module(_Doc):
                 for i, item in enumerate(stage.items):
                     where = f"cases[{c}].stages[{s}].items[{i}]"
                     if item.topic is None:
-                        problems.append((f"{where}.topic", _("item '%(key)s' needs a topic", key=item.key)))
+                        problems.append((f"{where}.topic", f"item '{item.key}' needs a topic"))
                     if item.lesson is None:
-                        problems.append((f"{where}.lesson", _("item '%(key)s' needs a lesson section", key=item.key)))
+                        problems.append((f"{where}.lesson", f"item '{item.key}' needs a lesson section"))
         return problems
 
 
@@ -337,17 +294,13 @@ class Lesson(_Doc):
     procedure: Procedure
     summary: Text
     sections: list[Section] = Field(min_length=1, max_length=60)
-    language: Language = "en"  # the language it is written in
-    translations: Translations = Field(default_factory=dict)  # see quizzes.translation
 
     @model_validator(mode="after")
     def _anchors_unique(self) -> Lesson:
         anchors = [s.anchor for s in self.sections]
         dupes = sorted({a for a in anchors if anchors.count(a) > 1})
         if dupes:
-            raise ValueError(
-                _("section anchors must be unique in a lesson; repeated: %(anchors)s", anchors=", ".join(dupes))
-            )
+            raise ValueError(f"section anchors must be unique in a lesson; repeated: {', '.join(dupes)}")
         return self
 
     def refs(self) -> set[str]:

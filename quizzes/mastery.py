@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .i18n import N_
 from .items import Topic
 
 
@@ -25,20 +24,16 @@ class TopicMastery:
 
     @property
     def level(self) -> str:
-        """A word for the percentage: what the chart and screen readers say.
-
-        In English as marked for the catalogue (``N_``), since it also names the chart's
-        style (``bar-needs-work``): whoever shows it translates it.
-        """
+        """A word for the percentage: what the chart and screen readers say."""
         p = self.percent
         if p is None:
-            return N_("not started")
+            return "not started"
         p += 1e-9  # as in AttemptScore.passed: 100 * 5.1 / 6 is 84.999..., and means 85
         if p >= 85:
-            return N_("strong")
+            return "strong"
         if p >= 60:
-            return N_("developing")
-        return N_("needs work")
+            return "developing"
+        return "needs work"
 
 
 def mastery_by_topic(rows: Iterable[tuple[str, float, float, int]]) -> list[TopicMastery]:

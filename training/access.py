@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from .models import Role
@@ -78,7 +77,7 @@ def enforce_access():
     if PUBLIC in rule:
         return None
     if not current_user.is_authenticated:
-        flash(_("Sign in to continue."), "info")
+        flash("Sign in to continue.", "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if current_user.role not in rule:
         abort(403)

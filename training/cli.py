@@ -9,27 +9,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from quizzes import translation
 from quizzes.coverage import format_table, summarise
-from quizzes.formats.packs import PackError, dump_translation, read_pack
+from quizzes.formats.packs import PackError, read_pack
 
 from .database import writing
 from .extensions import db
 from .models import Role
 from .services import accounts, audit, backup, cohorts, content, enrolment, question_import, restore
-
-
-def translation_coverage(doc) -> dict[str, dict]:
-    """``{language: {"coverage": 0..1, "missing": n, "outdated": n}}`` for each translation of ``doc``."""
-    out = {}
-    for language, entries in sorted(doc.translations.items()):
-        state = translation.status(doc, entries)
-        out[language] = {
-            "coverage": round(state.coverage, 4),
-            "missing": len(state.missing),
-            "outdated": len(state.outdated),
-        }
-    return out
 
 
 def register(app: Flask) -> None:
@@ -61,12 +47,8 @@ def packs_validate(path: Path) -> None:
         pack = read_pack(path, known_refs=content.known_lesson_refs())
     except PackError as exc:
         _fail(exc)
-    for warning in pack.warnings:
-        click.echo(f"warning: {warning}", err=True)
     for file, doc in pack.lessons + pack.modules:
         click.echo(f"ok: {file}: {doc.kind} {doc.slug}")
-    for file, kind, slug, language in pack.translation_files:
-        click.echo(f"ok: {file}: {language} translation of {kind} {slug}")
 
 
 @packs.command("summary")
@@ -76,44 +58,13 @@ def packs_summary(path: Path | None, as_json: bool) -> None:
     """Cases, stages and items per type and topic for each module: of a pack PATH, or of what is published."""
     if path is None:
         modules = [entry.content for entry in content.catalogue()]
-        lessons = [row.content for row in content.lessons()]
     else:
         try:
-            pack = read_pack(path, known_refs=content.known_lesson_refs())
+            modules = [m for _, m in read_pack(path, known_refs=content.known_lesson_refs()).modules]
         except PackError as exc:
             _fail(exc)
-        modules = [m for _, m in pack.modules]
-        lessons = [lesson for _, lesson in pack.lessons]
     summary = summarise(modules)
-    # Translation coverage per language, for each module and lesson.
-    for row, module in zip(summary["modules"], modules, strict=True):
-        row["language"] = module.language
-        row["translations"] = translation_coverage(module)
-    summary["lessons"] = [
-        {"slug": lesson.slug, "language": lesson.language, "translations": translation_coverage(lesson)}
-        for lesson in lessons
-    ]
     click.echo(json.dumps(summary, indent=2) if as_json else format_table(summary))
-
-
-@packs.command("translation-template")
-@click.argument("path", type=click.Path(path_type=Path))
-@click.argument("slug")
-@click.argument("language")
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="file to write")
-def packs_translation_template(path: Path, slug: str, language: str, output: Path) -> None:
-    """Write a translation file of the module or lesson SLUG of the pack PATH into LANGUAGE: every path with
-    the original as a comment and its fingerprint; translations still current are kept, the rest left empty."""
-    try:
-        pack = read_pack(path, known_refs=content.known_lesson_refs())
-    except PackError as exc:
-        _fail(exc)
-    doc = next((d for _f, d in pack.modules + pack.lessons if d.slug == slug), None)
-    if doc is None:
-        click.echo(f"error: no module or lesson '{slug}' in {path}", err=True)
-        raise SystemExit(1)
-    output.write_text(dump_translation(doc, language), encoding="utf-8")
-    click.echo(f"wrote {output}")
 
 
 @packs.command("import")

@@ -14,13 +14,10 @@ import re
 from datetime import date
 
 from flask import Flask, abort, request
-from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter, Map
 from wtforms import Field
 from wtforms.validators import StopValidation
-
-from .services.times import day
 
 # The largest id PostgreSQL's ``Integer`` (and so every id column here) can hold.
 MAX_ID = 2**31 - 1
@@ -90,7 +87,7 @@ def int_arg(
         return number
     if clamp:
         return default if number is None else min(max(number, minimum), maximum)
-    abort(400, _("“%(name)s” must be a whole number from %(min)d to %(max)d.", name=name, min=minimum, max=maximum))
+    abort(400, f"“{name}” must be a whole number from {minimum} to {maximum}.")
 
 
 def whole_in_range(value: object, minimum: int = 1, maximum: int = MAX_ID) -> bool:
@@ -125,11 +122,11 @@ class InRange:
                 raise StopValidation()
             return
         if isinstance(value, float) and not math.isfinite(value):
-            raise StopValidation(_("Give a number."))
+            raise StopValidation("Give a number.")
         if value < self.minimum:
-            raise StopValidation(_("Must be %(limit)s or more.", limit=_plain(self.minimum)))
+            raise StopValidation(f"Must be {_plain(self.minimum)} or more.")
         if value > self.maximum:
-            raise StopValidation(_("Must be %(limit)s or less.", limit=_plain(self.maximum)))
+            raise StopValidation(f"Must be {_plain(self.maximum)} or less.")
 
 
 def _plain(number: float) -> str:
@@ -148,6 +145,4 @@ class DateInRange:
     def __call__(self, form, field: Field) -> None:
         """Refuse a date outside the range, saying which dates are allowed."""
         if field.data is not None and not self.first <= field.data <= self.last:
-            raise StopValidation(
-                _("Choose a date from %(first)s to %(last)s.", first=day(self.first), last=day(self.last))
-            )
+            raise StopValidation(f"Choose a date from {self.first:%d %b %Y} to {self.last:%d %b %Y}.")

@@ -28,7 +28,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..i18n import _
 from ..items import ITEM_TYPES
 from .imported import DEFAULT_EXPLANATION, ImportedQuestion, ImportResult, check
 from .packs import Problem
@@ -67,7 +66,7 @@ class _AikenReader:
             option = _OPTION.match(line)
             if answer:
                 if draft is None:
-                    self.problem(_("an ANSWER line with no question before it"), n)
+                    self.problem("an ANSWER line with no question before it", n)
                 else:
                     self.finish(draft, answer.group(1).strip(), n)
                     draft = None
@@ -90,27 +89,20 @@ class _AikenReader:
         letters: dict[str, int] = {}
         for i, (letter, text, n) in enumerate(draft.options):
             if letter in letters:
-                self.problem(_("option %(letter)s appears twice", letter=letter), n)
+                self.problem(f"option {letter} appears twice", n)
             letters.setdefault(letter, i)
             if not text:
-                self.problem(_("option %(letter)s has no text", letter=letter), n)
+                self.problem(f"option {letter} has no text", n)
         if len(draft.options) < 2:
-            self.problem(
-                _("fewer than 2 options (%(count)d): write each as 'A. text'", count=len(draft.options)), draft.line
-            )
+            self.problem(f"fewer than 2 options ({len(draft.options)}): write each as 'A. text'", draft.line)
         correct: int | None = None
         if answer is None or answer_line is None:
-            self.problem(_("missing ANSWER line (e.g. 'ANSWER: B')"), draft.line)
+            self.problem("missing ANSWER line (e.g. 'ANSWER: B')", draft.line)
         elif not re.fullmatch(r"[A-Za-z]", answer):
-            self.problem(
-                _("ANSWER '%(answer)s' should be one option letter, e.g. 'ANSWER: B'", answer=answer), answer_line
-            )
+            self.problem(f"ANSWER '{answer}' should be one option letter, e.g. 'ANSWER: B'", answer_line)
         elif answer.upper() not in letters:
-            known = ", ".join(letters) or _("none")
-            self.problem(
-                _("ANSWER %(answer)s is not among the options (%(known)s)", answer=answer.upper(), known=known),
-                answer_line,
-            )
+            known = ", ".join(letters) or "none"
+            self.problem(f"ANSWER {answer.upper()} is not among the options ({known})", answer_line)
         else:
             correct = letters[answer.upper()]
         if correct is None or len(self.result.problems) > before:
@@ -124,7 +116,7 @@ class _AikenReader:
                 "explanation": self.default_explanation,
                 "points": 1.0,
             }
-            | _as_item([text for _letter, text, _line in draft.options], correct),
+            | _as_item([text for _, text, _ in draft.options], correct),
         )
         problems = check(question, self.filename)
         if problems:
@@ -142,11 +134,8 @@ def _as_item(options: list[str], correct: int) -> dict:
     raise LookupError("no item type reads Aiken questions")
 
 
-def parse_aiken(text: str, filename: str = "<aiken>", *, default_explanation: str | None = None) -> ImportResult:
-    """Read Aiken text: a ``single`` question for each well-formed question, a problem for each other.
-
-    :param default_explanation: the questions' explanation (Aiken has none); by default
-        ``DEFAULT_EXPLANATION`` in the reader's language.
-    """
-    explanation = _(DEFAULT_EXPLANATION) if default_explanation is None else default_explanation
-    return _AikenReader(filename, explanation).read(text)
+def parse_aiken(
+    text: str, filename: str = "<aiken>", *, default_explanation: str = DEFAULT_EXPLANATION
+) -> ImportResult:
+    """Read Aiken text: a ``single`` question for each well-formed question, a problem for each other."""
+    return _AikenReader(filename, default_explanation).read(text)

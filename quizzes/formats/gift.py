@@ -44,7 +44,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from ..i18n import N_, _
 from ..items import ITEM_TYPES
 from .imported import DEFAULT_EXPLANATION, ImportedQuestion, ImportResult, check
 from .packs import Problem
@@ -59,8 +58,6 @@ _DIRECTIVE = re.compile(r"^\s*//\s*(safety-critical|key|variant-of|harmful|units
 DIRECTIVES = ("key", "safety-critical", "variant-of", "harmful", "units")
 """Comment lines that carry what GIFT has no field for (see the module's docstring)."""
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-DEFAULT_UNITS = N_("(number)")
-"""The units of an imported numeric question (GIFT has none): written into the draft in the reader's language."""
 
 
 class _Bad(Exception):
@@ -88,7 +85,7 @@ class _Span:
         return len(self.text)
 
     def cut(self, start: int, stop: int | None = None) -> _Span:
-        start, stop, _step = slice(start, stop).indices(len(self.text))
+        start, stop, _ = slice(start, stop).indices(len(self.text))
         stop = max(start, stop)
         return _Span(self.text[start:stop], self.mask[start:stop], self.lines[start:stop], self.line_at(stop))
 
@@ -194,12 +191,10 @@ def _weight(seg: _Span, line: int) -> tuple[float | None, _Span]:
         return None, seg
     raw = seg.text[1 : m.end() - 1]
     if not _WEIGHT_NUMBER.match(raw):
-        raise _Bad(
-            _("bad weight '%%%(raw)s%%': a weight is a percentage from -100 to 100, such as %%50%%", raw=raw), line
-        )
+        raise _Bad(f"bad weight '%{raw}%': a weight is a percentage from -100 to 100, such as %50%", line)
     value = float(raw)
     if not -100 <= value <= 100:
-        raise _Bad(_("weight %(raw)s%% is outside -100..100", raw=raw), line)
+        raise _Bad(f"weight {raw}% is outside -100..100", line)
     return value, seg.cut(m.end())
 
 
@@ -216,21 +211,10 @@ def _segments(answers: _Span, markers: str) -> list[tuple[str, _Span, int]]:
     at = answers.positions(markers)
     head = answers.cut(0, at[0]) if at else answers
     if head.text.strip():
-        quoted = [f"'{m}'" for m in markers]
-        if len(quoted) == 1:
-            message = _(
-                "'%(text)s' is not an answer: start each answer with %(marker)s",
-                text=_short(head.text),
-                marker=quoted[0],
-            )
-        else:
-            message = _(
-                "'%(text)s' is not an answer: start each answer with %(markers)s or %(last)s",
-                text=_short(head.text),
-                markers=", ".join(quoted[:-1]),
-                last=quoted[-1],
-            )
-        raise _Bad(message, head.first_line)
+        raise _Bad(
+            f"'{_short(head.text)}' is not an answer: start each answer with " + " or ".join(f"'{m}'" for m in markers),
+            head.first_line,
+        )
     return [
         (answers.mask[p], answers.cut(p + 1, at[k + 1] if k + 1 < len(at) else None), answers.line_at(p))
         for k, p in enumerate(at)
@@ -240,12 +224,12 @@ def _segments(answers: _Span, markers: str) -> list[tuple[str, _Span, int]]:
 def _number(text: str, line: int) -> float:
     text = text.strip()
     if not text:
-        raise _Bad(_("a number is missing"), line)
+        raise _Bad("a number is missing", line)
     if not _NUMBER.match(text):
-        raise _Bad(_("'%(text)s' is not a number", text=_short(text)), line)
+        raise _Bad(f"'{_short(text)}' is not a number", line)
     value = float(text)
     if not math.isfinite(value):
-        raise _Bad(_("'%(text)s' is too large a number", text=_short(text)), line)
+        raise _Bad(f"'{_short(text)}' is too large a number", line)
     return value
 
 
@@ -253,19 +237,19 @@ def _range(span: _Span, line: int) -> tuple[float, float]:
     """``a..b``, ``value:tolerance`` or ``value`` as (min, max)."""
     span = span.strip()
     if not span.text:
-        raise _Bad(_("an answer has no number: write e.g. {#5:0.5} or {#3..7}"), line)
+        raise _Bad("an answer has no number: write e.g. {#5:0.5} or {#3..7}", line)
     dots = span.find("..")
     if dots >= 0:
         low, high = _number(span.cut(0, dots).text, line), _number(span.cut(dots + 2).text, line)
         if low > high:
-            raise _Bad(_("the range %(low)s..%(high)s is reversed", low=_fmt(low), high=_fmt(high)), line)
+            raise _Bad(f"the range {_fmt(low)}..{_fmt(high)} is reversed", line)
         return low, high
     colon = span.find(":")
     if colon >= 0:
         value, tolerance = _number(span.cut(0, colon).text, line), abs(_number(span.cut(colon + 1).text, line))
         low, high = value - tolerance, value + tolerance
         if not (math.isfinite(low) and math.isfinite(high)):
-            raise _Bad(_("'%(text)s' is too large a range", text=_short(span.text)), line)
+            raise _Bad(f"'{_short(span.text)}' is too large a range", line)
         return low, high
     value = _number(span.text, line)
     return value, value
@@ -289,9 +273,7 @@ class _GiftReader:
                 self.block(_decode(block).strip(), category, directives)
             elif directives:
                 line = directives[0][0]
-                self.result.problems.append(
-                    self.problem(None, _("directive comments with no question after them"), line)
-                )
+                self.result.problems.append(self.problem(None, "directive comments with no question after them", line))
         return self.result
 
     def problem(self, title: str | None, message: str, line: int) -> Problem:
@@ -305,7 +287,7 @@ class _GiftReader:
             if span.mask.startswith("::"):
                 end = span.find("::", 2)
                 if end < 0:
-                    raise _Bad(_("the title's '::' is not closed"), line)
+                    raise _Bad("the title's '::' is not closed", line)
                 title = " ".join(span.cut(2, end).text.split()) or None
                 span = span.cut(end + 2)
             data = self.question(span, line, notes)
@@ -316,9 +298,9 @@ class _GiftReader:
             return
         if data is None:
             if directives:
-                self.result.problems.append(self.problem(title, _("directive comments before a description"), line))
+                self.result.problems.append(self.problem(title, "directive comments before a description", line))
                 return
-            self.result.notes.append(self.problem(title, _("a description, not a question: skipped"), line))
+            self.result.notes.append(self.problem(title, "a description, not a question: skipped", line))
             return
         question = ImportedQuestion(line=line, title=title, category=category, data=data, key=key)
         problems = check(question, self.filename)
@@ -332,24 +314,24 @@ class _GiftReader:
         """The item data of one question (after its title); None for a description."""
         opening, first_close = span.find("{"), span.find("}")
         if first_close >= 0 and (opening < 0 or first_close < opening):
-            raise _Bad(_("'}' without a '{' before it"), span.line_at(first_close))
+            raise _Bad("'}' without a '{' before it", span.line_at(first_close))
         if opening < 0:
             return None
         close, again = span.find("}", opening + 1), span.find("{", opening + 1)
         if close < 0 or 0 <= again < close:
-            raise _Bad(_("unclosed '{'"), span.line_at(opening))
+            raise _Bad("unclosed '{'", span.line_at(opening))
         after = span.cut(close + 1)
         if after.find("{") >= 0:
             raise _Bad(
-                _("a second '{' in one question: separate questions with a blank line"),
+                "a second '{' in one question: separate questions with a blank line",
                 after.line_at(after.find("{")),
             )
         if after.find("}") >= 0:
-            raise _Bad(_("'}' without a '{' before it"), after.line_at(after.find("}")))
+            raise _Bad("'}' without a '{' before it", after.line_at(after.find("}")))
         before = _FORMAT_TAG.sub("", span.cut(0, opening).text, count=1)
         prompt = (before + _BLANK + after.text if after.text.strip() else before).strip()
         if not prompt:
-            raise _Bad(_("no question text"), line)
+            raise _Bad("no question text", line)
 
         body = span.cut(opening + 1, close)
         general = ""
@@ -361,13 +343,13 @@ class _GiftReader:
         base = {"prompt": prompt, "explanation": general or self.default_explanation, "points": 1.0}
 
         if not answers.text:
-            raise _Bad(_("essay questions have no automatic mark: not imported"), line)
+            raise _Bad("essay questions have no automatic mark: not imported", line)
         block = GiftAnswers(answers, line, notes, general, self.default_units, self.default_explanation)
         for name, item_type in sorted(ITEM_TYPES.items(), key=lambda entry: entry[1].gift_order):
             data = item_type.from_gift(block)
             if data is not None:
                 return base | {"type": name} | data
-        raise _Bad(_("no answer is marked: write '=' before each right answer and '~' before each wrong one"), line)
+        raise _Bad("no answer is marked: write '=' before each right answer and '~' before each wrong one", line)
 
 
 def _apply_directives(data: dict[str, Any], directives: list[_Directive]) -> str | None:
@@ -377,34 +359,25 @@ def _apply_directives(data: dict[str, Any], directives: list[_Directive]) -> str
     for line, name, value in directives:
         if name == "safety-critical":
             if value and value.lower() not in ("yes", "true"):
-                raise _Bad(_("'// safety-critical' takes no value (found '%(value)s')", value=_short(value)), line)
+                raise _Bad(f"'// safety-critical' takes no value (found '{_short(value)}')", line)
             data["safety_critical"] = True
         elif name in ("key", "variant-of"):
             if not _SLUG.match(value):
-                raise _Bad(
-                    _(
-                        "'// %(name)s:' needs a key of lower-case letters, digits and dashes (found '%(value)s')",
-                        name=name,
-                        value=value,
-                    ),
-                    line,
-                )
+                raise _Bad(f"'// {name}:' needs a key of lower-case letters, digits and dashes (found '{value}')", line)
             if name == "key":
                 key = value
             else:
                 data["variant_of"] = value
         elif name == "units":
             if "units" not in data or not value:
-                raise _Bad(_("'// units:' is for numeric questions and needs the units, e.g. '// units: ml'"), line)
+                raise _Bad("'// units:' is for numeric questions and needs the units, e.g. '// units: ml'", line)
             data["units"] = value[:40]
         else:  # harmful
             words = " ".join(value.split())
             if not words:
-                raise _Bad(_("'// harmful:' needs the harmful answer's words"), line)
+                raise _Bad("'// harmful:' needs the harmful answer's words", line)
             if not item_type.harmful_from_gift(data, words):
-                raise _Bad(
-                    _("'// harmful: %(words)s' names no wrong answer of this question", words=_short(words)), line
-                )
+                raise _Bad(f"'// harmful: {_short(words)}' names no wrong answer of this question", line)
     return key
 
 
@@ -463,7 +436,7 @@ class GiftAnswers:
             text_span, feedback = self.text_and_feedback(rest)
             text = self.clean(text_span)
             if not text:
-                self.bad(_("answer %(number)d has no text", number=len(found) + 1), at)
+                self.bad(f"answer {len(found) + 1} has no text", at)
             found.append(GiftAnswer(marker, weight, text, feedback, at))
         return found
 
@@ -507,19 +480,15 @@ def parse_gift(
     text: str,
     filename: str = "<gift>",
     *,
-    default_units: str | None = None,
-    default_explanation: str | None = None,
+    default_units: str = "(number)",
+    default_explanation: str = DEFAULT_EXPLANATION,
 ) -> ImportResult:
     """Read GIFT text: every question mapped to our schema, and a problem for each that is not.
 
-    :param default_units: ``units`` of numeric items (GIFT has none); by default
-        ``DEFAULT_UNITS`` in the reader's language.
-    :param default_explanation: ``explanation`` of questions without general feedback; by
-        default ``DEFAULT_EXPLANATION`` in the reader's language.
+    :param default_units: ``units`` of numeric items (GIFT has none).
+    :param default_explanation: ``explanation`` of questions without general feedback.
     """
-    units = _(DEFAULT_UNITS) if default_units is None else default_units
-    explanation = _(DEFAULT_EXPLANATION) if default_explanation is None else default_explanation
-    return _GiftReader(filename, units, explanation).read(text)
+    return _GiftReader(filename, default_units, default_explanation).read(text)
 
 
 # ---------------------------------------------------------------- writing GIFT
@@ -590,7 +559,7 @@ def dump_gift(module: Any) -> str:
             lines.append(f"// variant-of: {item.variant_of}")
         if getattr(item, "units", None):
             lines.append(f"// units: {' '.join(item.units.split())}")
-        lines += [f"// harmful: {' '.join(words.split())}" for words in item.gift_harmful()]
+        lines += [f"// harmful: {' '.join(words.split())}" for words in item.harmful_parts()]
         prompt = escape(item.prompt)
         general = f" ####[markdown]{escape(item.explanation)}" if item.explanation else ""
         lines += [f"::{item.key}::[markdown]{prompt} {{{answers}{general}}}", ""]

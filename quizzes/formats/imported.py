@@ -18,14 +18,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..i18n import N_, _
 from ..items import ITEM_TYPES
 from .packs import Problem, key_path
 
-# What an imported question gets where its source said nothing: written into the draft in the
-# importing author's language (translated where used), like the text they type.
-DEFAULT_EXPLANATION = N_("No explanation came with this question: see the linked lesson.")
-MISSING_FEEDBACK = N_("This is not the right answer: see the explanation.")
+DEFAULT_EXPLANATION = "No explanation came with this question: see the linked lesson."
+MISSING_FEEDBACK = "This is not the right answer: see the explanation."
 
 # Stand-ins used only to check that a parsed question will validate once the caller adds its own.
 _PLACEHOLDER = {"key": "imported", "topic": "anatomy", "lesson": "imported#question"}
@@ -72,20 +69,15 @@ def to_item(
     key: str,
     topic: Any,
     lesson: str | None,
-    missing_feedback: str | None = None,
-    missing_explanation: str | None = None,
+    missing_feedback: str = MISSING_FEEDBACK,
+    missing_explanation: str = DEFAULT_EXPLANATION,
 ) -> dict[str, Any]:
     """The question as item data of our schema, ready for ``ITEM_TYPES[type].model_validate``.
 
     Adds ``key``, ``topic`` and ``lesson``; gives an empty explanation ``missing_explanation``
     and lets the type fill what else it requires (a wrong choice without feedback gets
     ``missing_feedback``). ``q`` is not changed.
-
-    :param missing_feedback: by default ``MISSING_FEEDBACK`` in the reader's language.
-    :param missing_explanation: by default ``DEFAULT_EXPLANATION`` in the reader's language.
     """
-    missing_feedback = _(MISSING_FEEDBACK) if missing_feedback is None else missing_feedback
-    missing_explanation = _(DEFAULT_EXPLANATION) if missing_explanation is None else missing_explanation
     data = copy.deepcopy(q.data)
     data["key"] = key
     data["topic"] = getattr(topic, "value", topic)
@@ -104,18 +96,15 @@ def check(q: ImportedQuestion, filename: str) -> list[Problem]:
     try:
         ITEM_TYPES[data["type"]].model_validate(data)
     except ValidationError as exc:
-        return [Problem(filename, q.title or "", _refusal(data["type"], err), q.line) for err in exc.errors()]
+        return [
+            Problem(
+                filename,
+                q.title or "",
+                f"cannot be imported as a {data['type']} item: "
+                + (f"{key_path(list(err['loc']))}: " if err["loc"] else "")
+                + err["msg"].removeprefix("Value error, "),
+                q.line,
+            )
+            for err in exc.errors()
+        ]
     return []
-
-
-def _refusal(item_type: str, err: Any) -> str:
-    """Why the schema refuses an imported question, said by one of pydantic's errors."""
-    problem = err["msg"].removeprefix("Value error, ")
-    if err["loc"]:
-        return _(
-            "cannot be imported as a %(type)s item: %(path)s: %(problem)s",
-            type=item_type,
-            path=key_path(list(err["loc"])),
-            problem=problem,
-        )
-    return _("cannot be imported as a %(type)s item: %(problem)s", type=item_type, problem=problem)

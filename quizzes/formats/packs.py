@@ -8,7 +8,6 @@ valid, so an import is all or nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .. import translation
-from ..content import Lesson, Module, TranslatedText
+from ..content import Lesson, Module
 from ..items import ITEM_TYPES
 
 KINDS: dict[str, type[Module] | type[Lesson]] = {"module": Module, "lesson": Lesson}
@@ -48,34 +46,10 @@ class PackError(Exception):
 
 @dataclass
 class Pack:
-    """The validated documents of a pack, with the file each came from.
-
-    ``warnings`` are what does not stop an import: translations with missing or outdated
-    texts (those parts are shown in the original language).
-    """
+    """The validated documents of a pack, with the file each came from."""
 
     modules: list[tuple[str, Module]] = field(default_factory=list)
     lessons: list[tuple[str, Lesson]] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    # (translation file, kind, slug, language) of every translation read
-    translation_files: list[tuple[str, str, str, str]] = field(default_factory=list)
-
-
-TRANSLATIONS_FOLDER = "translations"
-"""A YAML file in a folder of this name is a translation (``kind: translation``), not a document."""
-
-
-@dataclass
-class TranslationFile:
-    """A translation file as read: what it translates, and each entry with its line."""
-
-    file: str
-    kind: str  # "module" or "lesson"
-    slug: str
-    language: str
-    entries: dict[str, TranslatedText]
-    lines: dict[str, int]  # path -> line of its entry
-    texts_line: int | None  # line of ``texts:``
 
 
 def pack_files(path: Path) -> list[Path]:
@@ -99,7 +73,6 @@ def read_pack(path: str | Path, known_refs: Iterable[str] = ()) -> Pack:
     if not files:
         raise PackError([Problem(str(root), "", "no .yaml files found")])
     pack, problems = Pack(), []
-    translations: list[TranslationFile] = []
     for file in files:
         raw = file.read_bytes()
         try:
@@ -108,19 +81,12 @@ def read_pack(path: str | Path, known_refs: Iterable[str] = ()) -> Pack:
             line = raw.count(b"\n", 0, exc.start) + 1
             problems.append(Problem(str(file), "", "not UTF-8 text: save the file as UTF-8", line))
             continue
-        if file.parent.name == TRANSLATIONS_FOLDER:
-            found, file_problems = parse_translation(text, str(file))
-            problems += file_problems
-            if found is not None:
-                translations.append(found)
-            continue
         doc, file_problems = parse_document(text, str(file))
         problems += file_problems
         if isinstance(doc, Module):
             pack.modules.append((str(file), doc))
         elif isinstance(doc, Lesson):
             pack.lessons.append((str(file), doc))
-    problems += _attach_translations(pack, translations)
     problems += _check_across(pack, set(known_refs))
     if problems:
         raise PackError(problems)
@@ -206,7 +172,7 @@ def _check_across(pack: Pack, known_refs: set[str]) -> list[Problem]:
             if doc.slug in seen:
                 problems.append(Problem(file, "slug", f"{kind} '{doc.slug}' is also defined in {seen[doc.slug]}"))
             seen[doc.slug] = file
-    refs = known_refs | {ref for _file, lesson in pack.lessons for ref in lesson.refs()}
+    refs = known_refs | {ref for _, lesson in pack.lessons for ref in lesson.refs()}
     for file, module in pack.modules:
         # A pack is published when imported, so it must be complete.
         problems += [Problem(file, where, message) for where, message in module.publish_problems()]
@@ -222,125 +188,6 @@ def _check_across(pack: Pack, known_refs: set[str]) -> list[Problem]:
                             )
                         )
     return problems
-
-
-def parse_translation(text: str, filename: str = "<text>") -> tuple[TranslationFile | None, list[Problem]]:
-    """Read a translation file (``kind: translation``, ``language``, ``module`` or ``lesson``, ``texts``)."""
-    try:
-        node, data = _load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        return None, [Problem(filename, "", f"not valid YAML: {getattr(exc, 'problem', exc)}", mark and mark.line + 1)]
-    if not isinstance(data, dict) or data.get("kind") != "translation":
-        return None, [Problem(filename, "kind", "a file in a 'translations' folder needs 'kind: translation'", 1)]
-    problems = []
-    allowed = {"kind", "format", "language", "module", "lesson", "texts"}
-    for name in sorted(set(data) - allowed):
-        problems.append(Problem(filename, str(name), "unknown field", _line_of(node, [name])))
-    targets = [k for k in ("module", "lesson") if k in data]
-    if len(targets) != 1 or not isinstance(data[targets[0]], str):
-        where = targets[0] if targets else ""
-        line = _line_of(node, [where]) if where else 1
-        problems.append(Problem(filename, where, "name what it translates: 'module: <slug>' or 'lesson: <slug>'", line))
-    language = data.get("language")
-    if not isinstance(language, str) or not _LANGUAGE.match(language):
-        problems.append(
-            Problem(filename, "language", "expected a language code such as 'vi'", _line_of(node, ["language"]))
-        )
-    texts = data.get("texts")
-    if not isinstance(texts, dict):
-        problems.append(
-            Problem(filename, "texts", "expected a mapping of path -> {text, of}", _line_of(node, ["texts"]))
-        )
-        texts = {}
-    entries, lines = {}, _key_lines(node, "texts")
-    for path, value in texts.items():
-        try:
-            entries[str(path)] = TranslatedText.model_validate(value if value is not None else {})
-        except ValidationError as exc:
-            for err in exc.errors():
-                where = ".".join(["texts", str(path), *(str(x) for x in err["loc"])])
-                message = err["msg"].removeprefix("Value error, ")
-                if err["loc"] == ("of",):
-                    message = "expected 'of': the 8-character fingerprint of the original text"
-                problems.append(Problem(filename, where, message, _line_of(node, ["texts", path, *err["loc"]])))
-    if problems:
-        return None, problems
-    kind = targets[0]
-    return TranslationFile(filename, kind, data[kind], language, entries, lines, _line_of(node, ["texts"])), []
-
-
-def _key_lines(node: yaml.Node | None, name: str) -> dict[str, int]:
-    """The line of each key of the mapping under ``name`` (where a path is written, not its value)."""
-    inner = next((v for k, v in node.value if k.value == name), None) if isinstance(node, yaml.MappingNode) else None
-    if not isinstance(inner, yaml.MappingNode):
-        return {}
-    return {str(k.value): k.start_mark.line + 1 for k, _v in inner.value}
-
-
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
-
-
-def _attach_translations(pack: Pack, found: list[TranslationFile]) -> list[Problem]:
-    """Put each translation into its document; unknown paths are errors, missing and outdated ones warnings."""
-    problems: list[Problem] = []
-    docs = {("module", d.slug): (i, d) for i, (_f, d) in enumerate(pack.modules)}
-    docs |= {("lesson", d.slug): (i, d) for i, (_f, d) in enumerate(pack.lessons)}
-    for tr in found:
-        hit = docs.get((tr.kind, tr.slug))
-        if hit is None:
-            problems.append(Problem(tr.file, tr.kind, f"no {tr.kind} '{tr.slug}' in this pack", 1))
-            continue
-        index, doc = hit
-        if tr.language == doc.language:
-            problems.append(Problem(tr.file, "language", f"the {tr.kind} is written in '{doc.language}' already", 1))
-            continue
-        if tr.language in doc.translations:
-            problems.append(Problem(tr.file, "language", f"a second '{tr.language}' translation of '{tr.slug}'", 1))
-            continue
-        for path in translation.unknown(doc, tr.entries):
-            problems.append(
-                Problem(tr.file, f"texts.{path}", f"no text of the {tr.kind} has this path", tr.lines[path])
-            )
-        state = translation.status(doc, tr.entries)
-        for path in state.missing:
-            line = tr.lines.get(path, tr.texts_line)
-            pack.warnings.append(Problem(tr.file, f"texts.{path}", "missing: shown in the original language", line))
-        for path in state.outdated:
-            pack.warnings.append(
-                Problem(
-                    tr.file,
-                    f"texts.{path}",
-                    "outdated: the original changed after it was translated; shown in the original language",
-                    tr.lines[path],
-                )
-            )
-        doc = doc.model_copy(update={"translations": {**doc.translations, tr.language: tr.entries}})
-        docs[(tr.kind, tr.slug)] = (index, doc)
-        listing = pack.modules if tr.kind == "module" else pack.lessons
-        listing[index] = (listing[index][0], doc)
-        pack.translation_files.append((tr.file, tr.kind, tr.slug, tr.language))
-    return problems
-
-
-def dump_translation(doc: Module | Lesson, language: str) -> str:
-    """A translation file of ``doc`` into ``language``: every path, the original as a comment above it,
-    the translation kept where still current (empty otherwise) and the original's fingerprint."""
-    entries = translation.template(doc, language)
-    originals = translation.texts_of(doc)
-    out = [f"kind: translation\nlanguage: {language}\n{doc.kind}: {doc.slug}\ntexts:"]
-    for path, entry in entries.items():
-        for line in originals[path].splitlines() or [""]:
-            out.append(f"  # {line}".rstrip())
-        body = yaml.dump(
-            {path: {"text": entry.text, "of": entry.of}},
-            Dumper=_BlockDumper,
-            sort_keys=False,
-            allow_unicode=True,
-            width=100,
-        )
-        out += ["  " + line if line else line for line in body.rstrip("\n").split("\n")]
-    return "\n".join(out) + "\n"
 
 
 class _BlockDumper(yaml.SafeDumper):
@@ -360,9 +207,4 @@ _BlockDumper.add_representer(str, _str_representer)
 def dump_document(doc: Module | Lesson) -> str:
     """Write a document as pack YAML; reading it back gives an equal document."""
     data = doc.model_dump(mode="json")
-    # Left out when unused, so a document without translations is written as it always was.
-    if not data.get("translations"):
-        data.pop("translations", None)
-        if data.get("language") == "en":
-            data.pop("language", None)
     return yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=100)

@@ -9,7 +9,7 @@ import inspect
 import math
 import random
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ..i18n import N_, _
 from ..stats import ResponseCount
 from .editor import Editor
 
@@ -48,20 +47,11 @@ class Topic(StrEnum):
 
     @property
     def label(self) -> str:
-        """The name people read (volume covers the product used, as the curriculum does).
-
-        In English, as marked for the catalogue (``N_``): whoever shows it translates it.
-        """
-        return _TOPIC_LABELS[self.value]
+        """The name people read (volume covers the product used, as the curriculum does)."""
+        return _TOPIC_LABELS.get(self.value, self.value.capitalize())
 
 
-_TOPIC_LABELS = {
-    "anatomy": N_("Anatomy"),
-    "placement": N_("Placement"),
-    "injection-volume": N_("Injection volume and product"),
-    "aftercare": N_("Aftercare"),
-    "red-flags": N_("Red flags and referral"),
-}
+_TOPIC_LABELS = {"injection-volume": "Injection volume and product", "red-flags": "Red flags and referral"}
 
 
 class AnswerError(ValueError):
@@ -109,9 +99,7 @@ class Item(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # The words of ``label``, ``answer_hint`` and ``responses_heading`` are marked for the
-    # catalogue (``N_``) and stay English here: whoever shows them translates them.
-    label: ClassVar[str] = N_("item")
+    label: ClassVar[str] = "item"
     # Said beside the points on the take page (e.g. "choose all that apply").
     answer_hint: ClassVar[str] = ""
     # The editor's fields beyond the common ones, and where validation messages go.
@@ -121,21 +109,21 @@ class Item(BaseModel):
     # GIFT readers are tried from the lowest number up (Moodle's own order of detection).
     gift_order: ClassVar[int] = 100
 
-    key: Slug  # stable id of the item inside its module; statistics group by it
+    key: Slug = Field(description="Stable id of the item inside its module; statistics group by it.")
     type: str
     prompt: Text
     points: float = Field(default=1.0, gt=0, le=100)
     # Both may be missing only in a draft (e.g. just imported); publishing requires them.
     topic: Topic | None = None
-    lesson: LessonRef | None = None  # lesson-slug#section-anchor that teaches this item
+    lesson: LessonRef | None = Field(default=None, description="lesson-slug#section-anchor that teaches this item")
     explanation: Text
-    tags: list[Slug] = Field(default_factory=list, max_length=10)  # free labels, e.g. source-conflict
+    tags: list[Slug] = Field(default_factory=list, max_length=10, description="free labels, e.g. source-conflict")
     # A question a practitioner must get right to be safe: missing it fails the attempt
     # whatever its total (unless the module turns its safety gate off).
-    safety_critical: bool = False  # a wrong answer fails the attempt, whatever its score
+    safety_critical: bool = Field(default=False, description="a wrong answer fails the attempt, whatever its score")
     # Variants: items of one slot ask the same thing in other words or numbers; each attempt
     # draws one per slot. The slot's first item has no ``variant_of``; the others name it.
-    variant_of: Slug | None = None  # key of the first item of this item's slot
+    variant_of: Slug | None = Field(default=None, description="key of the first item of this item's slot")
 
     @property
     def slot(self) -> str:
@@ -155,11 +143,6 @@ class Item(BaseModel):
     def harmful_parts(self) -> list[str]:
         """Every answer the author marked harmful, in words (for preview, the editor and analysis)."""
         return []
-
-    def gift_harmful(self) -> list[str]:
-        """Every answer marked harmful as GIFT's ``// harmful:`` comment names it: ``harmful_parts`` unless
-        those words are translated (GIFT's words stay English, since an import reads them back)."""
-        return self.harmful_parts()
 
     def safety_miss(self, answer: Any | None, mark: Mark | None = None) -> bool:
         """True when ``answer`` fails the safety gate: a harmful pick, or a safety-critical question not fully right.
@@ -209,33 +192,6 @@ class Item(BaseModel):
         into a page's tokens and, with the inverse ``code``, tokens back into ids.
         """
         return list(values)
-
-    # ------------------------------------------------------------ translation
-
-    def texts(self) -> dict[str, str]:
-        """This item's own translatable texts, by path relative to the item (``prompt``, ``choices.a.text``...).
-
-        Only texts a person reads; keys, ids and numbers are never translated. Empty
-        optional texts (a feedback left blank) are left out. Types add their parts' texts.
-        """
-        return {"prompt": self.prompt, "explanation": self.explanation}
-
-    def with_texts(self, texts: Mapping[str, str]) -> Item:
-        """A copy with the texts ``texts`` names (paths as ``texts()`` gives them) replaced.
-
-        Not validated again (a view of a validated item); keys, ids, the key answer and
-        points stay as they were, so grading by key gives the same marks in every language.
-        """
-        update = {name: texts[name] for name in ("prompt", "explanation") if name in texts}
-        return self.model_copy(update=update) if update else self
-
-    def accepting(self, translations: Iterable[Mapping[str, str]]) -> Item:
-        """A copy that also accepts the answers ``translations`` (each a ``texts()``-shaped mapping) give.
-
-        Only types whose answers are words (short answer) accept more; the others are unchanged,
-        since their answers are ids.
-        """
-        return self
 
     # ------------------------------------------------------------ what a student sees
 
@@ -346,47 +302,20 @@ def shuffled(parts: Iterable[P], seed: int, item_key: str) -> list[P]:
     return out
 
 
-def part_texts(prefix: str, parts: Iterable[Any], fields: Sequence[str]) -> dict[str, str]:
-    """The non-empty ``fields`` of each part (choice, step, prompt...) by path ``<prefix>.<part id>.<field>``."""
-    return {
-        f"{prefix}.{part.id}.{name}": getattr(part, name)
-        for part in parts
-        for name in fields
-        if getattr(part, name, "")
-    }
-
-
-def parts_with_texts(prefix: str, parts: Sequence[P], fields: Sequence[str], texts: Mapping[str, str]) -> list[P]:
-    """``parts`` with the ``<prefix>.<part id>.<field>`` texts of ``texts`` put in (ids and everything else kept)."""
-    out = []
-    for part in parts:
-        update = {name: texts[f"{prefix}.{part.id}.{name}"] for name in fields if f"{prefix}.{part.id}.{name}" in texts}
-        out.append(part.model_copy(update=update) if update else part)
-    return out
-
-
-def find_part(parts: Iterable[P], part_id: Any, unknown: str) -> P:
-    """The choice, step or option with this id; an unknown id is an AnswerError.
-
-    :param unknown: what the student is told then, marked with ``N_`` (e.g. "That step is not
-        part of this question."); it is translated here.
-    """
+def find_part(parts: Iterable[P], part_id: Any, what: str) -> P:
+    """The choice, step or option with this id; an unknown id is an AnswerError."""
     for part in parts:
         if part.id == part_id:
             return part
-    raise AnswerError(_(unknown))
+    raise AnswerError(f"That {what} is not part of this question.")
 
 
-def require_unique_ids(parts: Iterable[Any], repeated: str) -> None:
-    """Raise ValueError (a validation error) when two parts share an id.
-
-    :param repeated: the message, marked with ``N_``, with ``%(ids)s`` for the repeated ids
-        (e.g. "step ids must be unique in an item; repeated: %(ids)s"); it is translated here.
-    """
+def require_unique_ids(parts: Iterable[Any], what: str) -> None:
+    """Raise ValueError (a validation error) when two parts share an id."""
     ids = [part.id for part in parts]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
-        raise ValueError(_(repeated, ids=", ".join(dupes)))
+        raise ValueError(f"{what} ids must be unique in an item; repeated: {', '.join(dupes)}")
 
 
 def single_value(values: list[str]) -> str | None:
@@ -395,7 +324,7 @@ def single_value(values: list[str]) -> str | None:
     if not filled:
         return None
     if len(filled) > 1:
-        raise AnswerError(_("Give one answer only."))
+        raise AnswerError("Give one answer only.")
     return filled[0]
 
 
@@ -405,8 +334,8 @@ _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
 def parse_number(text: str) -> float:
     """Parse a typed number; accepts a decimal comma, refuses anything else."""
     if not _NUMBER.match(text):
-        raise AnswerError(_("“%(text)s” is not a number.", text=text[:40]))
+        raise AnswerError(f"“{text[:40]}” is not a number.")
     value = float(text.replace(",", "."))
     if not math.isfinite(value):  # hundreds of digits overflow to inf, which JSON cannot store
-        raise AnswerError(_("“%(text)s” is not a number.", text=text[:40]))
+        raise AnswerError(f"“{text[:40]}” is not a number.")
     return value

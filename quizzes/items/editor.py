@@ -6,22 +6,13 @@ repeated rows (choices, steps...), and which validation messages belong next to 
 field. Generic code in ``training/author`` turns this into a form, reads the form back into
 the item's document and puts the validator's messages where they belong; nothing here
 knows about WTForms or Flask.
-
-The words people read here (labels, descriptions, help, placeholders, option labels) are
-marked for the catalogue with ``N_`` and stay English: the form that shows them translates
-them. Validation messages are known by their message (its ``N_`` text, values as
-placeholders), so one is placed by its field in English and in the reader's language alike.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, ClassVar, Literal
-
-from ..i18n import _
 
 Kind = Literal["line", "markdown", "number", "check", "choice", "pick", "picks"]
 """How a field is typed in: one line of text; Markdown (sanitised when saved); a number; a
@@ -85,9 +76,9 @@ class Editor:
     """An item type's editor: its blocks in the order shown, and where its validation messages go."""
 
     blocks: tuple[Block, ...] = ()
-    # (a message about the whole item, as marked with N_, the field or rows it belongs next to)
+    # (words in a message about the whole item, the field or rows it belongs next to)
     errors: tuple[tuple[str, str], ...] = ()
-    # (a message about one row, as marked with N_, the row's field it belongs next to)
+    # (words in a message about one row, the row's field it belongs next to)
     row_errors: tuple[tuple[str, str], ...] = ()
 
     def fields(self) -> Iterator[Field]:
@@ -103,71 +94,11 @@ class Editor:
         yield from (block for block in self.blocks if isinstance(block, Rows))
 
     def field_for(self, message: str, row: bool = False) -> str | None:
-        """The field a validation message belongs next to, found from what it says (None: no hint).
-
-        ``message`` may be in English or in the reader's language, and capitalised.
-        """
+        """The field a validation message belongs next to, found from its words (None: no hint)."""
+        message = message.lower()  # messages reach authors capitalised
         return next(
-            (field for known, field in (self.row_errors if row else self.errors) if _said(known, message, whole=False)),
-            None,
+            (field for words, field in (self.row_errors if row else self.errors) if words.lower() in message), None
         )
-
-
-_PLACEHOLDER = re.compile(r"%%|%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrs]")
-
-
-@lru_cache(maxsize=1024)
-def _pattern(text: str) -> re.Pattern[str]:
-    """A message's text (English or translated) as a pattern: each placeholder catches its value."""
-    out: list[str] = []
-    seen: set[str] = set()
-    at = 0
-    for found in _PLACEHOLDER.finditer(text):
-        out.append(re.escape(text[at : found.start()]))
-        name = found.group(1)
-        if name is None:
-            out.append("%")
-        elif name in seen:
-            out.append(f"(?P={name})")
-        else:
-            seen.add(name)
-            out.append(f"(?P<{name}>.+?)")
-        at = found.end()
-    out.append(re.escape(text[at:]))
-    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
-
-
-def _said(known: str, message: str, whole: bool) -> re.Match[str] | None:
-    """Where ``message`` says ``known`` (marked with ``N_``), in the reader's language or in English.
-
-    Messages reach authors capitalised; a translation may start with a value (a key, a field
-    name), so the message is read with its first letter in lower case first.
-    """
-    message = message.strip()
-    for text in dict.fromkeys((_(known), known)):
-        pattern = _pattern(text)
-        for said in dict.fromkeys((message[:1].lower() + message[1:], message)):
-            found = pattern.fullmatch(said) if whole else pattern.search(said)
-            if found:
-                return found
-    return None
-
-
-def message_values(known: str, message: str) -> dict[str, str] | None:
-    """The values filled into ``message`` if it is the message ``known`` (as marked with ``N_``), else None.
-
-    ``message`` may be in English or in the reader's language, and capitalised: this is how
-    code outside the engine recognises an engine message without reading its English words,
-    e.g. ``message_values(content.VARIANT_DIFFERS, message)`` gives its ``key``, ``first`` and ``field``.
-    A message without values gives ``{}`` (which is falsy): test ``is not None``, or use ``says``.
-    """
-    found = _said(known, message, whole=True)
-    return None if found is None else found.groupdict()
-
-
-def says(known: str, message: str) -> bool:
-    """True when ``message`` is the message ``known`` (marked with ``N_``), in English or in the reader's language."""
-    return _said(known, message, whole=True) is not None
 
 
 def form_value(value: Any) -> str:
@@ -179,4 +110,4 @@ def form_value(value: Any) -> str:
 
 def document_value(field: Field, posted: Any) -> Any:
     """A select's posted value as the document value of the option it names (unknown: as posted)."""
-    return next((value for value, _label in field.options if form_value(value) == posted), posted)
+    return next((value for value, _ in field.options if form_value(value) == posted), posted)

@@ -17,7 +17,6 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
-from ..i18n import _
 from .base import AnswerError, Item
 
 # 9 bytes = 72 bits, exactly 12 url-safe base64 characters (no padding, no "=": the pair
@@ -64,7 +63,7 @@ class FormTokens:
             except KeyError:
                 # An authored id or a token from another attempt lands here too: never accepted.
                 # The same words as an unknown authored id: every value a page offers is a choice of some kind.
-                raise AnswerError(_("That choice is not part of this question.")) from None
+                raise AnswerError("That choice is not part of this question.") from None
 
         return item.recode_values(values, back)
 

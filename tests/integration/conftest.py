@@ -33,17 +33,6 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-class EnglishReader(FlaskClient):
-    """A browser that asks for English: pages before sign-in are in English (tests read English words).
-
-    Signed-in pages follow the academy's language, which the fixtures set to English too; the
-    Vietnamese pages have tests of their own (``test_languages.py``)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-
 @pytest.fixture(scope="session")
 def app(tmp_path_factory) -> Iterator[Flask]:
     """One app for the session, migrated from the first revision on an empty database."""
@@ -62,7 +51,6 @@ def app(tmp_path_factory) -> Iterator[Flask]:
             "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
         }
     )
-    app.test_client_class = EnglishReader
     yield app
     with app.app_context():
         db.session.remove()
@@ -105,7 +93,6 @@ def academy(app: Flask) -> int:
     """A set-up academy; returns its admin's id."""
     with app.app_context(), writing():
         admin = accounts.set_up_academy("Test Academy", "admin@example.com", "Ada Admin", PASSWORD)
-        accounts.academy().language = "en"  # tests read English; Vietnamese has tests of its own
         db.session.commit()
         return admin.id
 

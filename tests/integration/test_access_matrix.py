@@ -95,8 +95,6 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("auth.setup", "GET"): Route(lambda w: "/setup", everyone(302)),  # the academy is set up already
     ("auth.setup", "POST"): Route(lambda w: "/setup", everyone(302), data=lambda w: {"name": "Hijack"}),
     ("auth.logout", "POST"): Route(lambda w: "/logout", signed_in(302)),
-    # The language switch: anyone, signed in or not (a choice kept with the account or the browser).
-    ("auth.set_language", "POST"): Route(lambda w: "/language", everyone(302), data=lambda w: {"language": "en"}),
     ("auth.change_password", "GET"): Route(lambda w: "/account/password", signed_in(200)),
     ("auth.change_password", "POST"): Route(lambda w: "/account/password", signed_in(200), data=nothing),
     # --- learn: everyone signed in takes modules; attempts are their student's alone ---

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from quizzes.content import Module
 from training.database import writing
@@ -25,13 +24,8 @@ TL_AFTERCARE = "thread-lift-aftercare-and-referral"
 MESO_AFTERCARE = "mesotherapy-aftercare-and-referral"
 
 
-HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
 def day(moment: datetime) -> str:
-    """The date the page shows for ``moment``: the academy's (Hanoi's) day, in English."""
-    local = moment.astimezone(HANOI)
-    return f"{local.day} {local:%b %Y}"
+    return f"{moment.day} {moment:%b %Y}"
 
 
 def days(n: float) -> datetime:

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import func, select
 
-from quizzes.formats.packs import TRANSLATIONS_FOLDER, parse_document, parse_translation, read_pack
+from quizzes.formats.packs import parse_document, read_pack
 from training.extensions import db
 from training.models import AuditEvent, LessonRow, ModuleRow, ModuleVersion
 from training.services.content import STARTER_PACKS, catalogue
@@ -145,9 +145,7 @@ def test_first_start_loads_the_starter_content_once(app, academy):
 
 def test_every_shipped_pack_file_parses(app):
     for path in Path(STARTER_PACKS).rglob("*.yaml"):
-        # A translation file is not a document of its own (see FORMAT.md, "Translations").
-        parse = parse_translation if path.parent.name == TRANSLATIONS_FOLDER else parse_document
-        doc, problems = parse(path.read_text(), str(path))
+        doc, problems = parse_document(path.read_text(), str(path))
         assert doc is not None and problems == [], problems
 
 

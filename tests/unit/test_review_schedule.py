@@ -11,6 +11,7 @@ from fsrs import Rating
 from quizzes.items import Mark
 from training.services.dashboard import Assignment, Status, sort_key, status_for
 from training.services.review import rating_for, reviewed
+from training.services.times import day, when
 
 T0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -71,3 +72,20 @@ def test_overdue_first_then_by_due_date_undated_last_then_title():
     assert order == ["late", "passed long ago", "sooner", "later", "a undated", "b undated"]
 
 
+@pytest.mark.parametrize(
+    ("delta", "words"),
+    [
+        (timedelta(seconds=-5), "now"),
+        (timedelta(seconds=20), "in 1 minute"),
+        (timedelta(minutes=10), "in 10 minutes"),
+        (timedelta(hours=3), "in 3 hours"),
+        (timedelta(days=4), "on 25 Nov 2026"),
+    ],
+)
+def test_when_something_is_due_in_words(delta, words):
+    assert when(T0 + delta, T0) == words
+
+
+def test_dates_read_like_21_nov_2026():
+    assert day(T0) == "21 Nov 2026"
+    assert day(T0 - timedelta(days=16)) == "5 Nov 2026"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import Field
 
@@ -60,7 +59,7 @@ def new_user():
             getattr(form, exc.field or "email").errors.append(str(exc))
         else:
             db.session.commit()
-            flash(_("Added %(email)s as %(role)s.", email=user.email, role=users.role_word(user.role)), "success")
+            flash(f"Added {user.email} as {user.role}.", "success")
             page = render_template("admin/temporary_password.html", user=user, password=password, created=True)
             return _no_store(Response(page))
     return render_template("admin/new_user.html", form=form)
@@ -84,18 +83,17 @@ def user_detail(user_id: int):
     )
 
 
-def _change(user_id: int, change: Callable[[User, User], object], done: Callable[[User], str]):
-    """Apply one change to a user, commit it with its audit row, and say what happened (``done``
-    words it for the changed user)."""
+def _change(user_id: int, change: Callable[[User, User], object], done: str):
+    """Apply one change to a user, commit it with its audit row, and say what happened."""
     user = users.user_or_404(user_id)
     try:
         change(current_user, user)
     except accounts.AccountError as exc:
         db.session.rollback()
-        flash(_("Nothing was changed: %(reason)s", reason=str(exc)), "danger")
+        flash(f"Nothing was changed: {exc}", "danger")
     else:
         db.session.commit()
-        flash(done(user), "success")
+        flash(done.format(email=user.email, role=user.role), "success")
     return redirect(url_for("admin.user_detail", user_id=user_id))
 
 
@@ -106,12 +104,10 @@ def change_role(user_id: int):
     users.user_or_404(user_id)
     form = RoleForm()
     if not form.validate_on_submit():
-        flash(_("Nothing was changed: choose one of the roles offered."), "danger")
+        flash("Nothing was changed: choose one of the roles offered.", "danger")
         return redirect(url_for("admin.user_detail", user_id=user_id))
     return _change(
-        user_id,
-        lambda actor, user: users.change_role(actor, user, form.role.data),
-        lambda user: _("%(email)s is now %(role)s.", email=user.email, role=users.role_word(user.role)),
+        user_id, lambda actor, user: users.change_role(actor, user, form.role.data), "{email} is now {role}."
     )
 
 
@@ -119,18 +115,14 @@ def change_role(user_id: int):
 @allow(Role.ADMIN)
 def deactivate(user_id: int):
     """Stop the user signing in, and sign them out everywhere."""
-    return _change(
-        user_id,
-        users.deactivate,
-        lambda user: _("%(email)s is deactivated and signed out everywhere.", email=user.email),
-    )
+    return _change(user_id, users.deactivate, "{email} is deactivated and signed out everywhere.")
 
 
 @bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
 @allow(Role.ADMIN)
 def reactivate(user_id: int):
     """Let a deactivated user sign in again."""
-    return _change(user_id, users.reactivate, lambda user: _("%(email)s can sign in again.", email=user.email))
+    return _change(user_id, users.reactivate, "{email} can sign in again.")
 
 
 @bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
@@ -141,10 +133,10 @@ def end_sessions(user_id: int):
     users.end_sessions(current_user, user)
     if user.id == current_user.id:
         sign_in(user)  # every session of theirs ended, this browser's too: give it a new one
-        flash(_("Your other sessions are ended; this one continues."), "success")
+        flash("Your other sessions are ended; this one continues.", "success")
     else:
         db.session.commit()
-        flash(_("%(email)s is signed out everywhere.", email=user.email), "success")
+        flash(f"{user.email} is signed out everywhere.", "success")
     return redirect(url_for("admin.user_detail", user_id=user_id))
 
 
@@ -157,10 +149,10 @@ def reset_password(user_id: int):
         password = users.reset_password(current_user, user)
     except accounts.AccountError as exc:
         db.session.rollback()
-        flash(_("Nothing was changed: %(reason)s", reason=str(exc)), "danger")
+        flash(f"Nothing was changed: {exc}", "danger")
         return redirect(url_for("admin.user_detail", user_id=user_id))
     db.session.commit()
-    flash(_("The password of %(email)s is reset and they are signed out everywhere.", email=user.email), "success")
+    flash(f"The password of {user.email} is reset and they are signed out everywhere.", "success")
     page = render_template("admin/temporary_password.html", user=user, password=password, created=False)
     return _no_store(Response(page))
 
@@ -190,12 +182,7 @@ def show_audit_log():
     form, filters = _audit_filters()
     page = audit_log.audit_page(filters, page_arg())
     return render_template(
-        "admin/audit.html",
-        form=form,
-        page=page,
-        query=_filter_query(),
-        pretty_json=audit_log.pretty_json,
-        time_of_day=audit_log.time_of_day,
+        "admin/audit.html", form=form, page=page, query=_filter_query(), pretty_json=audit_log.pretty_json
     )
 
 

@@ -1,41 +1,36 @@
 """Forms for set-up, sign-in and changing one's password."""
 
-from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from ..forms import Form
 from ..services import accounts, passwords
 
 
-class SetupForm(Form):
+class SetupForm(FlaskForm):
     """The academy's name and its first admin."""
 
-    academy_name = StringField(_l("Academy name"), validators=[DataRequired(), Length(max=200)])
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(
-        _l("Your email"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
-    )
+    academy_name = StringField("Academy name", validators=[DataRequired(), Length(max=200)])
+    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Your email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     password = PasswordField(
-        _l("Password"),
+        "Password",
         validators=[
             DataRequired(),
             Length(
                 min=accounts.MIN_PASSWORD_LENGTH,
                 max=200,
-                message=_l("Use at least %(min)d characters.", min=accounts.MIN_PASSWORD_LENGTH),
+                message=f"Use at least {accounts.MIN_PASSWORD_LENGTH} characters.",
             ),
         ],
-        description=_l(
-            "At least %(min)d characters: not a common password, nor your name or email.",
-            min=accounts.MIN_PASSWORD_LENGTH,
+        description=(
+            f"At least {accounts.MIN_PASSWORD_LENGTH} characters: not a common password, nor your name or email."
         ),
     )
     confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        "Repeat the password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]
     )
-    submit = SubmitField(_l("Create the academy"))
+    submit = SubmitField("Create the academy")
 
     def validate_password(self, field: PasswordField) -> None:
         """Refuse a common password, or one made of the admin's email or name or the academy's name."""
@@ -49,36 +44,35 @@ class SetupForm(Form):
             raise ValidationError(problem)
 
 
-class LoginForm(Form):
+class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
-    submit = SubmitField(_l("Sign in"))
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField("Sign in")
 
 
-class ChangePasswordForm(Form):
+class ChangePasswordForm(FlaskForm):
     """The current password and the new one, twice."""
 
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
     new_password = PasswordField(
-        _l("New password"),
+        "New password",
         validators=[
             DataRequired(),
             Length(
                 min=accounts.MIN_PASSWORD_LENGTH,
                 max=200,
-                message=_l("Use at least %(min)d characters.", min=accounts.MIN_PASSWORD_LENGTH),
+                message=f"Use at least {accounts.MIN_PASSWORD_LENGTH} characters.",
             ),
         ],
-        description=_l(
-            "At least %(min)d characters, different from the current one; "
-            "not a common password, nor made of your name or email.",
-            min=accounts.MIN_PASSWORD_LENGTH,
+        description=(
+            f"At least {accounts.MIN_PASSWORD_LENGTH} characters, different from the current one; "
+            "not a common password, nor made of your name or email."
         ),
     )
     confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("The new passwords differ."))],
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("new_password", message="The new passwords differ.")],
     )
-    submit = SubmitField(_l("Change password"))
+    submit = SubmitField("Change password")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 
 from flask import current_app, flash, request, session
-from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from .. import database
@@ -59,4 +58,4 @@ def end_idle_session() -> None:
     database.declare_write_intent(False)  # the page asked for is served as usual, in a read
     logout_user()
     session.clear()
-    flash(_("You were signed out after a time without activity. Sign in to continue."), "info")
+    flash("You were signed out after a time without activity. Sign in to continue.", "info")

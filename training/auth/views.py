@@ -1,13 +1,11 @@
 """Views for set-up, sign-in, sign-out and changing one's password."""
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from ..access import PUBLIC, SIGNED_IN, allow, is_static
 from ..database import begin_writes, declare_write_intent, reads_first
 from ..extensions import db, limiter
-from ..i18n import LANGUAGES
 from ..models import Role
 from ..services import accounts, security_events
 from . import bp
@@ -16,7 +14,7 @@ from .next_url import safe_next_path
 from .sessions import sign_in
 
 # What a user who must choose a new password may still open.
-OPEN_WHILE_PASSWORD_MUST_CHANGE = {"auth.change_password", "auth.logout", "auth.set_language"}
+OPEN_WHILE_PASSWORD_MUST_CHANGE = {"auth.change_password", "auth.logout"}
 
 
 def _safe_next(target: str | None) -> str:
@@ -34,7 +32,7 @@ def _safe_next(target: str | None) -> str:
 def setup():
     """Create the academy and its first admin; gone once an admin exists."""
     if not accounts.needs_setup():
-        flash(_("This academy is already set up. Sign in to continue."), "info")
+        flash("This academy is already set up. Sign in to continue.", "info")
         return redirect(url_for("auth.login"))
     form = SetupForm()
     if form.validate_on_submit():
@@ -45,7 +43,7 @@ def setup():
             flash(str(exc), "danger")
             return redirect(url_for("auth.login"))
         sign_in(admin)
-        flash(_("Welcome. %(academy)s is ready.", academy=form.academy_name.data), "success")
+        flash(f"Welcome. {form.academy_name.data} is ready.", "success")
         return redirect(url_for("learn.catalogue"))
     return render_template("auth/setup.html", form=form)
 
@@ -109,7 +107,7 @@ def login():
             security_events.sign_in_failed(form.email.data)
             db.session.commit()
             declare_write_intent(False)  # the page is a read; the throttle then counts in its own write
-            flash(_("That email and password do not match an active account."), "danger")
+            flash("That email and password do not match an active account.", "danger")
             return render_template("auth/login.html", form=form), 200
         target = safe_next_path(request.args.get("next"))  # checked before anything is committed
         accounts.rehash_if_needed(user, form.password.data)
@@ -129,23 +127,8 @@ def logout():
     db.session.commit()
     logout_user()
     session.clear()
-    flash(_("You are signed out."), "info")
+    flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
-
-
-@bp.route("/language", methods=["POST"])
-@allow(PUBLIC)
-def set_language():
-    """The menu's language switch: kept on the account when signed in, else for this browser."""
-    chosen = request.form.get("language", "")
-    if chosen not in LANGUAGES:
-        flash(_("Choose one of the languages offered."), "danger")
-        return redirect(_safe_next(request.form.get("next")))
-    session["language"] = chosen
-    if current_user.is_authenticated:
-        accounts.set_language(current_user, chosen)
-        db.session.commit()
-    return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.before_app_request
@@ -155,7 +138,7 @@ def require_new_password():
     if endpoint in OPEN_WHILE_PASSWORD_MUST_CHANGE or is_static(endpoint):
         return None
     if current_user.is_authenticated and current_user.must_change_password:
-        flash(_("Choose a new password to continue: the one you were given is temporary."), "warning")
+        flash("Choose a new password to continue: the one you were given is temporary.", "warning")
         return redirect(url_for("auth.change_password"))
     return None
 
@@ -180,6 +163,6 @@ def change_password():
                 declare_write_intent(False)  # as at sign-in: the throttle counts in its own write
         else:
             sign_in(user)  # every session ended with the change: this browser gets a new one
-            flash(_("Your password is changed. Any other device you were signed in on is signed out."), "success")
+            flash("Your password is changed. Any other device you were signed in on is signed out.", "success")
             return redirect(_safe_next(None))
     return render_template("auth/password.html", form=form, forced=current_user.must_change_password)

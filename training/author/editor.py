@@ -9,7 +9,6 @@ Every view but ``new_module`` is for the module's editors and admins (``edits_mo
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -35,7 +34,7 @@ def _draft(slug: str):
     row = module_or_404(slug)
     draft = drafts.draft_for(row)
     if draft is None:
-        flash(_("Start a draft first."), "info")
+        flash("Start a draft first.", "info")
         abort(redirect(url_for("author.outline", slug=slug)))
     return row, draft
 
@@ -82,7 +81,7 @@ def new_module():
             _refused(form, exc)
         else:
             slug = draft.content.slug
-            return _done(_("Module created as a draft. Now write its first question."), "author.outline", slug=slug)
+            return _done("Module created as a draft. Now write its first question.", "author.outline", slug=slug)
     return render_template("author/editor/new_module.html", form=form)
 
 
@@ -118,7 +117,7 @@ def start_draft(slug: str):
         db.session.rollback()
         flash(exc.problems[0][1], "danger")
         return redirect(url_for("author.outline", slug=slug))
-    return _done(_("Draft started from the published version."), slug=slug)
+    return _done("Draft started from the published version.", slug=slug)
 
 
 @bp.route(DRAFT + "/settings", methods=["GET", "POST"])
@@ -141,7 +140,7 @@ def edit_settings(slug: str):
         except authoring.EditError as exc:
             _refused(form, exc)
         else:
-            return _done(_("Settings saved."), slug=slug)
+            return _done("Settings saved.", slug=slug)
     return render_template("author/editor/settings.html", module=row, form=form)
 
 
@@ -162,12 +161,7 @@ def new_case(slug: str):
             _refused(form, exc)
         else:
             return _done(
-                _("Case added, with a first stage and question to rewrite."),
-                "author.edit_item",
-                slug=slug,
-                c=c,
-                s=0,
-                i=0,
+                "Case added, with a first stage and question to rewrite.", "author.edit_item", slug=slug, c=c, s=0, i=0
             )
     return render_template("author/editor/case.html", module=row, form=form, c=None, expect=None)
 
@@ -186,7 +180,7 @@ def edit_case(slug: str, c: int):
         except authoring.EditError as exc:
             _refused(form, exc)
         else:
-            return _done(_("Case saved."), slug=slug)
+            return _done("Case saved.", slug=slug)
     return render_template("author/editor/case.html", module=row, form=form, c=c, expect=_expect() or case["key"])
 
 
@@ -195,11 +189,9 @@ def edit_case(slug: str, c: int):
 @edits_module()
 def delete_case(slug: str, c: int):
     """Delete a case (not the module's last)."""
-    _row, draft = _draft(slug)
+    _, draft = _draft(slug)
     return _delete(
-        slug,
-        lambda: authoring.delete_case(draft, c, current_user, expect=_expect()),
-        lambda title: _("Case '%(title)s' deleted.", title=title),
+        slug, lambda: authoring.delete_case(draft, c, current_user, expect=_expect()), "Case '{title}' deleted."
     )
 
 
@@ -208,7 +200,7 @@ def delete_case(slug: str, c: int):
 @edits_module()
 def move_case(slug: str, c: int):
     """Move a case up or down."""
-    _row, draft = _draft(slug)
+    _, draft = _draft(slug)
     return _move(
         slug,
         c,
@@ -218,16 +210,15 @@ def move_case(slug: str, c: int):
     )
 
 
-def _delete(slug: str, action, message):
-    """Delete a part once the box is ticked; ``message(title)`` is what the flash says."""
+def _delete(slug: str, action, message: str):
     if request.form.get("confirm") != "yes":
-        flash(_("Nothing was deleted: tick the box to confirm."), "warning")
+        flash("Nothing was deleted: tick the box to confirm.", "warning")
         return redirect(url_for("author.outline", slug=slug))
     try:
         removed = action()
     except authoring.EditError as exc:
         return _refused_back(slug, exc)
-    return _done(message(removed.get("title") or removed.get("key")), slug=slug)
+    return _done(message.format(title=removed.get("title") or removed.get("key")), slug=slug)
 
 
 def _move(slug: str, index: int, action, what: str, anchor):
@@ -240,28 +231,10 @@ def _move(slug: str, index: int, action, what: str, anchor):
         return _refused_back(slug, exc)
     db.session.commit()
     if new == index:
-        flash(_moved(what, "first" if direction == "up" else "last"), "info")
+        flash(f"The {what} is already {'first' if direction == 'up' else 'last'}.", "info")
     else:
-        flash(_moved(what, direction), "success")
+        flash(f"The {what} moved {direction}.", "success")
     return redirect(_outline_anchor(slug, anchor(new)))
-
-
-def _moved(what: str, outcome: str) -> str:
-    """What a move did to a case, stage or question: moved "up" or "down", or already "first" or "last"."""
-    return {
-        ("case", "first"): _("The case is already first."),
-        ("case", "last"): _("The case is already last."),
-        ("case", "up"): _("The case moved up."),
-        ("case", "down"): _("The case moved down."),
-        ("stage", "first"): _("The stage is already first."),
-        ("stage", "last"): _("The stage is already last."),
-        ("stage", "up"): _("The stage moved up."),
-        ("stage", "down"): _("The stage moved down."),
-        ("question", "first"): _("The question is already first."),
-        ("question", "last"): _("The question is already last."),
-        ("question", "up"): _("The question moved up."),
-        ("question", "down"): _("The question moved down."),
-    }[what, outcome]
 
 
 # ---------------------------------------------------------------- stages
@@ -281,9 +254,7 @@ def new_stage(slug: str, c: int):
         except authoring.EditError as exc:
             _refused(form, exc)
         else:
-            return _done(
-                _("Stage added, with a first question to rewrite."), "author.edit_item", slug=slug, c=c, s=s, i=0
-            )
+            return _done("Stage added, with a first question to rewrite.", "author.edit_item", slug=slug, c=c, s=s, i=0)
     return render_template("author/editor/stage.html", module=row, form=form, case=case, c=c, s=None, expect=None)
 
 
@@ -301,7 +272,7 @@ def edit_stage(slug: str, c: int, s: int):
         except authoring.EditError as exc:
             _refused(form, exc)
         else:
-            return _done(_("Stage saved."), slug=slug)
+            return _done("Stage saved.", slug=slug)
     return render_template(
         "author/editor/stage.html",
         module=row,
@@ -318,11 +289,9 @@ def edit_stage(slug: str, c: int, s: int):
 @edits_module()
 def delete_stage(slug: str, c: int, s: int):
     """Delete a stage (not its case's last)."""
-    _row, draft = _draft(slug)
+    _, draft = _draft(slug)
     return _delete(
-        slug,
-        lambda: authoring.delete_stage(draft, c, s, current_user, expect=_expect()),
-        lambda title: _("Stage '%(title)s' deleted.", title=title),
+        slug, lambda: authoring.delete_stage(draft, c, s, current_user, expect=_expect()), "Stage '{title}' deleted."
     )
 
 
@@ -331,7 +300,7 @@ def delete_stage(slug: str, c: int, s: int):
 @edits_module()
 def move_stage(slug: str, c: int, s: int):
     """Move a stage up or down within its case."""
-    _row, draft = _draft(slug)
+    _, draft = _draft(slug)
     return _move(
         slug,
         s,
@@ -383,9 +352,7 @@ def new_item(slug: str, c: int, s: int):
         except authoring.EditError as exc:
             _refused(form, exc)
         else:
-            return _done(
-                _("Question '%(key)s' added.", key=form.key.data.strip()), slug=slug, _anchor=f"item-{c}-{s}-{i}"
-            )
+            return _done(f"Question '{form.key.data.strip()}' added.", slug=slug, _anchor=f"item-{c}-{s}-{i}")
     return _item_page(row, draft, form, c, s, None, item_type)
 
 
@@ -403,9 +370,7 @@ def edit_item(slug: str, c: int, s: int, i: int):
         except authoring.EditError as exc:
             _refused(form, exc)
         else:
-            return _done(
-                _("Question '%(key)s' saved.", key=form.key.data.strip()), slug=slug, _anchor=f"item-{c}-{s}-{i}"
-            )
+            return _done(f"Question '{form.key.data.strip()}' saved.", slug=slug, _anchor=f"item-{c}-{s}-{i}")
     return _item_page(row, draft, form, c, s, i, item["type"], _expect() or item["key"])
 
 
@@ -414,17 +379,14 @@ def edit_item(slug: str, c: int, s: int, i: int):
 @edits_module()
 def add_variant(slug: str, c: int, s: int, i: int):
     """Add a variant of a question's slot: a copy right after it, opened for the author to reword."""
-    _row, draft = _draft(slug)
+    _, draft = _draft(slug)
     try:
         new = authoring.add_variant(draft, c, s, i, current_user, expect=_expect())
     except authoring.EditError as exc:
         return _refused_back(slug, exc)
     key = authoring.part(draft, c, s, new)["key"]
     return _done(
-        _(
-            "Variant '%(key)s' added as a copy: reword it (other words, numbers or details) so a retry is a new test.",
-            key=key,
-        ),
+        f"Variant '{key}' added as a copy: reword it (other words, numbers or details) so a retry is a new test.",
         "author.edit_item",
         slug=slug,
         c=c,
@@ -438,11 +400,11 @@ def add_variant(slug: str, c: int, s: int, i: int):
 @edits_module()
 def delete_item(slug: str, c: int, s: int, i: int):
     """Delete an item (not its stage's last)."""
-    _row, draft = _draft(slug)
+    _, draft = _draft(slug)
     return _delete(
         slug,
         lambda: authoring.delete_item(draft, c, s, i, current_user, expect=_expect()),
-        lambda title: _("Question '%(title)s' deleted.", title=title),
+        "Question '{title}' deleted.",
     )
 
 
@@ -451,7 +413,7 @@ def delete_item(slug: str, c: int, s: int, i: int):
 @edits_module()
 def move_item(slug: str, c: int, s: int, i: int):
     """Move an item up or down within its stage."""
-    _row, draft = _draft(slug)
+    _, draft = _draft(slug)
     return _move(
         slug,
         i,

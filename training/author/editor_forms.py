@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import functools
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
     FloatField,
+    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -24,7 +24,6 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms import Form as WTFormsForm
 from wtforms.validators import Optional
 
 from quizzes.content import Procedure, Settings, ShowAnswers
@@ -32,17 +31,10 @@ from quizzes.items import Item, Topic
 from quizzes.items.editor import Editor, Rows, form_value
 from quizzes.items.editor import Field as EditorField
 
-from ..forms import Form
 from ..params import InRange
 
-
-def _engine(text: str | None):
-    """A label or help text the engine declares (marked there for the catalogue), translated when shown."""
-    return _l(text) if text else text
-
-
-PROCEDURES = [(p.value, _engine(p.label)) for p in Procedure]
-TOPICS = [("", _l("Not set")), *((t.value, _engine(t.label)) for t in Topic)]
+PROCEDURES = [(p.value, p.label) for p in Procedure]
+TOPICS = [("", "Not set"), *((t.value, t.label) for t in Topic)]
 # No dose, count or measurement a case asks for is beyond a billion; the module validator
 # refuses infinity but would keep 1e300.
 NUMERIC_LIMIT = 1e9
@@ -65,25 +57,19 @@ def _settings_limits(name: str) -> dict[str, int]:
     return limits
 
 
-MARKDOWN = _l("Markdown: **bold**, *italic*, lists, > quotes, [links](https://example.org). HTML tags are removed.")
+MARKDOWN = "Markdown: **bold**, *italic*, lists, > quotes, [links](https://example.org). HTML tags are removed."
 
 
-class _RowForm(WTFormsForm):
-    """A row of a list of rows (a subform): WTForms' messages from our catalogue, as in every form."""
-
-    Meta = Form.Meta
-
-
-class ModuleForm(Form):
+class ModuleForm(FlaskForm):
     """A module's title, summary, procedure and pass mark."""
 
-    title = StringField(_l("Title"))
-    procedure = SelectField(_l("Procedure"), choices=PROCEDURES)
-    summary = TextAreaField(_l("Summary"), description=MARKDOWN, render_kw={"rows": 4})
+    title = StringField("Title")
+    procedure = SelectField("Procedure", choices=PROCEDURES)
+    summary = TextAreaField("Summary", description=MARKDOWN, render_kw={"rows": 4})
     pass_mark = IntegerField(
-        _l("Pass mark (%)"),
+        "Pass mark (%)",
         validators=[Optional()],
-        description=_l("From 0 to 100."),
+        description="From 0 to 100.",
         render_kw=_settings_limits("pass_mark"),
     )
 
@@ -92,22 +78,22 @@ class SettingsForm(ModuleForm):
     """All of a module's settings: the basics and its attempt policy."""
 
     attempts_allowed = IntegerField(
-        _l("Attempts allowed"),
+        "Attempts allowed",
         validators=[Optional()],
-        description=_l("Leave empty for as many as a student likes."),
+        description="Leave empty for as many as a student likes.",
         render_kw=_settings_limits("attempts_allowed"),
     )
     time_limit_minutes = IntegerField(
-        _l("Time limit (minutes)"),
+        "Time limit (minutes)",
         validators=[Optional()],
         render_kw=_settings_limits("time_limit_minutes"),
-        description=_l("Leave empty for none. When time is up the attempt is submitted with the answers saved."),
+        description="Leave empty for none. When time is up the attempt is submitted with the answers saved.",
     )
     feedback = SelectField(
-        _l("Feedback"),
+        "Feedback",
         choices=[
-            ("after-submit", _l("After submitting (exam mode)")),
-            ("after-each-stage", _l("After each stage locks (tutor mode)")),
+            ("after-submit", "After submitting (exam mode)"),
+            ("after-each-stage", "After each stage locks (tutor mode)"),
         ],
     )
     # Posted by every settings page that shows the boxes below: a page opened before they
@@ -115,42 +101,33 @@ class SettingsForm(ModuleForm):
     # leaving its box out, so without this marker those settings are left as they are.
     safety_fields = HiddenField(render_kw={"value": "1"})
     retry_wait_hours = IntegerField(
-        _l("Wait after a failed attempt (hours)"),
+        "Wait after a failed attempt (hours)",
         validators=[Optional()],
         render_kw=_settings_limits("retry_wait_hours"),
-        description=_l(
-            "Leave empty to let a student try again at once. With a wait, the next attempt after a fail "
-            "may start only this many hours later (e.g. 24), on top of the attempts allowed."
-        ),
+        description="Leave empty to let a student try again at once. With a wait, the next attempt after a fail "
+        "may start only this many hours later (e.g. 24), on top of the attempts allowed.",
     )
     show_answers = SelectField(
-        _l("When students see the correct answers"),
-        choices=[(choice.value, _engine(choice.label)) for choice in ShowAnswers],
-        description=_l(
-            "Marks are always shown after submitting; this decides when the answers and explanations are. "
-            "The safe choice for a graded module is once a student has passed or used every attempt, so a retry is "
-            "not a second look at the key. Tutor mode needs 'After each submitted attempt'."
-        ),
+        "When students see the correct answers",
+        choices=[(choice.value, choice.label) for choice in ShowAnswers],
+        description="Marks are always shown after submitting; this decides when the answers and explanations are. "
+        "The safe choice for a graded module is once a student has passed or used every attempt, so a retry is not "
+        "a second look at the key. Tutor mode needs 'After each submitted attempt'.",
     )
     safety_gate = BooleanField(
-        _l("Safety gate"),
-        description=_l(
-            "A harmful choice or a missed safety-critical question fails the attempt, whatever its score, "
-            "and no certificate comes from it. Turn off only for practice modules."
-        ),
+        "Safety gate",
+        description="A harmful choice or a missed safety-critical question fails the attempt, whatever its score, "
+        "and no certificate comes from it. Turn off only for practice modules.",
     )
     certainty_marking = BooleanField(
-        _l("Certainty-based marking"),
-        description=_l(
-            "With each answer the student says how sure they are (low, medium, high); the result shows "
-            "accuracy and the certainty bonus separately."
-        ),
+        "Certainty-based marking",
+        description="With each answer the student says how sure they are (low, medium, high); the result shows "
+        "accuracy and the certainty bonus separately.",
     )
     pass_with_bonus = BooleanField(
-        _l("Pass on accuracy plus the certainty bonus"),
-        description=_l(
-            "Needs certainty-based marking. Otherwise the pass decision stays on accuracy (and the safety gate)."
-        ),
+        "Pass on accuracy plus the certainty bonus",
+        description="Needs certainty-based marking. Otherwise the pass decision stays on accuracy "
+        "(and the safety gate).",
     )
 
 
@@ -158,58 +135,50 @@ class NewModuleForm(ModuleForm):
     """A new module: its settings and its first case (a placeholder stage and item are added)."""
 
     slug = StringField(
-        _l("Slug"),
-        description=_l("Its address and stable name: lower-case letters, digits and dashes, e.g. meso-hair-loss."),
+        "Slug",
+        description="Its address and stable name: lower-case letters, digits and dashes, e.g. meso-hair-loss.",
     )
-    case_title = StringField(_l("First case: title"))
-    client = StringField(_l("First case: client"), description=_l("Who the client is, in a line: age, area treated."))
+    case_title = StringField("First case: title")
+    client = StringField("First case: client", description="Who the client is, in a line: age, area treated.")
 
 
-class CaseForm(Form):
+class CaseForm(FlaskForm):
     """A case's key, title and client."""
 
-    key = StringField(
-        _l("Key"), description=_l("Stable name inside the module: lower-case letters, digits and dashes.")
-    )
-    title = StringField(_l("Title"))
-    client = StringField(_l("Client"), description=_l("Who the client is, in a line: age, area treated."))
+    key = StringField("Key", description="Stable name inside the module: lower-case letters, digits and dashes.")
+    title = StringField("Title")
+    client = StringField("Client", description="Who the client is, in a line: age, area treated.")
 
 
-class StageForm(Form):
+class StageForm(FlaskForm):
     """A stage's title and narrative."""
 
-    title = StringField(_l("Title"))
-    narrative = TextAreaField(_l("Narrative"), description=MARKDOWN, render_kw={"rows": 6})
+    title = StringField("Title")
+    narrative = TextAreaField("Narrative", description=MARKDOWN, render_kw={"rows": 6})
 
 
-class ItemForm(Form):
+class ItemForm(FlaskForm):
     """What every item type has."""
 
-    key = StringField(
-        _l("Key"), description=_l("Unique in the module; statistics group by it, so keep it once published.")
-    )
-    prompt = TextAreaField(_l("Prompt"), description=MARKDOWN, render_kw={"rows": 3})
+    key = StringField("Key", description="Unique in the module; statistics group by it, so keep it once published.")
+    prompt = TextAreaField("Prompt", description=MARKDOWN, render_kw={"rows": 3})
     # No range here: the module validator refuses anything but more than 0 and up to 100.
-    points = FloatField(_l("Points"), validators=[Optional()])
-    topic = SelectField(_l("Topic"), choices=TOPICS)
-    lesson = SelectField(_l("Lesson section"), validate_choice=False)
-    explanation = TextAreaField(_l("Explanation"), description=MARKDOWN, render_kw={"rows": 3})
+    points = FloatField("Points", validators=[Optional()])
+    topic = SelectField("Topic", choices=TOPICS)
+    lesson = SelectField("Lesson section", validate_choice=False)
+    explanation = TextAreaField("Explanation", description=MARKDOWN, render_kw={"rows": 3})
     safety_critical = BooleanField(
-        _l("Safety-critical"),
-        description=_l(
-            "A practitioner must get this right to be safe: an answer that is not fully right fails the "
-            "attempt whatever its score (unless the module's safety gate is off)."
-        ),
+        "Safety-critical",
+        description="A practitioner must get this right to be safe: an answer that is not fully right fails the "
+        "attempt whatever its score (unless the module's safety gate is off).",
     )
     # The stage's first items are offered when the form is prepared.
     variant_of = SelectField(
-        _l("Variant of"),
+        "Variant of",
         validate_choice=False,
-        description=_l(
-            "A variant asks the same thing as a question of this stage in other words or numbers; each "
-            "attempt draws one question per slot. It shares the question's topic, lesson section, points and "
-            "safety-critical mark. Leave blank for a question of its own."
-        ),
+        description="A variant asks the same thing as a question of this stage in other words or numbers; each "
+        "attempt draws one question per slot. It shares the question's topic, lesson section, points and "
+        "safety-critical mark. Leave blank for a question of its own.",
     )
 
     editor = Editor()
@@ -222,12 +191,12 @@ class ItemForm(Form):
         :param variants: the slots this item may be a variant of, as (key, words): the first
             items of its stage other than itself.
         """
-        self.lesson.choices = [("", _("Not set")), *lessons]
+        self.lesson.choices = [("", "Not set"), *lessons]
         current = (self.variant_of.data or "").strip()
         offered = list(variants or [])
-        if current and current not in {key for key, _words in offered}:
-            offered.insert(0, (current, _("%(key)s (not a first question of this stage)", key=current)))
-        self.variant_of.choices = [("", _("None: a question of its own")), *offered]
+        if current and current not in {key for key, _ in offered}:
+            offered.insert(0, (current, f"{current} (not a first question of this stage)"))
+        self.variant_of.choices = [("", "None: a question of its own"), *offered]
         self.group_errors: dict[str, list[str]] = {}
         self.alerts: list[str] = []
         for rows in self.editor.rows():
@@ -236,49 +205,48 @@ class ItemForm(Form):
                     # Every id typed so far in the rows it picks from (as the page was opened).
                     source = [entry.form for entry in self[field.pick_from]]
                     texts = {(r.id.data or "").strip(): r.text.data for r in source}
-                    placeholder = _(field.placeholder) if field.placeholder else _("Choose")
-                    choices = [("", placeholder)] if field.kind == "pick" else []
-                    choices += [(i, f"{i}: {texts[i] or _('(blank)')}") for i in texts if i]
+                    choices = [("", field.placeholder or "Choose")] if field.kind == "pick" else []
+                    choices += [(i, f"{i}: {texts[i] or '(blank)'}") for i in texts if i]
                     for entry in self[rows.name]:
                         entry.form[field.name].choices = choices
 
 
-def _row_form(rows: Rows) -> type[WTFormsForm]:
+def _row_form(rows: Rows) -> type[Form]:
     """The form of one row of ``rows``: its id, its order number, then its fields."""
     attrs: dict = {"__doc__": f"One row of {rows.label.lower()}; a row whose texts are blank is ignored."}
     if rows.ids is not None:
-        attrs["id"] = StringField(_l("Id"))
+        attrs["id"] = StringField("Id")
     if rows.ordered:
-        attrs["order"] = IntegerField(_l("Order"), validators=[Optional(), InRange(1, ORDER_LIMIT)])
+        attrs["order"] = IntegerField("Order", validators=[Optional(), InRange(1, ORDER_LIMIT)])
     for field in rows.fields:
         attrs[field.name] = _field(field, in_row=True)
-    return type(f"{rows.row_label}Row", (_RowForm,), attrs)
+    return type(f"{rows.row_label}Row", (Form,), attrs)
 
 
 def _field(field: EditorField, in_row: bool = False):
-    """The WTForms field of one declared field (Markdown outside a row says how to write it).
-
-    Labels, help texts and options are the engine's words, translated when the form is shown.
-    """
-    label, description = _engine(field.label), _engine(field.description)
+    """The WTForms field of one declared field (Markdown outside a row says how to write it)."""
     if field.kind == "markdown":
-        description = description or ("" if in_row else MARKDOWN)
-        return TextAreaField(label, description=description, render_kw={"rows": 2})
+        description = field.description or ("" if in_row else MARKDOWN)
+        return TextAreaField(field.label, description=description, render_kw={"rows": 2})
     if field.kind == "number":
         low, high = field.bounds or (-NUMERIC_LIMIT, NUMERIC_LIMIT)
-        return FloatField(label, validators=[Optional(), InRange(low, high)], description=description)
+        return FloatField(field.label, validators=[Optional(), InRange(low, high)], description=field.description)
     if field.kind == "check":
-        return BooleanField(label, description=description)
+        return BooleanField(field.label, description=field.description)
     if field.kind == "choice":
-        choices = [(form_value(value), _engine(words)) for value, words in field.options]
+        choices = [(form_value(value), label) for value, label in field.options]
         # Not posted at all (a form from before the field existed): the field's default.
-        return SelectField(label, choices=choices, description=description, default=form_value(field.default))
+        return SelectField(
+            field.label, choices=choices, description=field.description, default=form_value(field.default)
+        )
     if field.kind == "pick":
         # Offered when the form is prepared: the ids typed in the other rows.
-        return SelectField(label, validate_choice=False, description=description)
+        return SelectField(field.label, validate_choice=False, description=field.description)
     if field.kind == "picks":
-        return SelectMultipleField(label, validate_choice=False, description=description, render_kw={"size": 3})
-    return StringField(label, description=description)
+        return SelectMultipleField(
+            field.label, validate_choice=False, description=field.description, render_kw={"size": 3}
+        )
+    return StringField(field.label, description=field.description)
 
 
 @functools.cache
@@ -289,13 +257,13 @@ def item_form(item_type: type[Item]) -> type[ItemForm]:
     for field in editor.fields():
         attrs[field.name] = _field(field)
     for rows in editor.rows():
-        attrs[rows.name] = FieldList(FormField(_row_form(rows)), label=_engine(rows.label))
+        attrs[rows.name] = FieldList(FormField(_row_form(rows)), label=rows.label)
     attrs["row_lists"] = tuple(rows.name for rows in editor.rows())
     attrs["row_labels"] = {rows.name: rows.row_label for rows in editor.rows()}
     return type(f"{item_type.__name__}Form", (ItemForm,), attrs)
 
 
-def attach_errors(form: Form, errors: dict[str, list[str]]) -> None:
+def attach_errors(form: FlaskForm, errors: dict[str, list[str]]) -> None:
     """Put validator messages next to their fields: "key", "choices.1.text", "choices" (the list), "" (the form).
 
     Anything that names no field on this form becomes an alert at the top, with where it was.
@@ -309,11 +277,9 @@ def attach_errors(form: Form, errors: dict[str, list[str]]) -> None:
         if field is not None:
             field.errors = [*field.errors, *messages]
         elif parts and parts[0] in getattr(form, "row_labels", {}):
-            label = _(form.row_labels[parts[0]])
-            if len(parts) > 1 and parts[1].isdigit():
-                number = int(parts[1]) + 1
-                messages = [_("%(row)s %(number)d: %(message)s", row=label, number=number, message=m) for m in messages]
-            form.group_errors.setdefault(parts[0], []).extend(messages)
+            label = form.row_labels[parts[0]]
+            where = f"{label} {int(parts[1]) + 1}: " if len(parts) > 1 and parts[1].isdigit() else ""
+            form.group_errors.setdefault(parts[0], []).extend(where + m for m in messages)
         else:
             form.alerts.extend(f"{path}: {m}" if path else m for m in messages)
 

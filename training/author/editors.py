@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import allow, edits_module
 from ..extensions import db
-from ..models import Role
 from ..services import module_editors
 from . import bp
 from .forms import AddEditorForm
@@ -30,11 +28,7 @@ def _page(row, form: AddEditorForm | None = None):
 
 
 def _choices(row) -> list[tuple[int, str]]:
-    roles = {Role.INSTRUCTOR: _("instructor"), Role.ADMIN: _("admin")}
-    return [
-        (u.id, _("%(name)s (%(email)s, %(role)s)", name=u.name, email=u.email, role=roles.get(u.role, u.role)))
-        for u in module_editors.editor_choices(row)
-    ]
+    return [(u.id, f"{u.name} ({u.email}, {u.role})") for u in module_editors.editor_choices(row)]
 
 
 @bp.route("/modules/<slug>/editors")
@@ -60,7 +54,7 @@ def add_editor(slug: str):
             form.user.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(_("%(name)s can now change this module.", name=person.name), "success")
+            flash(f"{person.name} can now change this module.", "success")
             return redirect(url_for("author.editors", slug=slug))
     return _page(row, form)
 
@@ -72,7 +66,7 @@ def remove_editor(slug: str, user_id: int):
     """Stop someone changing the module, once the box confirming it is ticked."""
     row = module_or_404(slug)
     if request.form.get("confirm") != "yes":
-        flash(_("Nothing was changed: tick the box to confirm the removal."), "warning")
+        flash("Nothing was changed: tick the box to confirm the removal.", "warning")
         return redirect(url_for("author.editors", slug=slug))
     try:
         person = module_editors.remove_editor(current_user, row, user_id)
@@ -82,7 +76,7 @@ def remove_editor(slug: str, user_id: int):
         return redirect(url_for("author.editors", slug=slug))
     db.session.commit()
     if person.id == current_user.id:
-        flash(_("You are no longer an editor of this module."), "success")
+        flash("You are no longer an editor of this module.", "success")
     else:
-        flash(_("%(name)s can no longer change this module.", name=person.name), "success")
+        flash(f"{person.name} can no longer change this module.", "success")
     return redirect(url_for("author.editors", slug=slug))

@@ -1,8 +1,6 @@
 """Views for instructors and admins: curriculum, module overview, publishing, history, export."""
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from quizzes.content import Module
@@ -40,7 +38,7 @@ def curriculum():
         safety=authoring.safety_counts(e.content for e in entries),
         lessons=content.lessons(),
         drafts=waiting,
-        editable=_editable_slugs([e.module for e in entries] + [module for module, _draft in waiting]),
+        editable=_editable_slugs([e.module for e in entries] + [module for module, _ in waiting]),
     )
 
 
@@ -75,19 +73,19 @@ def publish(slug: str):
     row = module_or_404(slug)
     draft = drafts.draft_for(row)
     if draft is None:
-        flash(_("There is no draft to publish."), "info")
+        flash("There is no draft to publish.", "info")
         return redirect(url_for("author.module", slug=slug))
     try:
         version = drafts.publish_draft(draft, current_user)
     except drafts.DraftError as exc:
         db.session.rollback()
-        flash(_("Not published: %(count)d thing(s) to fix first, listed below.", count=len(exc.problems)), "danger")
+        flash(f"Not published: {len(exc.problems)} thing(s) to fix first, listed below.", "danger")
         return redirect(url_for("author.module", slug=slug))
     db.session.commit()
     if version is None:
-        flash(_("The draft was the same as the published version; nothing new was published."), "info")
+        flash("The draft was the same as the published version; nothing new was published.", "info")
     else:
-        flash(_("Published version %(number)d.", number=version.number), "success")
+        flash(f"Published version {version.number}.", "success")
     return redirect(url_for("author.module", slug=slug))
 
 
@@ -123,7 +121,7 @@ def history(slug: str):
     """Every version with who published it and when; what changed between two of them."""
     row = module_or_404(slug)
     versions = content.versions(row.id)
-    numbers = [v.number for v, _user in versions]
+    numbers = [v.number for v, _ in versions]
     old = int_arg("old", None) or (numbers[1] if len(numbers) > 1 else None)
     new = int_arg("new", None) or (numbers[0] if numbers else None)
     diff = content.version_diff(row.id, old, new) if old and new else None
@@ -155,23 +153,17 @@ def item_analysis(slug: str):
 @reads_first  # seconds of reading at scale; the result is stored in a short transaction of its own
 def recalculate_analysis(slug: str):
     """Recalculate a version's item analysis now ("Recalculate now"), then show it again."""
-    _row, _versions, version = _analysed_version(slug, request.form)
+    _, _, version = _analysed_version(slug, request.form)
     report = analysis.recalculate(version)
-    flash(
-        ngettext(
-            "Item analysis recalculated from %(num)d submitted attempt.",
-            "Item analysis recalculated from %(num)d submitted attempts.",
-            report.attempts,
-        ),
-        "success",
-    )
+    plural = "" if report.attempts == 1 else "s"
+    flash(f"Item analysis recalculated from {report.attempts} submitted attempt{plural}.", "success")
     return redirect(url_for("author.item_analysis", slug=slug, version=version.number))
 
 
 def _analysed_version(slug: str, args):
     """The module, its versions (newest first) and the one ``args`` names (default the newest), or 404."""
     row = module_or_404(slug)
-    versions = [v for v, _user in content.versions(row.id)]
+    versions = [v for v, _ in content.versions(row.id)]
     if not versions:
         abort(404)
     number = int_arg("version", None, source=args) or versions[0].number
@@ -198,7 +190,7 @@ def import_questions():
         try:
             text = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
-            form.file.errors.append(_("This file is not UTF-8 text. Save it as UTF-8 and try again."))
+            form.file.errors.append("This file is not UTF-8 text. Save it as UTF-8 and try again.")
         else:
             report = question_import.import_questions(
                 text,
@@ -222,7 +214,7 @@ def import_questions():
 def case_photo(slug: str, case: int):
     """Add or replace a case's photo in the draft (checked, re-encoded, stored under a generated name)."""
     row = module_or_404(slug)
-    current, _is_draft = _editable_document(row)
+    current, _ = _editable_document(row)
     if not 0 <= case < len(current.cases):
         abort(404)
     form = CasePhotoForm(alt=current.cases[case].image_alt)
@@ -235,7 +227,7 @@ def case_photo(slug: str, case: int):
             draft = drafts.start_draft(row, current_user)
             authoring.set_case_photo(draft, case, name, form.alt.data, current_user)
             db.session.commit()
-            flash(_("The photo is in the draft; students see it once you publish."), "success")
+            flash("The photo is in the draft; students see it once you publish.", "success")
             return redirect(url_for("author.module", slug=slug))
     return render_template("author/case_photo.html", module=row, case=current.cases[case], index=case, form=form)
 
@@ -258,7 +250,7 @@ def remove_case_photo(slug: str, case: int):
     row = module_or_404(slug)
     authoring.set_case_photo(drafts.start_draft(row, current_user), case, None, "", current_user)
     db.session.commit()
-    flash(_("The photo was removed from the draft."), "success")
+    flash("The photo was removed from the draft.", "success")
     return redirect(url_for("author.module", slug=slug))
 
 

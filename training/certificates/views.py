@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import PUBLIC, SIGNED_IN, allow
@@ -91,9 +90,7 @@ def revoke(code: str):
             form.reason.errors = [*form.reason.errors, str(exc)]
         else:
             db.session.commit()
-            flash(
-                _("Certificate %(code)s is revoked. Checking its code now says so.", code=certificate.code), "success"
-            )
+            flash(f"Certificate {certificate.code} is revoked. Checking its code now says so.", "success")
             return redirect(url_for("admin.user_detail", user_id=certificate.user_id))
     return render_template(
         "certificates/revoke.html",

@@ -1,77 +1,70 @@
 """Forms for managing cohorts. Choices of instructors and modules are filled in by the views."""
 
-from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..forms import Form
 from ..params import DateInRange
 
-# The day is the academy's (its zone is named at the foot of every page).
-DUE_HELP = _l("Optional. Work is due by the end of that day (23:59).")
+DUE_HELP = "Optional. Work is due by the end of that day (23:59 UTC)."
 
 
-class CohortForm(Form):
+class CohortForm(FlaskForm):
     """Create a cohort, or rename it and change its description."""
 
     name = StringField(
-        _l("Name"),
-        validators=[DataRequired(_l("Give the cohort a name.")), Length(max=120)],
-        description=_l("For example “Spring 2027 thread lifts”. Each cohort needs its own name."),
+        "Name",
+        validators=[DataRequired("Give the cohort a name."), Length(max=120)],
+        description="For example “Spring 2027 thread lifts”. Each cohort needs its own name.",
     )
-    description = TextAreaField(_l("Description (optional)"), validators=[Optional(), Length(max=2000)])
-    submit = SubmitField(_l("Save"))
+    description = TextAreaField("Description (optional)", validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Save")
 
 
-class AddStudentForm(Form):
+class AddStudentForm(FlaskForm):
     """Enrol one student by email; a new account is created if they have none."""
 
     email = EmailField(
-        _l("Email"),
-        validators=[DataRequired(_l("Enter the student's email.")), Email(_l("Enter a valid email address."))],
+        "Email", validators=[DataRequired("Enter the student's email."), Email("Enter a valid email address.")]
     )
     name = StringField(
-        _l("Name"),
-        validators=[DataRequired(_l("Enter the student's name.")), Length(max=200)],
-        description=_l("Used only when the student has no account yet; an existing account keeps its name."),
+        "Name",
+        validators=[DataRequired("Enter the student's name."), Length(max=200)],
+        description="Used only when the student has no account yet; an existing account keeps its name.",
     )
-    submit = SubmitField(_l("Enrol student"))
+    submit = SubmitField("Enrol student")
 
 
-class UploadForm(Form):
+class UploadForm(FlaskForm):
     """A CSV file of students to enrol."""
 
     file = FileField(
-        _l("CSV file of students"),
-        validators=[FileRequired(_l("Choose a CSV file to upload."))],
-        description=_l(
-            "A header row with the columns email and name, then one student per row, separated by commas or "
-            "semicolons; UTF-8, up to 2,000 students and 1 MB. Nothing changes unless every row is right."
-        ),
+        "CSV file of students",
+        validators=[FileRequired("Choose a CSV file to upload.")],
+        description="A header row with the columns email and name, then one student per row; "
+        "UTF-8, up to 2,000 students and 1 MB. Nothing changes unless every row is right.",
     )
-    submit = SubmitField(_l("Upload and enrol"))
+    submit = SubmitField("Upload and enrol")
 
 
-class AddInstructorForm(Form):
+class AddInstructorForm(FlaskForm):
     """Choose an instructor to teach the cohort."""
 
-    instructor = SelectField(_l("Instructor"), coerce=int, validate_choice=True)
-    submit = SubmitField(_l("Add instructor"))
+    instructor = SelectField("Instructor", coerce=int, validate_choice=True)
+    submit = SubmitField("Add instructor")
 
 
-class AssignModuleForm(Form):
+class AssignModuleForm(FlaskForm):
     """Choose a published module for the cohort, with an optional due date."""
 
-    module = SelectField(_l("Module"), coerce=int)
-    due = DateField(_l("Due date"), validators=[Optional(), DateInRange()], description=DUE_HELP)
-    submit = SubmitField(_l("Assign module"))
+    module = SelectField("Module", coerce=int)
+    due = DateField("Due date", validators=[Optional(), DateInRange()], description=DUE_HELP)
+    submit = SubmitField("Assign module")
 
 
-class DueDateForm(Form):
+class DueDateForm(FlaskForm):
     """Change or clear an assigned module's due date."""
 
-    due = DateField(
-        _l("Due date"), validators=[Optional(), DateInRange()], description=_l("Leave empty for no due date.")
-    )
-    submit = SubmitField(_l("Change due date"))
+    due = DateField("Due date", validators=[Optional(), DateInRange()], description="Leave empty for no due date.")
+    submit = SubmitField("Change due date")

@@ -7,13 +7,13 @@ the page with the message next to the field and nothing changed.
 from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import allow
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..models import Role
+from ..models.types import utcnow
 from ..services import cohorts, enrolment, scope
 from . import bp
 from .forms import AddInstructorForm, AddStudentForm, AssignModuleForm, CohortForm, DueDateForm, UploadForm
@@ -46,19 +46,6 @@ def _without_cache(response):
     return response
 
 
-def _enrol_page(cohort, report, form):
-    """The enrolment page: what an upload (or adding one student) did, and the form for a file, if any."""
-    page = render_template(
-        "cohorts/enrol.html",
-        cohort=cohort,
-        report=report,
-        form=form,
-        columns=enrolment.REQUIRED_COLUMNS,
-        example=enrolment.EXAMPLE_FILE,
-    )
-    return _without_cache(page)
-
-
 @bp.route("/", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def index():
@@ -71,10 +58,7 @@ def index():
             _field_error(form, exc)
         else:
             db.session.commit()
-            flash(
-                _("Cohort “%(name)s” created. Now add its students, instructors and modules.", name=cohort.name),
-                "success",
-            )
+            flash(f"Cohort “{cohort.name}” created. Now add its students, instructors and modules.", "success")
             return _back(cohort.id)
     return render_template("cohorts/index.html", summaries=cohorts.cohort_summaries(), form=form)
 
@@ -99,9 +83,7 @@ def _detail_page(cohort, **forms):
         entry.module.id: (
             failed_due
             if failed_due is not None and failed_due.module_id == entry.module.id
-            else DueDateForm(
-                prefix=f"due-{entry.module.id}", due=cohorts.local_day(entry.due_at) if entry.due_at else None
-            )
+            else DueDateForm(prefix=f"due-{entry.module.id}", due=entry.due_at.date() if entry.due_at else None)
         )
         for entry in assigned
     }
@@ -117,7 +99,7 @@ def _detail_page(cohort, **forms):
         add_instructor=add_instructor,
         assign=assign,
         due_forms=due_forms,
-        today=cohorts.local_today(),
+        today=utcnow().date(),
     )
 
 
@@ -141,7 +123,7 @@ def edit(cohort_id: int):
             _field_error(form, exc)
         else:
             db.session.commit()
-            flash(_("Cohort saved.") if changed else _("Nothing was changed."), "success" if changed else "info")
+            flash("Cohort saved." if changed else "Nothing was changed.", "success" if changed else "info")
             return _back(cohort.id)
     return _detail_page(cohort, edit=form)
 
@@ -156,7 +138,7 @@ def delete(cohort_id: int):
         name = cohort.name
         cohorts.delete_cohort(current_user, cohort)
         db.session.commit()
-        flash(_("Cohort “%(name)s” deleted. Its students' accounts and attempts are kept.", name=name), "success")
+        flash(f"Cohort “{name}” deleted. Its students' accounts and attempts are kept.", "success")
         return redirect(url_for("cohorts.index"))
     return render_template("cohorts/delete.html", cohort=cohort, members=cohorts.member_count(cohort), form=form)
 
@@ -178,9 +160,8 @@ def add_student(cohort_id: int):
         else:
             db.session.commit()
             if report.created:
-                return _enrol_page(cohort, report, None)
-            row = report.rows[0]
-            flash(_("%(email)s: %(outcome)s.", email=row.email, outcome=row.outcome_text), "success")
+                return _without_cache(render_template("cohorts/enrol.html", cohort=cohort, report=report, form=None))
+            flash(f"{report.rows[0].email}: {report.rows[0].outcome}.", "success")
             return _back(cohort.id, "students")
     return _detail_page(cohort, add_student=form)
 
@@ -199,12 +180,11 @@ def enrol(cohort_id: int):
         else:
             db.session.commit()
             form = None
-    return _enrol_page(cohort, report, form)
+    return _without_cache(render_template("cohorts/enrol.html", cohort=cohort, report=report, form=form))
 
 
-def _remove(cohort_id: int, user_id: int, remove, done, anchor: str):
-    """Unlink a person from the cohort with ``remove``; a clear message either way (``done(person)`` on
-    success), one commit."""
+def _remove(cohort_id: int, user_id: int, remove, done: str, anchor: str):
+    """Unlink a person from the cohort with ``remove``; a clear message either way, one commit."""
     cohort = _cohort(cohort_id)
     try:
         person = remove(current_user, cohort, user_id)
@@ -213,7 +193,7 @@ def _remove(cohort_id: int, user_id: int, remove, done, anchor: str):
         flash(str(exc), "warning")
     else:
         db.session.commit()
-        flash(done(person), "success")
+        flash(done.format(name=person.name, email=person.email), "success")
     return _back(cohort.id, anchor)
 
 
@@ -221,10 +201,7 @@ def _remove(cohort_id: int, user_id: int, remove, done, anchor: str):
 @allow(Role.ADMIN)
 def remove_student(cohort_id: int, user_id: int):
     """Take a student out of the cohort; their account and attempts stay."""
-
-    def done(person):
-        return _("%(name)s (%(email)s) was removed from this cohort.", name=person.name, email=person.email)
-
+    done = "{name} ({email}) was removed from this cohort."
     return _remove(cohort_id, user_id, cohorts.remove_student, done, "students")
 
 
@@ -242,7 +219,7 @@ def add_instructor(cohort_id: int):
             _field_error(form, exc)
         else:
             db.session.commit()
-            flash(_("%(name)s now teaches this cohort.", name=teacher.name), "success")
+            flash(f"{teacher.name} now teaches this cohort.", "success")
             return _back(cohort.id, "instructors")
     return _detail_page(cohort, add_instructor=form)
 
@@ -251,10 +228,7 @@ def add_instructor(cohort_id: int):
 @allow(Role.ADMIN)
 def remove_instructor(cohort_id: int, user_id: int):
     """Stop an instructor teaching the cohort."""
-
-    def done(person):
-        return _("%(name)s no longer teaches this cohort.", name=person.name)
-
+    done = "{name} no longer teaches this cohort."
     return _remove(cohort_id, user_id, cohorts.remove_instructor, done, "instructors")
 
 
@@ -272,7 +246,7 @@ def assign_module(cohort_id: int):
             _field_error(form, exc)
         else:
             db.session.commit()
-            flash(_("“%(module)s” is assigned to this cohort.", module=module.title), "success")
+            flash(f"“{module.title}” is assigned to this cohort.", "success")
             return _back(cohort.id, "modules")
     return _detail_page(cohort, assign=form)
 
@@ -293,7 +267,7 @@ def change_due_date(cohort_id: int, module_id: int):
                 return _back(cohort.id, "modules")
         else:
             db.session.commit()
-            flash(_("Due date changed.") if changed else _("The due date was already that day."), "success")
+            flash("Due date changed." if changed else "The due date was already that day.", "success")
             return _back(cohort.id, "modules")
     return _detail_page(cohort, due=form)
 
@@ -310,5 +284,5 @@ def unassign_module(cohort_id: int, module_id: int):
         flash(str(exc), "warning")
     else:
         db.session.commit()
-        flash(_("“%(module)s” is no longer assigned to this cohort.", module=module.title), "success")
+        flash(f"“{module.title}” is no longer assigned to this cohort.", "success")
     return _back(cohort.id, "modules")

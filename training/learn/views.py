@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_from_directory, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-
-from quizzes.translation import reading
 
 from ..access import SIGNED_IN, allow
 from ..database import declare_write_intent
 from ..extensions import db
 from ..models.types import utcnow
 from ..params import MAX_BIG, int_arg, whole_in_range
-from ..reading import reader_language
 from ..services import answer_policy, attempts, certificates, content, dashboard, media, overrides, progress
 from . import bp
 
@@ -46,13 +41,10 @@ def module(slug: str):
     row = content.module_by_slug(slug) or abort(404)
     version = content.latest_version(row.id) or abort(404)
     open_attempt = attempts.open_attempt(current_user, row)
-    shown = version.reading(reader_language())
     return render_template(
         "learn/module.html",
         module=row,
         version=version,
-        doc=shown.doc,
-        language_notice=language_notice(shown, version.content, "module"),
         open_attempt=open_attempt,
         lessons=content.lessons_for(version.content),
         standing=(standing := attempts.standing(current_user, row, version.content.settings)),
@@ -73,11 +65,11 @@ def start(slug: str):
     return redirect(url_for("learn.take", attempt_id=attempt.id))
 
 
-TIME_IS_UP = _l("Time is up: your attempt was submitted with the answers saved before the deadline.")
+TIME_IS_UP = "Time is up: your attempt was submitted with the answers saved before the deadline."
 
 
 def _time_is_up(attempt):
-    flash(str(TIME_IS_UP), category="warning")
+    flash(TIME_IS_UP, "warning")
     return redirect(url_for("learn.result", attempt_id=attempt.id))
 
 
@@ -174,7 +166,7 @@ def answer_stage(attempt_id: int):
     if action == "submit":
         return redirect(url_for("learn.result", attempt_id=attempt.id))
     if action == "save":
-        flash(_("Your answers are saved."), category="success")
+        flash("Your answers are saved.", "success")
     return redirect(url_for("learn.take", attempt_id=attempt.id, _anchor=f"stage-{attempt.stage_index}"))
 
 
@@ -184,7 +176,7 @@ def autosave(attempt_id: int):
     """Save one answer as it is given (JSON from static/js/take.js); stale saves are refused."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        return jsonify(error=_("Send the answer as JSON.")), 400
+        return jsonify(error="Send the answer as JSON."), 400
     stage, item, values, seq = (data.get(k) for k in ("stage", "item", "values", "seq"))
     certainty = data.get("certainty", "")
     if not (
@@ -195,23 +187,20 @@ def autosave(attempt_id: int):
         and isinstance(seq, int)
         and isinstance(certainty, str)
     ):
-        return jsonify(error=_("The answer is missing stage, item, values or seq.")), 400
+        return jsonify(error="The answer is missing stage, item, values or seq."), 400
     # Out of range, a number would reach the database as an integer overflow (a 500).
     if not whole_in_range(seq, 1, MAX_BIG):
-        return (
-            jsonify(error=_("The save's sequence number must be a whole number from 1 to %(max)d.", max=MAX_BIG)),
-            400,
-        )
+        return jsonify(error=f"The save's sequence number must be a whole number from 1 to {MAX_BIG}."), 400
     if not whole_in_range(stage, 0):
-        return jsonify(error=_("The stage must be a whole number from 0 up.")), 400
+        return jsonify(error="The stage must be a whole number from 0 up."), 400
     attempt = attempts.get_attempt(current_user, attempt_id, lock=True)
     if attempts.close_if_overdue(attempt):
         db.session.commit()
-        return jsonify(error=str(TIME_IS_UP), closed=True, status=409), 409
+        return jsonify(error=TIME_IS_UP, closed=True, status=409), 409
     # The page names the item by its ref (a token), never by its authored key.
     key = attempts.attempt_tokens(attempt.id).item_key(item, attempt.content.item_map())
     if key is None:
-        raise attempts.BadAnswer(_("This module has no item '%(item)s'.", item=item[:80]))
+        raise attempts.BadAnswer(f"This module has no item '{item[:80]}'.")
     applied = attempts.save_answers(attempt, stage, {key: values}, seq=seq, certainties={key: [certainty]})
     db.session.commit()
     return jsonify(saved=True, seq=applied)
@@ -223,7 +212,7 @@ def result(attempt_id: int):
     """Score, pass or fail, and for every item its mark, the explanation and the lesson section."""
     attempt = attempts.get_attempt(current_user, attempt_id)
     if attempt.is_open:
-        flash(_("Submit the attempt to see your result."), category="info")
+        flash("Submit the attempt to see your result.", "info")
         return redirect(url_for("learn.take", attempt_id=attempt.id))
     items = attempts.result_items(attempt)
     sections = content.section_titles({r.item.lesson for r in items})
@@ -266,33 +255,7 @@ def lessons():
 def lesson(slug: str):
     """One lesson; each section has a stable anchor that result pages link to."""
     row = content.lesson_by_slug(slug) or abort(404)
-    shown = reading(row.content, reader_language())
-    return render_template(
-        "learn/lesson.html", lesson=row, doc=shown.doc, language_notice=language_notice(shown, row.content, "lesson")
-    )
-
-
-def language_names() -> dict[str, str]:
-    """Each content language by name, in the reader's language."""
-    return {"en": _("English"), "vi": _("Vietnamese")}
-
-
-def language_notice(shown, original, kind: str) -> str:
-    """What the reader is told when a module or lesson is not (wholly) in their language; "" when it is."""
-    language = reader_language()
-    if not language or language == original.language:
-        return ""
-    name = language_names().get(original.language, original.language)
-    lesson = kind == "lesson"
-    if not shown.translated:
-        if lesson:
-            return _("This lesson is in %(language)s only.", language=name)
-        return _("This module is in %(language)s only.", language=name)
-    if shown.fell_back:
-        if lesson:
-            return _("Some parts of this lesson are not yet translated and are shown in %(language)s.", language=name)
-        return _("Some parts of this module are not yet translated and are shown in %(language)s.", language=name)
-    return ""
+    return render_template("learn/lesson.html", lesson=row, doc=row.content)
 
 
 @bp.route("/media/<name>")
@@ -313,7 +276,7 @@ def attempt_error(exc: attempts.AttemptError):
         return jsonify(error=exc.message, status=exc.status_code), exc.status_code
     if isinstance(exc, attempts.AttemptNotFound) or "attempt_id" not in (request.view_args or {}):
         return render_template("error.html", code=exc.status_code, message=exc.message), exc.status_code
-    flash(exc.message, category="danger")
+    flash(exc.message, "danger")
     attempt = attempts.get_attempt(current_user, request.view_args["attempt_id"])
     typed = request.form if request.method == "POST" else None
     return (
@@ -323,25 +286,23 @@ def attempt_error(exc: attempts.AttemptError):
     )
 
 
-SESSION_EXPIRED = _l(
+SESSION_EXPIRED = (
     "Your session expired, so nothing was saved. Sign in again in another tab if you were signed out; "
     "your answers are below: press Save again."
 )
-SESSION_EXPIRED_SIGNED_OUT = _l(
+SESSION_EXPIRED_SIGNED_OUT = (
     "Your session expired, so nothing was saved. Sign in again in another tab, then come back to this page "
     "and press Save again (go back if your answers are not on the page)."
 )
-DATABASE_BUSY = _l(
-    "The academy is very busy and nothing was saved. Your answers are below: press Save again in a moment."
-)
-DATABASE_FULL = _l(
+DATABASE_BUSY = "The academy is very busy and nothing was saved. Your answers are below: press Save again in a moment."
+DATABASE_FULL = (
     "The academy's server is out of storage space, so nothing was saved. Your answers are below: "
     "press Save again in a few minutes, and tell your instructor if it keeps happening."
 )
 RETRY_AFTER_SECONDS = 5
 
 
-def _refill_take_page(message, status: int):
+def _refill_take_page(message: str, status: int):
     """The take page again with the answers just posted, or None when it cannot be shown.
 
     Used when a post was refused before anything was saved (a stale CSRF token, a busy or
@@ -358,16 +319,15 @@ def _refill_take_page(message, status: int):
         attempt = attempts.get_attempt(current_user, attempt_id)
         if not attempt.is_open:
             return None
-        flash(str(message), category="danger")
+        flash(message, "danger")
         return _render_take(attempt, status=status, typed=request.form)
     except (attempts.AttemptError, OperationalError):
         db.session.rollback()
         return None
 
 
-def _refused(message, status: int, **extra):
+def _refused(message: str, status: int, **extra):
     """A refused request outside the take page: JSON for autosave and JSON clients, else the error page."""
-    message = str(message)
     if request.is_json or request.path.endswith("/autosave"):
         return jsonify(error=message, status=status, **extra), status
     return render_template("error.html", code=status, message=message), status
@@ -381,7 +341,7 @@ def csrf_error(exc: CSRFError):
     if page is not None:
         return page
     if request.path.endswith("/autosave"):
-        message = _("your session expired. Sign in again in another tab; your answer stays here.")
+        message = "your session expired. Sign in again in another tab; your answer stays here."
         return jsonify(error=message, csrf=True, status=400), 400
     return _refused(SESSION_EXPIRED_SIGNED_OUT, 400)
 

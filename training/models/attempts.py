@@ -13,7 +13,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from quizzes.content import Module
 
 from ..extensions import db
-from ..reading import reader_language
 from .content import ModuleVersion
 from .types import JSONDoc, UTCDateTime, utcnow
 
@@ -86,9 +85,8 @@ class Attempt(db.Model):
 
     @cached_property
     def content(self) -> Module:
-        """The module as this attempt shows it: its version with one drawn variant per slot, in the reader's
-        language where a translation exists (texts only: keys, ids and answers are the version's own)."""
-        return self.version.reading(reader_language()).doc.drawn(self.draw)
+        """The module as this attempt shows it: its version with one drawn variant per slot."""
+        return self.version.content.drawn(self.draw)
 
     @property
     def failed_on_safety(self) -> bool:

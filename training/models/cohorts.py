@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, validates
+from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..services.folding import fold
 from .types import UTCDateTime, utcnow
 
 
@@ -19,15 +18,8 @@ class Cohort(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
-    # The name as search compares it (``services/folding.py``).
-    search_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    @validates("name")
-    def _fold_name(self, _key: str, name: str) -> str:
-        self.search_name = fold(name)
-        return name
 
 
 class CohortMember(db.Model):

@@ -10,13 +10,11 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quizzes.content import Lesson, Module
-from quizzes.translation import Reading, reading
 
 from ..extensions import db
 from .types import JSONDoc, UTCDateTime, utcnow
 
 _PARSED_VERSIONS: dict[tuple[int, str], Module] = {}
-_READINGS: dict[tuple[int, str, str | None], Reading] = {}
 
 
 class ModuleRow(db.Model):
@@ -65,17 +63,6 @@ class ModuleVersion(db.Model):
         if doc is None:
             doc = self._remember(self.document)
         return doc
-
-    def reading(self, language: str | None) -> Reading:
-        """The version for a reader of ``language``: translated where it can be, and accepting every
-        language's short answers, so grading never depends on the page's language (``quizzes.translation``)."""
-        key = (*self._cache_key, language)
-        found = _READINGS.get(key)
-        if found is None:
-            if len(_READINGS) >= 256:
-                _READINGS.clear()
-            found = _READINGS[key] = reading(self.content, language)
-        return found
 
     @property
     def _cache_key(self) -> tuple[int, str]:

@@ -7,10 +7,9 @@ from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, validates
+from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..services.folding import fold
 from .types import UTCDateTime, utcnow
 
 
@@ -30,10 +29,6 @@ class Academy(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    # The language pages are shown in when a user has chosen none (``training/i18n.py``).
-    language: Mapped[str] = mapped_column(String(10), default="vi", server_default="vi")
-    # The zone every time is shown in and every due date is read in (an IANA name).
-    time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh", server_default="Asia/Ho_Chi_Minh")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -46,10 +41,6 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    # The name as search compares it (``services/folding.py``), kept in step by ``_fold_name``.
-    search_name: Mapped[str] = mapped_column(String(200), default="", server_default="", index=True)
-    # The user's own choice of language; None follows the academy's.
-    language: Mapped[str | None] = mapped_column(String(10))
     role: Mapped[str] = mapped_column(String(20), default=Role.STUDENT)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
@@ -58,11 +49,6 @@ class User(UserMixin, db.Model):
     # Set when an admin resets the password: the user must choose a new one at next sign-in.
     must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    @validates("name")
-    def _fold_name(self, _key: str, name: str) -> str:
-        self.search_name = fold(name)
-        return name
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

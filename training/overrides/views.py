@@ -8,11 +8,9 @@ input re-renders the page with the message next to the field and nothing changed
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 from flask import flash, redirect, render_template, url_for
-from flask_babel import get_timezone
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import allow
@@ -39,19 +37,9 @@ def _module(module_id: int) -> ModuleRow:
     return module
 
 
-def _in_utc(typed: datetime | None) -> datetime | None:
-    """A time typed in the form, read on the academy's clock (its zone, ``training/i18n.py``), in UTC."""
-    if typed is None:
-        return None
-    zone = get_timezone()
-    # pytz zones (Flask-Babel's) need ``localize``: ``replace(tzinfo=...)`` would take the zone's first offset.
-    local = zone.localize(typed) if hasattr(zone, "localize") else typed.replace(tzinfo=zone)
-    return local.astimezone(UTC)
-
-
-def _on_academy_clock(moment: datetime) -> datetime:
-    """A stored (UTC) time as the form shows it: the academy's wall-clock time, without a zone."""
-    return moment.astimezone(get_timezone()).replace(tzinfo=None)
+def _utc(value):
+    """A time typed in the form (read as UTC, like every due date in the academy) as an aware datetime."""
+    return value.replace(tzinfo=UTC) if value is not None else None
 
 
 def _save(form: OverrideForm, student, module: ModuleRow) -> bool:
@@ -63,7 +51,7 @@ def _save(form: OverrideForm, student, module: ModuleRow) -> bool:
             module,
             form.extra_attempts.data,
             form.extra_minutes.data,
-            _in_utc(form.due_at.data),
+            _utc(form.due_at.data),
             form.reason.data,
         )
     except overrides.OverrideError as exc:
@@ -75,7 +63,7 @@ def _save(form: OverrideForm, student, module: ModuleRow) -> bool:
             form.form_errors.append(str(exc))
         return False
     db.session.commit()
-    flash(_("Override on “%(module)s” saved for %(name)s.", module=module.title, name=student.name), "success")
+    flash(f"Override on “{module.title}” saved for {student.name}.", "success")
     return True
 
 
@@ -106,7 +94,7 @@ def edit(student_id: int, module_id: int):
     existing = overrides.for_student(student.id, module.id)
     form = OverrideForm(obj=existing)
     if existing is not None and existing.due_at is not None and not form.is_submitted():
-        form.due_at.data = _on_academy_clock(existing.due_at)
+        form.due_at.data = existing.due_at.astimezone(UTC).replace(tzinfo=None)
     if form.validate_on_submit() and _save(form, student, module):
         return redirect(url_for("overrides.student", student_id=student.id))
     return render_template(
@@ -128,16 +116,11 @@ def remove(student_id: int, module_id: int):
     form = ConfirmForm()
     existing = overrides.for_student(student.id, module.id)
     if not form.validate_on_submit():
-        flash(_("Nothing was changed: the form was incomplete. Try again."), "danger")
+        flash("Nothing was changed: the form was incomplete. Try again.", "danger")
     elif existing is None:
-        flash(
-            _("%(name)s has no override on “%(module)s”; nothing was changed.", name=student.name, module=module.title),
-            "info",
-        )
+        flash(f"{student.name} has no override on “{module.title}”; nothing was changed.", "info")
     else:
         overrides.remove(current_user, existing)
         db.session.commit()
-        flash(
-            _("The override of %(name)s on “%(module)s” is removed.", name=student.name, module=module.title), "success"
-        )
+        flash(f"The override of {student.name} on “{module.title}” is removed.", "success")
     return redirect(url_for("overrides.student", student_id=student.id))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import SIGNED_IN, allow
@@ -50,7 +49,7 @@ def answer(card_id: int):
     try:
         result = review.answer_card(review_item, values, form.reviews.data)
     except review.AlreadyReviewed as exc:
-        flash(exc.message, category="info")
+        flash(exc.message, "info")
         return redirect(url_for("review.next_card"))
     except review.BadReviewAnswer as exc:
         return _render_card(review_item, form, error=exc.message, typed=request.form, status=400)
@@ -68,7 +67,7 @@ def answer(card_id: int):
 
 def _on_hold():
     """A card whose module holds its answers back again: nothing is graded or shown."""
-    flash(_("That question is on hold: its module does not show its answers at the moment."), category="info")
+    flash("That question is on hold: its module does not show its answers at the moment.", "info")
     return redirect(url_for("review.next_card"))
 
 

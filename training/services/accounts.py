@@ -7,8 +7,6 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import g, has_request_context
-from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, exists, select
 from sqlalchemy.exc import IntegrityError
 
@@ -59,13 +57,11 @@ def check_password_rules(password: str, *, email: str = "", name: str = "", fiel
 def create_user(email: str, name: str, role: str, password: str) -> User:
     """Add a user; flushes so the caller sees the id. Raises AccountError on a clash or bad data."""
     if role not in set(Role):
-        raise AccountError(
-            _("Unknown role '%(role)s'; use one of: %(roles)s.", role=role, roles=", ".join(Role)), field="role"
-        )
+        raise AccountError(f"Unknown role '{role}'; use one of: {', '.join(Role)}.", field="role")
     check_password_rules(password, email=email, name=name, field="password")
     email = normalise_email(email)
     if db.session.scalar(select(exists().where(User.email == email))):
-        raise AccountError(_("A user with the email %(email)s already exists.", email=email), field="email")
+        raise AccountError(f"A user with the email {email} already exists.", field="email")
     user = User(email=email, name=name.strip() or email, role=role, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
@@ -152,9 +148,9 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     try:
         _hasher.verify(user.password_hash, current_password)
     except (VerificationError, InvalidHashError):
-        raise AccountError(_("That is not your current password."), field="current_password") from None
+        raise AccountError("That is not your current password.", field="current_password") from None
     if new_password == current_password:
-        raise AccountError(_("Choose a password different from the current one."), field="new_password")
+        raise AccountError("Choose a password different from the current one.", field="new_password")
     check_password_rules(new_password, email=user.email, name=user.name, field="new_password")
     before = {"must_change_password": user.must_change_password, "session_epoch": user.session_epoch}
     user.password_hash = hash_password(new_password)
@@ -171,31 +167,18 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     )
 
 
-DEFAULT_ACADEMY_NAME = "Academy"  # until set-up names it (stored on a certificate issued before then)
+DEFAULT_ACADEMY_NAME = "Academy"  # until set-up names it
 
 
 def academy() -> Academy | None:
-    """The academy row, once set-up has been done.
-
-    In a request the row is kept (in ``g``) until the request ends: the session holds loaded rows
-    only while something refers to them, so a second ``get`` (the language and zone selectors
-    read the same row) is answered from the session instead of by another query.
-    """
-    row = db.session.get(Academy, 1)
-    if row is not None and has_request_context():
-        g.academy_row = row
-    return row
+    """The academy row, once set-up has been done."""
+    return db.session.get(Academy, 1)
 
 
 def academy_name() -> str:
-    """The academy's name for page titles and the password rules; until set-up, "Academy" in the reader's language."""
+    """The academy's name for page titles and certificates."""
     row = academy()
-    return row.name if row else _("Academy")
-
-
-def set_language(user: User, language: str) -> None:
-    """Show ``user`` every page in ``language`` from now on (one of ``i18n.LANGUAGES``)."""
-    user.language = language
+    return row.name if row else DEFAULT_ACADEMY_NAME
 
 
 def needs_setup() -> bool:
@@ -206,7 +189,7 @@ def needs_setup() -> bool:
 def set_up_academy(academy_name: str, admin_email: str, admin_name: str, password: str) -> User:
     """Create the academy and its first admin, once. Raises AccountError if already done."""
     if not needs_setup():
-        raise AccountError(_("This academy is already set up."))
+        raise AccountError("This academy is already set up.")
     check_password_rules(password, email=admin_email, name=admin_name, field="password")
     existing = academy()
     if existing is not None:
@@ -217,5 +200,5 @@ def set_up_academy(academy_name: str, admin_email: str, admin_name: str, passwor
                 db.session.add(Academy(id=1, name=academy_name.strip()))
         except IntegrityError:
             # Someone else finished set-up a moment ago (the row's id is fixed at 1).
-            raise AccountError(_("This academy is already set up.")) from None
+            raise AccountError("This academy is already set up.") from None
     return create_user(admin_email, admin_name, Role.ADMIN, password)

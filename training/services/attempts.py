@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import Row, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -81,7 +80,7 @@ def get_attempt(user: User, attempt_id: int, *, lock: bool = False) -> Attempt:
     query = _OWN_ATTEMPT_LOCKED if lock else _OWN_ATTEMPT
     attempt = db.session.scalar(query, {"attempt_id": attempt_id, "user_id": user.id})
     if attempt is None:
-        raise AttemptNotFound(_("There is no such attempt in your account."))
+        raise AttemptNotFound("There is no such attempt in your account.")
     return attempt
 
 
@@ -118,29 +117,23 @@ def start_or_resume(user: User, module: ModuleRow) -> Attempt:
         return existing
     version = latest_version(module.id)
     if version is None:
-        raise AttemptNotFound(_("This module has no published version yet."))
+        raise AttemptNotFound("This module has no published version yet.")
     settings = version.content.settings
     now = utcnow()
     rules = standing(user, module, settings, now)
     if rules.attempts_left == 0:
-        raise AttemptError(
-            _("You have used all %(num)d attempt(s) allowed at this module.", num=rules.attempts_allowed)
-        )
+        raise AttemptError(f"You have used all {rules.attempts_allowed} attempt(s) allowed at this module.")
     if rules.wait_until is not None:
         raise RetryNotYet(
-            _(
-                "After an attempt that did not pass, this module asks you to wait before the next: "
-                "you can start again %(when)s (%(at)s).",
-                when=when(rules.wait_until, now),
-                at=at(rules.wait_until),
-            ),
+            "After an attempt that did not pass, this module asks you to wait before the next: "
+            f"you can start again {when(rules.wait_until, now)} ({at(rules.wait_until)}).",
             rules.wait_until,
         )
     if settings.show_answers == ShowAnswers.AFTER_DUE_DATE:
         due = answer_policy.due_date(user.id, module.id)
         if due is not None and now >= due:
             # Its answers are out once the due date passes, so a new attempt would be graded against them.
-            raise AttemptError(_("The due date has passed and the answers are now shown, so this module is closed."))
+            raise AttemptError("The due date has passed and the answers are now shown, so this module is closed.")
     minutes = rules.time_limit_minutes
     deadline = now + timedelta(minutes=minutes) if minutes else None
     attempt = Attempt(
@@ -238,7 +231,7 @@ def _current_stage(attempt: Attempt) -> StageRef:
 
 def _require_open(attempt: Attempt) -> None:
     if not attempt.is_open:
-        raise AttemptError(_("This attempt has been submitted; its answers can no longer change."))
+        raise AttemptError("This attempt has been submitted; its answers can no longer change.")
 
 
 def save_answers(
@@ -269,13 +262,13 @@ def save_answers(
     items = module.item_map()
     unknown = sorted(k for k in values if k not in items)
     if unknown:
-        raise BadAnswer(_("This module has no item '%(item)s'.", item=unknown[0]))
+        raise BadAnswer(f"This module has no item '{unknown[0]}'.")
     if stage_index != attempt.stage_index:
-        raise AttemptError(_("That stage is locked: you have moved on from it. Reload to see where you are."))
+        raise AttemptError("That stage is locked: you have moved on from it. Reload to see where you are.")
     stage_keys = {item.key for item in _current_stage(attempt).stage.items}
     outside = sorted(k for k in values if k not in stage_keys)
     if outside:
-        raise AttemptError(_("Item '%(item)s' is not part of the stage you are on.", item=outside[0]))
+        raise AttemptError(f"Item '{outside[0]}' is not part of the stage you are on.")
     parsed: dict[str, Any] = {}
     sure: dict[str, int | None] = {}
     tokens = attempt_tokens(attempt.id)
@@ -283,12 +276,12 @@ def save_answers(
         try:
             parsed[key] = items[key].parse_answer(tokens.decode(items[key], raw))
         except AnswerError as exc:
-            raise BadAnswer(_in_question(exc, module, key)) from None
+            raise BadAnswer(f"{exc} (question {_position(module, key)})") from None
         if module.settings.certainty_marking:
             try:
                 sure[key] = parse_certainty((certainties or {}).get(key) or [])
             except ValueError as exc:
-                raise BadAnswer(_in_question(exc, module, key)) from None
+                raise BadAnswer(f"{exc} (question {_position(module, key)})") from None
     if seq is None:
         seq = attempt.last_seq + 1  # above every save so far: never stale
     connection, now = db.session.connection(), utcnow()
@@ -296,7 +289,7 @@ def save_answers(
         if not _store_answer(connection, attempt, items[key], answer, seq, now, sure.get(key)):
             # Stale is judged per item: a late save of one question is not refused because another
             # was saved in between. The caller rolls back (every AttemptError does): nothing is kept.
-            raise StaleSave(_("A newer answer to this question has already been saved; this older one was ignored."))
+            raise StaleSave("A newer answer to this question has already been saved; this older one was ignored.")
     if seq > attempt.last_seq:
         connection.execute(_RAISE_LAST_SEQ, {"b_attempt": attempt.id, "b_seq": seq})
         set_committed_value(attempt, "last_seq", seq)
@@ -368,11 +361,6 @@ def _position(module: Module, key: str) -> int:
     return next(n for n, item in enumerate(module.items(), 1) if item.key == key)
 
 
-def _in_question(exc: Exception, module: Module, key: str) -> str:
-    """Why an answer was refused, and which question it was: ``Give a number. (question 3)``."""
-    return _("%(error)s (question %(number)d)", error=str(exc), number=_position(module, key))
-
-
 def unanswered_in_stage(attempt: Attempt, answers: dict[str, Row] | None = None) -> list[tuple[int, str]]:
     """(question number, item key) of every item of the current stage still blank.
 
@@ -393,7 +381,7 @@ def advance(attempt: Attempt, from_stage: int) -> None:
     if from_stage != attempt.stage_index:
         return
     if attempt.stage_index + 1 >= len(attempt.content.stages()):
-        raise AttemptError(_("This is the last stage: submit the attempt to finish."))
+        raise AttemptError("This is the last stage: submit the attempt to finish.")
     attempt.stage_index += 1
     db.session.flush()
 
@@ -414,7 +402,7 @@ def submit(attempt: Attempt, answers: dict[str, Row] | None = None) -> Attempt:
     if not attempt.is_open:
         return attempt
     if not is_last_stage(attempt):
-        raise AttemptError(_("Finish the remaining stages before submitting."))
+        raise AttemptError("Finish the remaining stages before submitting.")
     return _grade_and_close(attempt, answers)
 
 

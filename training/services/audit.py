@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context, request
-from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import AuditEvent, User
@@ -26,9 +25,9 @@ def reason(text: str | None, ask: str, error: type[FieldError] = FieldError) -> 
     """
     why = " ".join((text or "").split())
     if not why:
-        raise error(_("%(ask)s: the reason is kept in the audit log.", ask=ask), field="reason")
+        raise error(f"{ask}: the reason is kept in the audit log.", field="reason")
     if len(why) > MAX_REASON:
-        raise error(_("Keep the reason to %(max)d characters.", max=MAX_REASON), field="reason")
+        raise error(f"Keep the reason to {MAX_REASON} characters.", field="reason")
     return why
 
 

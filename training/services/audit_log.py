@@ -1,8 +1,4 @@
-"""Browsing the audit log: filtered pages for admins and a streamed CSV export.
-
-Dates people type and read are the academy's (its zone, ``training/i18n.py``); the CSV keeps
-the stored UTC times, in a column that says so.
-"""
+"""Browsing the audit log: filtered pages for admins and a streamed CSV export."""
 
 from __future__ import annotations
 
@@ -12,13 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask_babel import format_datetime, get_timezone
 from sqlalchemy import Select, func, or_, select
 
 from ..extensions import db
 from ..models import AuditEvent
 from .exports import Table
-from .folding import fold
 from .paging import Page, paginate
 
 PER_PAGE = 50
@@ -30,7 +24,7 @@ SECURITY_ACTIONS = ("user.password_change", "user.password_reset", "user.session
 
 @dataclass(frozen=True)
 class AuditFilter:
-    """What the audit log is narrowed to; empty values mean "any". Dates are whole days of the academy's calendar."""
+    """What the audit log is narrowed to; empty values mean "any". Dates are whole UTC days."""
 
     action: str = ""
     actor: str = ""
@@ -43,17 +37,8 @@ class AuditFilter:
 
 
 def _start_of(day: date) -> datetime:
-    """The moment (in UTC) ``day`` begins on the academy's calendar: its local midnight."""
-    zone = get_timezone()
-    midnight = datetime.combine(day, time.min)
-    # pytz zones (Flask-Babel's) need ``localize``: ``replace(tzinfo=...)`` would take the zone's first offset.
-    local = zone.localize(midnight) if hasattr(zone, "localize") else midnight.replace(tzinfo=zone)
-    return local.astimezone(UTC)
-
-
-def time_of_day(moment: datetime) -> str:
-    """The academy-local time of an event to the second, as the log shows it: ``17:05:09``."""
-    return format_datetime(moment, "HH:mm:ss")
+    """Midnight UTC at the start of ``day``."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def _audit_select(filters: AuditFilter) -> Select:
@@ -61,16 +46,9 @@ def _audit_select(filters: AuditFilter) -> Select:
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if filters.action:
         query = query.where(AuditEvent.action == filters.action)
-    # Folded like a name search (``services/folding.py``): "INA@" or "ína" find ina@example.com; an
-    # email with marks of its own is still found as typed. The rows copy only the actor's email, never
-    # a name, so the email is all there is to match.
-    typed = filters.actor.strip().lower()
-    if typed:
-        actor_email = func.lower(AuditEvent.actor_email)
-        matches = actor_email.contains(typed, autoescape=True)
-        if (folded := fold(typed)) and folded != typed:
-            matches = matches | actor_email.contains(folded, autoescape=True)
-        query = query.where(matches)
+    actor = filters.actor.strip().lower()
+    if actor:
+        query = query.where(func.lower(AuditEvent.actor_email).contains(actor, autoescape=True))
     if filters.target_type:
         query = query.where(AuditEvent.target_type == filters.target_type)
     if filters.target_id.strip():
@@ -97,8 +75,8 @@ def audit_page(filters: AuditFilter, number: int) -> Page:
 def audit_choices() -> tuple[list[str], list[str]]:
     """The actions and the target types that occur in the log, for the filter's selects (one query)."""
     rows = db.session.execute(select(AuditEvent.action, AuditEvent.target_type).distinct()).all()
-    actions = sorted({action for action, _target in rows})
-    target_types = sorted({target_type for _action, target_type in rows if target_type})
+    actions = sorted({action for action, _ in rows})
+    target_types = sorted({target_type for _, target_type in rows if target_type})
     return actions, target_types
 
 

@@ -12,12 +12,10 @@ import copy
 import re
 from collections.abc import Callable
 
-from flask_babel import gettext as _
 from pydantic import ValidationError
 
-from quizzes.content import BONUS_NEEDS_CERTAINTY, SHARED_IN_SLOT, Module
+from quizzes.content import SHARED_IN_SLOT, Module
 from quizzes.items import ITEM_TYPES
-from quizzes.items.editor import message_values
 
 from ..extensions import db
 from ..models import ModuleDraft, User
@@ -69,10 +67,8 @@ def _check(found: dict, expect: str | None, name: str) -> None:
         raise EditError(
             {
                 "": [
-                    _(
-                        "This part of the draft changed since you opened it (someone else may be editing it). "
-                        "Nothing was saved; open it again from the outline."
-                    )
+                    "This part of the draft changed since you opened it (someone else may be editing it). "
+                    "Nothing was saved; open it again from the outline."
                 ]
             }
         )
@@ -216,8 +212,7 @@ def new_module(data: dict, user: User | None) -> ModuleDraft:
     try:
         return drafts.create_module(module, user)
     except drafts.DraftError as exc:
-        message = exc.problems[0][1]
-        raise EditError({"slug": [message[:1].upper() + message[1:] + "."]}) from None
+        raise EditError({"slug": [exc.problems[0][1].capitalize() + "."]}) from None
 
 
 SETTINGS_FIELDS = (
@@ -254,7 +249,7 @@ def update_settings(draft: ModuleDraft, data: dict, user: User | None) -> Module
         # that box, tutor mode with answers held back by the answers field.
         renamed = {k.removeprefix("settings."): v for k, v in errors_for(exc, ()).items()}
         for message in renamed.pop("settings", []):
-            field = "pass_with_bonus" if message_values(BONUS_NEEDS_CERTAINTY, message) is not None else "show_answers"
+            field = "pass_with_bonus" if "certainty bonus" in message else "show_answers"
             renamed.setdefault(field, []).append(message)
         return renamed
 
@@ -312,7 +307,7 @@ def delete_case(draft: ModuleDraft, c: int, user: User | None, expect: str | Non
     removed = _case(doc, c)
     _check(removed, expect, "key")
     if len(doc["cases"]) == 1:
-        raise EditError({"": [_("A module needs at least one case, so its last case cannot be deleted.")]})
+        raise EditError({"": ["A module needs at least one case, so its last case cannot be deleted."]})
     del doc["cases"][c]
     _save(draft, doc, user, lambda exc: errors_for(exc, ()), f"deleted case '{removed['key']}'")
     return removed
@@ -321,7 +316,7 @@ def delete_case(draft: ModuleDraft, c: int, user: User | None, expect: str | Non
 def _move(parts: list, index: int, direction: str) -> int:
     """Swap a part with its neighbour; returns its new index (unchanged at either end)."""
     if direction not in ("up", "down"):
-        raise EditError({"": [_("Move up or down.")]})
+        raise EditError({"": ["Move up or down."]})
     target = index - 1 if direction == "up" else index + 1
     if not 0 <= target < len(parts):
         return index
@@ -373,7 +368,7 @@ def delete_stage(draft: ModuleDraft, c: int, s: int, user: User | None, expect: 
     removed = _stage(doc, c, s)
     _check(removed, expect, "title")
     if len(doc["cases"][c]["stages"]) == 1:
-        raise EditError({"": [_("A case needs at least one stage, so its last stage cannot be deleted.")]})
+        raise EditError({"": ["A case needs at least one stage, so its last stage cannot be deleted."]})
     del doc["cases"][c]["stages"][s]
     change = f"deleted stage '{removed['title']}' of case '{_case(doc, c)['key']}'"
     _save(draft, doc, user, lambda exc: errors_for(exc, ()), change)
@@ -446,18 +441,14 @@ def delete_item(draft: ModuleDraft, c: int, s: int, i: int, user: User | None, e
     removed = _item(doc, c, s, i)
     _check(removed, expect, "key")
     if len(doc["cases"][c]["stages"][s]["items"]) == 1:
-        raise EditError({"": [_("A stage needs at least one item, so its last item cannot be deleted.")]})
+        raise EditError({"": ["A stage needs at least one item, so its last item cannot be deleted."]})
     variants = [item["key"] for item in _stage(doc, c, s)["items"] if item.get("variant_of") == removed["key"]]
     if variants:
         raise EditError(
             {
                 "": [
-                    _(
-                        "Question '%(key)s' is the first of its slot, with variants (%(variants)s): "
-                        "delete them first, or make one of them a question of its own.",
-                        key=removed["key"],
-                        variants=", ".join(variants),
-                    )
+                    f"Question '{removed['key']}' is the first of its slot, with variants ({', '.join(variants)}): "
+                    "delete them first, or make one of them a question of its own."
                 ]
             }
         )
@@ -566,6 +557,6 @@ def lesson_choices(current: str | None = None) -> list[tuple[str, str]]:
     so editing an item never drops it silently.
     """
     out = [(f"{row.slug}#{s.anchor}", f"{s.title} ({row.title})") for row in lessons() for s in row.content.sections]
-    if current and current not in {v for v, _words in out}:
-        out.insert(0, (current, _("%(ref)s (no such lesson section)", ref=current)))
+    if current and current not in {v for v, _ in out}:
+        out.insert(0, (current, f"{current} (no such lesson section)"))
     return out

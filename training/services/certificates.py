@@ -16,9 +16,6 @@ import secrets
 from datetime import datetime
 from pathlib import Path
 
-from flask_babel import format_percent
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from fpdf import FPDF
 from sqlalchemy import bindparam, select, text
 
@@ -28,14 +25,14 @@ from ..models.types import utcnow
 from . import accounts, audit
 from .errors import Conflict, Forbidden, ServiceError
 from .scope import can_see_student
-from .times import at, day
+from .times import at
 
 
 class CertificateRevoked(ServiceError):
     """The certificate was revoked: it is no longer given out (410 Gone)."""
 
     status_code = 410
-    message = _l("This certificate was revoked and is no longer valid, so it cannot be downloaded.")
+    message = "This certificate was revoked and is no longer valid, so it cannot be downloaded."
 
 
 # Crockford's base32: digits and upper-case letters without I, L, O and U, so a code read
@@ -55,7 +52,7 @@ MUTED = (108, 117, 125)
 
 def new_code() -> str:
     """A fresh random code in groups of four, e.g. ``7KQ2-M9XD-4TPV-8R3C``."""
-    symbols = "".join(secrets.choice(ALPHABET) for _unused in range(CODE_LENGTH))
+    symbols = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
     return "-".join(symbols[i : i + GROUP] for i in range(0, CODE_LENGTH, GROUP))
 
 
@@ -154,15 +151,10 @@ def revoke(actor: User, certificate: Certificate, reason: str | None, now: datet
     :raises Conflict: it is revoked already (nothing changes: the first revocation stands).
     """
     if actor.role != Role.ADMIN:
-        raise Forbidden(_("Only an admin may revoke a certificate."))
-    why = audit.reason(reason, _("Say why the certificate is revoked"))
+        raise Forbidden("Only an admin may revoke a certificate.")
+    why = audit.reason(reason, "Say why the certificate is revoked")
     if certificate.is_revoked:
-        raise Conflict(
-            _(
-                "This certificate was revoked already, on %(when)s; nothing was changed.",
-                when=at(certificate.revoked_at),
-            )
-        )
+        raise Conflict(f"This certificate was revoked already, on {at(certificate.revoked_at)}; nothing was changed.")
     certificate.revoked_at = now or utcnow()
     certificate.revoked_by_id = actor.id
     certificate.revoked_reason = why
@@ -187,13 +179,13 @@ def pdf_filename(certificate: Certificate) -> str:
 
 
 def issued_on(certificate: Certificate) -> str:
-    """The issue date as people write it, on the academy's calendar: ``21 Nov 2026`` / ``21/11/2026``."""
-    return day(certificate.issued_at)
+    """The issue date as people write it, e.g. ``21 Nov 2026``."""
+    return f"{certificate.issued_at.day} {certificate.issued_at:%b %Y}"
 
 
 def score_text(certificate: Certificate) -> str:
-    """The score as printed, e.g. ``92%`` (the app's ``percent`` filter, in the reader's language)."""
-    return format_percent((certificate.score_percent or 0) / 100, format="#,##0%")
+    """The score as printed, e.g. ``92%``."""
+    return f"{certificate.score_percent:.0f}%"
 
 
 class _CertificatePage(FPDF):
@@ -241,7 +233,7 @@ class _CertificatePage(FPDF):
 def render_pdf(certificate: Certificate, verify_url: str) -> bytes:
     """The certificate as a one-page A4 landscape PDF."""
     pdf = _CertificatePage()
-    pdf.set_title(_("Certificate of completion: %(module)s", module=certificate.module_title))
+    pdf.set_title(f"Certificate of completion: {certificate.module_title}")
     pdf.set_author(certificate.academy_name)
     pdf.set_creation_date(certificate.issued_at)
     pdf.add_page()
@@ -255,26 +247,21 @@ def render_pdf(certificate: Certificate, verify_url: str) -> bytes:
 
     width = pdf.w - 70
     pdf.centred(certificate.academy_name.upper(), 30, 14, bold=True, colour=BRAND, fit=width)
-    pdf.centred(_("Certificate of completion"), 45, 32, bold=True, fit=width)
+    pdf.centred("Certificate of completion", 45, 32, bold=True, fit=width)
     pdf.set_draw_color(*BRAND)
     pdf.line(pdf.w / 2 - 30, 65, pdf.w / 2 + 30, 65)
-    pdf.centred(_("This certifies that"), 75, 13, colour=MUTED)
+    pdf.centred("This certifies that", 75, 13, colour=MUTED)
     y = 88 + pdf.centred(certificate.student_name, 88, 36, bold=True, fit=width)
-    pdf.centred(_("has completed the module"), y + 8, 13, colour=MUTED)
+    pdf.centred("has completed the module", y + 8, 13, colour=MUTED)
     y += 20
     y += pdf.centred(certificate.module_title, y, 22, bold=True, fit=width)
     pdf.centred(
-        _(
-            "Version %(number)s  ·  Score %(score)s  ·  Issued %(day)s",
-            number=certificate.version_number,
-            score=score_text(certificate),
-            day=issued_on(certificate),
-        ),
+        f"Version {certificate.version_number}  ·  Score {score_text(certificate)}  ·  Issued {issued_on(certificate)}",
         y + 6,
         13,
         fit=width,
     )
 
-    pdf.centred(_("Certificate code  %(code)s", code=certificate.code), pdf.h - 45, 12, bold=True, fit=width)
-    pdf.centred(_("Check this certificate at %(url)s", url=verify_url), pdf.h - 37, 10, colour=MUTED, fit=width)
+    pdf.centred(f"Certificate code  {certificate.code}", pdf.h - 45, 12, bold=True, fit=width)
+    pdf.centred(f"Check this certificate at {verify_url}", pdf.h - 37, 10, colour=MUTED, fit=width)
     return bytes(pdf.output())

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from flask_babel import get_timezone, to_user_timezone
-from flask_babel import gettext as _
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -20,9 +18,8 @@ from ..models.types import utcnow
 from . import audit
 from .errors import FieldError
 
-# A due date is the whole of that day in the academy's zone (``Academy.time_zone``): work handed
-# in before local midnight is on time. It is stored as that moment in UTC (16:59:59 in Hanoi).
-END_OF_DAY = time(23, 59, 59)
+# A due date is the whole of that day in UTC: work handed in before midnight is on time.
+END_OF_DAY = time(23, 59, 59, tzinfo=UTC)
 
 
 class CohortError(FieldError):
@@ -83,7 +80,7 @@ def _clean_name(name: str) -> str:
     """A cohort name without surrounding spaces; refused when blank."""
     name = (name or "").strip()
     if not name:
-        raise CohortError(_("Give the cohort a name."), field="name")
+        raise CohortError("Give the cohort a name.", field="name")
     return name
 
 
@@ -93,9 +90,7 @@ def _check_name_free(name: str, cohort_id: int | None = None) -> None:
     if cohort_id is not None:
         clash = clash.where(Cohort.id != cohort_id)
     if db.session.scalar(select(exists(clash))):
-        raise CohortError(
-            _("There is already a cohort called “%(name)s”. Choose another name.", name=name), field="name"
-        )
+        raise CohortError(f"There is already a cohort called “{name}”. Choose another name.", field="name")
 
 
 def _flush_name_change() -> None:
@@ -105,7 +100,7 @@ def _flush_name_change() -> None:
             db.session.flush()
     except IntegrityError:
         raise CohortError(
-            _("A cohort with this name was saved a moment ago. Choose another name."), field="name"
+            "A cohort with this name was saved a moment ago. Choose another name.", field="name"
         ) from None
 
 
@@ -220,7 +215,7 @@ def _unlink(actor: User | None, cohort: Cohort, link_model, user_id: int, action
 
 def remove_student(actor: User | None, cohort: Cohort, user_id: int) -> User:
     """Take a student out of the cohort (their account and attempts stay). Raises CohortError if not in it."""
-    missing = _("That student is not in this cohort (perhaps already removed); nothing was changed.")
+    missing = "That student is not in this cohort (perhaps already removed); nothing was changed."
     return _unlink(actor, cohort, CohortMember, user_id, "cohort.unenrol", missing, "Removed {email} from {cohort}")
 
 
@@ -249,9 +244,9 @@ def add_instructor(actor: User | None, cohort: Cohort, user_id: int) -> User:
     """Let an instructor teach (and so see the work of) the cohort. Raises CohortError otherwise."""
     teacher = db.session.get(User, user_id)
     if teacher is None or teacher.role != Role.INSTRUCTOR or not teacher.active:
-        raise CohortError(_("Choose an active instructor."), field="instructor")
+        raise CohortError("Choose an active instructor.", field="instructor")
     if db.session.get(CohortInstructor, (cohort.id, teacher.id)) is not None:
-        raise CohortError(_("%(name)s already teaches this cohort.", name=teacher.name), field="instructor")
+        raise CohortError(f"{teacher.name} already teaches this cohort.", field="instructor")
     db.session.add(CohortInstructor(cohort_id=cohort.id, user_id=teacher.id))
     audit.record(
         actor,
@@ -267,7 +262,7 @@ def add_instructor(actor: User | None, cohort: Cohort, user_id: int) -> User:
 
 def remove_instructor(actor: User | None, cohort: Cohort, user_id: int) -> User:
     """Stop an instructor teaching the cohort. Raises CohortError if they do not teach it."""
-    missing = _("That instructor does not teach this cohort; nothing was changed.")
+    missing = "That instructor does not teach this cohort; nothing was changed."
     summary = "{email} no longer teaches {cohort}"
     return _unlink(actor, cohort, CohortInstructor, user_id, "cohort.instructor_remove", missing, summary)
 
@@ -289,33 +284,13 @@ def published_modules() -> list[ModuleRow]:
     return list(db.session.scalars(select(ModuleRow).where(published).order_by(ModuleRow.title)))
 
 
-def end_of_day(day: date) -> datetime:
-    """The last second (23:59:59) of ``day`` in the academy's zone, in UTC: 2026-12-04 in Hanoi is
-    2026-12-04T16:59:59Z."""
-    zone = get_timezone()
-    local = datetime.combine(day, END_OF_DAY)
-    # pytz zones (Flask-Babel's) need ``localize`` to find the day's offset; other tzinfo take it as is.
-    local = zone.localize(local) if hasattr(zone, "localize") else local.replace(tzinfo=zone)
-    return local.astimezone(UTC)
-
-
-def local_day(moment: datetime) -> date:
-    """The academy-local date of a stored (UTC) moment: a due date's day as it was entered."""
-    return to_user_timezone(moment).date()
-
-
-def local_today(now: datetime | None = None) -> date:
-    """Today in the academy's zone: the first day a due date may fall on."""
-    return local_day(now or utcnow())
-
-
 def due_at_from_date(day: date | None, now: datetime | None = None) -> datetime | None:
-    """The end (23:59:59 in the academy's zone) of the chosen day; CohortError when that is already past."""
+    """The end (23:59:59 UTC) of the chosen day; CohortError when that is already past."""
     if day is None:
         return None
-    due_at = end_of_day(day)
+    due_at = datetime.combine(day, END_OF_DAY)
     if due_at < (now or utcnow()):
-        raise CohortError(_("That date has passed. Choose today or a later date, or leave it empty."), field="due")
+        raise CohortError("That date has passed. Choose today or a later date, or leave it empty.", field="due")
     return due_at
 
 
@@ -329,9 +304,9 @@ def assign_module(actor: User | None, cohort: Cohort, module_id: int, day: date 
     due_at = due_at_from_date(day)
     module = db.session.get(ModuleRow, module_id)
     if module is None or not db.session.scalar(select(exists().where(ModuleVersion.module_id == module_id))):
-        raise CohortError(_("Choose a published module."), field="module")
+        raise CohortError("Choose a published module.", field="module")
     if db.session.get(CohortModule, (cohort.id, module.id)) is not None:
-        raise CohortError(_("“%(module)s” is already assigned to this cohort.", module=module.title), field="module")
+        raise CohortError(f"“{module.title}” is already assigned to this cohort.", field="module")
     db.session.add(CohortModule(cohort_id=cohort.id, module_id=module.id, due_at=due_at))
     audit.record(
         actor,
@@ -350,7 +325,7 @@ def _assignment(cohort: Cohort, module_id: int) -> tuple[CohortModule, ModuleRow
     link = db.session.get(CohortModule, (cohort.id, module_id))
     module = db.session.get(ModuleRow, module_id) if link is not None else None
     if link is None or module is None:
-        raise CohortError(_("That module is not assigned to this cohort; nothing was changed."))
+        raise CohortError("That module is not assigned to this cohort; nothing was changed.")
     return link, module
 
 

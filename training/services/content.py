@@ -6,7 +6,6 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from quizzes.content import Lesson, Module, content_hash
@@ -54,9 +53,9 @@ def import_pack(path: str | Path, publisher: User | None = None) -> ImportReport
     """
     pack = read_pack(path, known_refs=known_lesson_refs())
     report = ImportReport()
-    for _path, lesson in pack.lessons:
+    for _, lesson in pack.lessons:
         report.add(*_upsert_lesson(lesson))
-    for _path, module in pack.modules:
+    for _, module in pack.modules:
         report.add(*_publish_module(module, publisher))
     db.session.flush()
     return report
@@ -92,7 +91,7 @@ def publish(module: Module, publisher: User | None) -> ModuleVersion | None:
         number=(latest.number + 1) if latest else 1,
         document=module.model_dump(mode="json"),
         content_hash=digest,
-        item_count=sum(1 for _item in module.items()),
+        item_count=sum(1 for _ in module.items()),
         published_by_id=publisher.id if publisher else None,
     )
     db.session.add(version)
@@ -157,8 +156,8 @@ def version_diff(module_id: int, old: int, new: int) -> list[str] | None:
         difflib.unified_diff(
             dump_document(found[old].content).splitlines(),
             dump_document(found[new].content).splitlines(),
-            fromfile=_("version %(number)d", number=old),
-            tofile=_("version %(number)d", number=new),
+            fromfile=f"version {old}",
+            tofile=f"version {new}",
             lineterm="",
         )
     )

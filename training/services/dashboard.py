@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select
 
 from quizzes.mastery import TopicMastery
@@ -28,17 +27,6 @@ class Status(StrEnum):
     IN_PROGRESS = "in progress"
     NOT_PASSED = "not passed yet"
     PASSED = "passed"
-
-    @property
-    def label(self) -> str:
-        """The status as the student reads it: ``Not passed yet``."""
-        return {
-            Status.OVERDUE: _("Overdue"),
-            Status.NOT_STARTED: _("Not started"),
-            Status.IN_PROGRESS: _("In progress"),
-            Status.NOT_PASSED: _("Not passed yet"),
-            Status.PASSED: _("Passed"),
-        }[self]
 
     @property
     def badge(self) -> str:
@@ -73,10 +61,10 @@ class Assignment:
     def action(self) -> str:
         """What the button does: resume the open attempt, start, try again, or look again."""
         if self.has_open_attempt:
-            return _("Resume")
+            return "Resume"
         if self.status == Status.PASSED:
-            return _("Open")
-        return _("Start") if self.best_percent is None else _("Try again")
+            return "Open"
+        return "Start" if self.best_percent is None else "Try again"
 
 
 def status_for(

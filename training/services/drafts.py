@@ -6,7 +6,6 @@ freezes the draft as a new version (past attempts keep theirs) and removes the d
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from quizzes.content import Module
@@ -47,7 +46,7 @@ def start_draft(module: ModuleRow, user: User | None) -> ModuleDraft:
         return draft
     version = latest_version(module.id)
     if version is None:
-        raise DraftError([("", _("module '%(slug)s' has no version to start a draft from", slug=module.slug))])
+        raise DraftError([("", f"module '{module.slug}' has no version to start a draft from")])
     draft = ModuleDraft(
         module_id=module.id,
         document=version.document,
@@ -63,7 +62,7 @@ def start_draft(module: ModuleRow, user: User | None) -> ModuleDraft:
 def create_module(document: Module, user: User | None) -> ModuleDraft:
     """A new module that exists only as a draft until it is first published; its creator becomes its editor."""
     if module_by_slug(document.slug) is not None:
-        raise DraftError([("slug", _("a module called '%(slug)s' already exists", slug=document.slug))])
+        raise DraftError([("slug", f"a module called '{document.slug}' already exists")])
     row = ModuleRow(slug=document.slug, title=document.title, procedure=document.procedure)
     db.session.add(row)
     db.session.flush()
@@ -105,7 +104,7 @@ def publish_problems(document: Module) -> list[tuple[str, str]]:
     refs = known_lesson_refs()
     for item in document.items():
         if item.lesson and item.lesson not in refs:
-            problems.append((f"item {item.key}", _("'%(ref)s' is not a section of any lesson", ref=item.lesson)))
+            problems.append((f"item {item.key}", f"'{item.lesson}' is not a section of any lesson"))
     return problems
 
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 import re
 
 import nh3
-from flask_babel import gettext as _
 from pydantic import ValidationError
 
-from quizzes.content import CASE_KEYS_REPEATED, ITEM_KEYS_REPEATED, VARIANT_DIFFERS, VARIANT_NOT_FIRST
-from quizzes.items.editor import Editor, message_values
+from quizzes.items.editor import Editor
 
 _ENTITY = re.compile(r"&(gt|amp);")
 
@@ -38,23 +36,23 @@ def _friendly(err: dict) -> str:
     """A pydantic error in words an author reads."""
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind in ("string_too_short", "missing") and ctx.get("min_length", 1) == 1:
-        return _("This cannot be empty.")
+        return "This cannot be empty."
     if kind == "string_pattern_mismatch":
-        return _("Use lower-case letters, digits and dashes, starting with a letter or digit.")
+        return "Use lower-case letters, digits and dashes, starting with a letter or digit."
     if kind == "too_short":
-        return _("Give at least %(min)s.", min=ctx.get("min_length"))
+        return f"Give at least {ctx.get('min_length')}."
     if kind == "too_long":
-        return _("Give at most %(max)s.", max=ctx.get("max_length"))
+        return f"Give at most {ctx.get('max_length')}."
     if kind in ("float_type", "float_parsing", "finite_number"):
-        return _("Give a number.")
+        return "Give a number."
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return _("Give a whole number.")
+        return "Give a whole number."
     if kind == "greater_than":
-        return _("Must be more than %(limit)s.", limit=ctx.get("gt"))
+        return f"Must be more than {ctx.get('gt')}."
     if kind == "less_than_equal":
-        return _("Must be %(limit)s or less.", limit=ctx.get("le"))
+        return f"Must be {ctx.get('le')} or less."
     if kind == "greater_than_equal":
-        return _("Must be %(limit)s or more.", limit=ctx.get("ge"))
+        return f"Must be {ctx.get('ge')} or more."
     message = err["msg"].removeprefix("Value error, ")
     return message[:1].upper() + message[1:]
 
@@ -98,7 +96,7 @@ def errors_for(
             elif editor is not None and len(tail) == 2 and tail[0] in rows:
                 hint = editor.field_for(message, row=True)
                 field = f"{field}.{hint}" if hint else field
-        elif not loc and key and key in _repeated_keys(message):
+        elif not loc and key and "key must be unique" in message and re.search(rf"\b{re.escape(key)}\b", message):
             field = "key"
         elif not loc and key:
             field = _variant_field(message, key)
@@ -113,16 +111,7 @@ def _pair_rows(editor: Editor | None, name: str):
     return next((rows for rows in editor.rows() if rows.name == name and rows.pairs), None)
 
 
-def _repeated_keys(message: str) -> list[str]:
-    """The keys a "must be unique" message of the module validator names (none for another message).
-
-    Messages are recognised by what they say (``message_values``), in English or in the reader's language.
-    """
-    for known in (CASE_KEYS_REPEATED, ITEM_KEYS_REPEATED):
-        values = message_values(known, message)
-        if values is not None:
-            return [k.strip() for k in values["keys"].split(",")]
-    return []
+_DIFFERS = re.compile(r"is a variant of '([^']+)' but its (\w+) differs")
 
 
 def _variant_field(message: str, key: str) -> str:
@@ -132,12 +121,12 @@ def _variant_field(message: str, key: str) -> str:
     variant (its "Variant of" is wrong, or a shared field differs) or the slot's first item
     (changing its topic, say, leaves a variant behind).
     """
-    differs = message_values(VARIANT_DIFFERS, message)
-    if differs is not None and key in (differs["key"], differs["first"]):
-        return differs["field"]
-    not_first = message_values(VARIANT_NOT_FIRST, message)
-    if not_first is not None and not_first["key"] == key:
-        return "variant_of"
-    if not_first is not None and not_first["first"] == key:
+    if message.startswith(f"Item '{key}' is a variant of") or message.startswith(f"item '{key}' is a variant of"):
+        differs = _DIFFERS.search(message)
+        return differs.group(2) if differs else "variant_of"
+    differs = _DIFFERS.search(message)
+    if differs and differs.group(1) == key:
+        return differs.group(2)
+    if f"is a variant of '{key}', which is not a first item" in message:
         return "variant_of"  # it has variants of its own, so it cannot become one
     return ""

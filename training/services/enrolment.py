@@ -1,9 +1,5 @@
 """Enrolling students in a cohort: one by hand, or many from a CSV file; all or nothing.
 
-A file is UTF-8 (with or without a byte-order mark) with commas or semicolons between the
-columns: Excel in Vietnamese and many European settings saves "CSV" with semicolons. Which one
-is found on the header line, and the report says how the file was read.
-
 Every row is checked before anything is written. If any row is wrong nothing changes and
 the report lists the problems by spreadsheet row (the header is row 1); otherwise new
 students get an account with a temporary password, and everyone is enrolled, in one
@@ -14,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
@@ -22,9 +17,6 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import format_number, ngettext
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -35,9 +27,7 @@ from .accounts import normalise_email
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 2000
-REQUIRED_COLUMNS = ("email", "name")  # the header's names, as written in any language
-# A file to copy, as the upload page shows it (data, not text to translate).
-EXAMPLE_FILE = "email,name\nsam.lee@example.com,Sam Lee\npriya.shah@example.com,Priya Shah"
+REQUIRED_COLUMNS = ("email", "name")
 MAX_NAME_LENGTH = 200  # User.name
 
 # Temporary passwords are 96 random bits, so no hash cost makes guessing them any harder;
@@ -48,28 +38,18 @@ MAX_NAME_LENGTH = 200  # User.name
 _temporary_hasher = PasswordHasher(time_cost=1, memory_cost=2048, parallelism=1)
 
 
-# A quoted cell of a header line: a separator inside it does not count.
-_QUOTED = re.compile(r'"[^"]*"')
-
-FIRST_SIGN_IN_NOTE = _l(
+FIRST_SIGN_IN_NOTE = (
     "Temporary passwords are shown only this once. Give each student theirs privately; "
     "they must choose a new password the first time they sign in."
 )
 
 
 class Outcome(StrEnum):
-    """What enrolment did for one row (the value is data; ``OUTCOME_TEXT`` is what people read)."""
+    """What enrolment did for one row."""
 
     CREATED = "created"
     ENROLLED = "already had an account — enrolled"
     ALREADY = "already in this cohort"
-
-
-OUTCOME_TEXT = {
-    Outcome.CREATED: _l("created"),
-    Outcome.ENROLLED: _l("already had an account — enrolled"),
-    Outcome.ALREADY: _l("already in this cohort"),
-}
 
 
 @dataclass
@@ -91,14 +71,9 @@ class EnrolmentRow:
         self.errors.append((column, message))
 
     @property
-    def outcome_text(self) -> str:
-        """What was done, in the reader's language (empty before anything was)."""
-        return str(OUTCOME_TEXT[self.outcome]) if self.outcome is not None else ""
-
-    @property
     def label(self) -> str:
         """How the report names this row."""
-        return _("row %(number)d", number=self.number) if self.number is not None else self.email
+        return f"row {self.number}" if self.number is not None else self.email
 
 
 @dataclass
@@ -110,8 +85,6 @@ class EnrolmentReport:
     # Problems with the file as a whole (encoding, header, size): nothing was read past them.
     problems: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
-    # How the file was read ("Read as UTF-8 with semicolons (;) between the columns."); empty when it was not.
-    read_as: str = ""
 
     @property
     def refused(self) -> bool:
@@ -136,31 +109,23 @@ class EnrolmentReport:
     def summary(self) -> str:
         """One sentence on the whole upload."""
         if self.refused:
-            return _("Nothing was changed. Fix the problems listed and try again.")
+            return "Nothing was changed. Fix the problems listed and try again."
         enrolled = self.count(Outcome.CREATED, Outcome.ENROLLED)
         already = self.count(Outcome.ALREADY)
-        text = ngettext(
-            "Enrolled %(num)d student (%(new)d new) in %(cohort)s.",
-            "Enrolled %(num)d students (%(new)d new) in %(cohort)s.",
-            enrolled,
-            new=len(self.created),
-            cohort=self.cohort,
-        )
+        text = f"Enrolled {enrolled} student{'s' if enrolled != 1 else ''} ({len(self.created)} new) in {self.cohort}."
         if already:
-            text += " " + _("%(count)d already in this cohort.", count=already)
+            text += f" {already} already in this cohort."
         return text
 
     def lines(self) -> list[str]:
         """The report as plain text lines (the command line prints these)."""
         out = [f"cohort: {self.cohort}"]
-        if self.read_as:
-            out.append(f"note: {self.read_as}")
         out += [f"error: {problem}" for problem in self.problems]
         for row in self.rows_with_errors if self.refused else self.rows:
             if row.errors:
-                out += [f"error: {row.label}: {message}" for _column, message in row.errors]
+                out += [f"error: {row.label}: {message}" for _, message in row.errors]
                 continue
-            line = f"{row.label}: {row.email}: {row.outcome_text}"
+            line = f"{row.label}: {row.email}: {row.outcome}"
             if row.password:
                 line += f" (temporary password: {row.password})"
             if row.note:
@@ -170,7 +135,7 @@ class EnrolmentReport:
             out.append(f"note: ignored columns: {', '.join(self.ignored_columns)}")
         out.append(self.summary)
         if self.created:
-            out.append(str(FIRST_SIGN_IN_NOTE))
+            out.append(FIRST_SIGN_IN_NOTE)
         return out
 
 
@@ -194,36 +159,27 @@ def enrol_one(cohort: Cohort, email: str, name: str, actor: User | None) -> Enro
 def read_csv(data: bytes, report: EnrolmentReport) -> None:
     """Fill ``report.rows`` from the file's bytes, or ``report.problems`` when the file cannot be used."""
     if len(data) > MAX_BYTES:
-        report.problems.append(_("The file is over 1 MB. Upload at most 2,000 students at a time."))
+        report.problems.append("The file is over 1 MB. Upload at most 2,000 students at a time.")
         return
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         report.problems.append(
-            # The menu is named as Excel names it, so a translator can give Excel's own Vietnamese names.
-            _(
-                "The file is not UTF-8 text, so names with accents (such as Vietnamese names) would come out "
-                "wrong. Save the file as UTF-8 and upload it again: in Excel, choose "
-                "File › Save As › CSV UTF-8 (Comma delimited) (*.csv)."
-            )
+            "The file is not UTF-8 text, so names with accents would come out wrong. "
+            "Save the file as UTF-8 (in Excel: Save As › CSV UTF-8) and upload it again."
         )
         return
-    separator = detect_separator(text)
-    if separator == ";":
-        report.read_as = _("Read as UTF-8 with semicolons (;) between the columns.")
-    else:
-        report.read_as = _("Read as UTF-8 with commas (,) between the columns.")
     try:
         records = [
             (number, cells)
-            for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=separator), start=1)
+            for number, cells in enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
             if any(cell.strip() for cell in cells)
         ]
     except csv.Error as exc:
-        report.problems.append(_("The file could not be read as CSV: %(error)s.", error=str(exc)))
+        report.problems.append(f"The file could not be read as CSV: {exc}.")
         return
     if not records:
-        report.problems.append(_("The file is empty. Its first row must name the columns: email,name."))
+        report.problems.append("The file is empty. Its first row must name the columns: email,name.")
         return
     header_number, header = records[0]
     columns = _columns(header_number, header, report)
@@ -231,15 +187,11 @@ def read_csv(data: bytes, report: EnrolmentReport) -> None:
         return
     data_rows = records[1:]
     if not data_rows:
-        report.problems.append(_("The file has a header row but no students under it."))
+        report.problems.append("The file has a header row but no students under it.")
         return
     if len(data_rows) > MAX_ROWS:
         report.problems.append(
-            _(
-                "The file lists %(count)s students; upload at most %(most)s at a time (split the file).",
-                count=format_number(len(data_rows)),
-                most=format_number(MAX_ROWS),
-            )
+            f"The file lists {len(data_rows):,} students; upload at most {MAX_ROWS:,} at a time (split the file)."
         )
         return
 
@@ -251,34 +203,19 @@ def read_csv(data: bytes, report: EnrolmentReport) -> None:
     _mark_duplicates(report.rows)
 
 
-def detect_separator(text: str) -> str:
-    """The column separator of a CSV text, ``,`` or ``;``: the one its header (first non-blank line) uses
-    more, outside quoted cells. A header names the columns, so it has no commas or semicolons of its own;
-    a tie (a one-column file) is read with commas."""
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    unquoted = _QUOTED.sub("", header)
-    return ";" if unquoted.count(";") > unquoted.count(",") else ","
-
-
 def _columns(number: int, header: list[str], report: EnrolmentReport) -> dict[str, int] | None:
     """Where the required columns are (case and spaces ignored); None, with problems, when missing."""
     names = [cell.strip().lower() for cell in header]
     columns: dict[str, int] = {}
     for index, name in enumerate(names):
         if name in REQUIRED_COLUMNS and name in columns:
-            report.problems.append(
-                _("Row %(number)d (the header) has two “%(name)s” columns; keep one.", number=number, name=name)
-            )
+            report.problems.append(f"Row {number} (the header) has two “{name}” columns; keep one.")
         columns.setdefault(name, index)
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     for name in missing:
         report.problems.append(
-            _(
-                "Row %(number)d (the header) has no “%(name)s” column. "
-                "The first row must name the columns, for example: email,name.",
-                number=number,
-                name=name,
-            )
+            f"Row {number} (the header) has no “{name}” column. "
+            "The first row must name the columns, for example: email,name."
         )
     report.ignored_columns = [
         header[i].strip() for i, name in enumerate(names) if name and name not in REQUIRED_COLUMNS
@@ -288,23 +225,21 @@ def _columns(number: int, header: list[str], report: EnrolmentReport) -> dict[st
 
 def _parse_row(number: int | None, email: str, name: str) -> EnrolmentRow:
     """One row with its email normalised, or with what is wrong with it."""
-    # Names are kept composed (NFC): a Vietnamese name typed as letters plus combining tone marks
-    # ("Unicode tổ hợp") is then the same name as one typed precomposed.
-    email, name = (email or "").strip(), unicodedata.normalize("NFC", " ".join((name or "").split()))
+    email, name = (email or "").strip(), " ".join((name or "").split())
     row = EnrolmentRow(number=number, email=email, name=name)
     if not email:
-        row.error("email", _("The email is missing."))
+        row.error("email", "The email is missing.")
     else:
         try:
             row.email = normalise_email(validate_email(email, check_deliverability=False).normalized)
         except EmailNotValidError as exc:
-            row.error("email", _("“%(email)s” is not a valid email address: %(reason)s", email=email, reason=str(exc)))
+            row.error("email", f"“{email}” is not a valid email address: {exc}")
     if not name:
-        row.error("name", _("The name is missing."))
+        row.error("name", "The name is missing.")
     elif any(unicodedata.category(char) == "Cc" for char in name):
-        row.error("name", _("The name contains a control character (such as a NUL byte); retype it as plain text."))
+        row.error("name", "The name contains a control character (such as a NUL byte); retype it as plain text.")
     elif len(name) > MAX_NAME_LENGTH:
-        row.error("name", _("The name is longer than %(max)d characters.", max=MAX_NAME_LENGTH))
+        row.error("name", f"The name is longer than {MAX_NAME_LENGTH} characters.")
     return row
 
 
@@ -312,17 +247,10 @@ def _mark_duplicates(rows: list[EnrolmentRow]) -> None:
     """The second (and later) row with an email already listed is an error naming the first."""
     first_seen: dict[str, int | None] = {}
     for row in rows:
-        if any(column == "email" for column, _message in row.errors):
+        if any(column == "email" for column, _ in row.errors):
             continue
         if row.email in first_seen:
-            row.error(
-                "email",
-                _(
-                    "%(email)s is already listed in row %(row)d; list each student once.",
-                    email=row.email,
-                    row=first_seen[row.email],
-                ),
-            )
+            row.error("email", f"{row.email} is already listed in row {first_seen[row.email]}; list each student once.")
         else:
             first_seen[row.email] = row.number
 
@@ -340,21 +268,12 @@ def _check_and_enrol(cohort: Cohort, report: EnrolmentReport, actor: User | None
         )
     }
     for row in report.rows:
-        user, _member = found.get(row.email, (None, False))
+        user, _ = found.get(row.email, (None, False))
         if user is not None and user.role != Role.STUDENT:
-            row.error("email", _not_a_student(row.email, user.role))
+            row.error("email", f"{row.email} belongs to an {user.role}; only students can be enrolled.")
     if report.refused:
         return
     _enrol(cohort, report, found, actor)
-
-
-def _not_a_student(email: str, role: str) -> str:
-    """Why an account of staff cannot be enrolled (a sentence per role, so each language can say it its way)."""
-    if role == Role.ADMIN:
-        return _("%(email)s belongs to an admin; only students can be enrolled.", email=email)
-    if role == Role.INSTRUCTOR:
-        return _("%(email)s belongs to an instructor; only students can be enrolled.", email=email)
-    return _("%(email)s does not belong to a student; only students can be enrolled.", email=email)
 
 
 def _enrol(cohort: Cohort, report: EnrolmentReport, found: dict[str, tuple[User, bool]], actor: User | None) -> None:
@@ -377,7 +296,7 @@ def _enrol(cohort: Cohort, report: EnrolmentReport, found: dict[str, tuple[User,
         else:
             row.outcome = Outcome.ENROLLED
             if not found[row.email][0].active:
-                row.note = _("this account is deactivated: they cannot sign in until it is reactivated")
+                row.note = "this account is deactivated: they cannot sign in until it is reactivated"
     try:
         with db.session.begin_nested():
             db.session.add_all(new_users)
@@ -386,11 +305,9 @@ def _enrol(cohort: Cohort, report: EnrolmentReport, found: dict[str, tuple[User,
         # Another admin created one of these accounts between our check and our insert.
         for row in report.rows:
             row.outcome, row.password, row.note = None, None, ""
-        report.problems.append(_("Some of these accounts were created by someone else a moment ago. Try again."))
+        report.problems.append("Some of these accounts were created by someone else a moment ago. Try again.")
         return
-    user_ids = {user.email: user.id for user in new_users} | {
-        email: user.id for email, (user, _member) in found.items()
-    }
+    user_ids = {user.email: user.id for user in new_users} | {email: user.id for email, (user, _) in found.items()}
     enrolled = [row for row in report.rows if row.outcome in (Outcome.CREATED, Outcome.ENROLLED)]
     db.session.add_all(CohortMember(cohort_id=cohort.id, user_id=user_ids[row.email]) for row in enrolled)
     if enrolled:

@@ -10,8 +10,6 @@ is flask-realworld's ``InvalidUsage(message, status_code)``.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 
 class ServiceError(Exception):
     """A request a service cannot carry out: ``message`` is for people, ``status_code`` for HTTP.
@@ -20,13 +18,11 @@ class ServiceError(Exception):
     """
 
     status_code = 400
-    message = _l("That did not work.")
+    message = "That did not work."
 
     def __init__(self, message: str | None = None, status_code: int | None = None) -> None:
-        # A default message is translated now, in the reader's language (English outside a request).
-        message = str(message or self.message)
-        super().__init__(message)
-        self.message = message
+        super().__init__(message or self.message)
+        self.message = message or self.message
         if status_code is not None:
             self.status_code = status_code
 
@@ -47,18 +43,18 @@ class NotFound(ServiceError):
     """No such thing, or one the viewer may not see: the same answer, so nothing hints that it exists."""
 
     status_code = 404
-    message = _l("There is nothing here.")
+    message = "There is nothing here."
 
 
 class Forbidden(ServiceError):
     """The viewer may not do this, and may know that the thing exists."""
 
     status_code = 403
-    message = _l("You do not have access to this page.")
+    message = "You do not have access to this page."
 
 
 class Conflict(ServiceError):
     """The request is understood but the state of things does not allow it now."""
 
     status_code = 409
-    message = _l("That is not possible now.")
+    message = "That is not possible now."

@@ -1,12 +1,7 @@
 """Spreadsheet downloads of the reports: CSV and XLSX, safe to open in Excel.
 
-CSV is UTF-8 with a byte-order mark, so Excel reads accented names right. Column headings and
-words (yes/no, a result) are in the reader's language (the export is made within a request).
-Times are the academy's (``Academy.time_zone``): in a CSV as ISO 8601 with the zone's offset
-(``2026-12-04T23:59:59+07:00``); in an XLSX as real date cells in academy-local time (Excel has
-no zones), the zone named in the column heading (``Due (Asia/Ho_Chi_Minh)``).
-
-Text that a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, tab or CR)
+CSV is UTF-8 with a byte-order mark, so Excel reads accented names right. Text that a
+spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, tab or CR)
 gets a leading apostrophe, so a student named ``=HYPERLINK(...)`` stays a name (OWASP
 "CSV injection").
 
@@ -27,19 +22,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask_babel import format_number, get_timezone, to_user_timezone
-from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Attempt, AttemptStatus, Cohort, CohortMember, CohortModule, ModuleRow, ModuleVersion, User
+from ..models import Attempt, Cohort, CohortMember, CohortModule, ModuleRow, ModuleVersion, User
 from .errors import ServiceError
 from .reports import RESULTS, AssignedModule, MatrixRow
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-XLSX_DATE_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_FORMAT = "%Y-%m-%d %H:%M"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_MAX_ROWS = 1_048_576 - 1  # Excel's limit, less the header row
 CSV_CHUNK = 64 * 1024  # characters per streamed piece
@@ -60,31 +53,14 @@ def safe_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def zone_name() -> str:
-    """The academy's zone as column headings name it: ``Asia/Ho_Chi_Minh``."""
-    zone = get_timezone()
-    return getattr(zone, "zone", None) or str(zone)
-
-
-def local_time(value: datetime) -> datetime:
-    """A stored (UTC) moment in the academy's zone, to the second."""
-    return to_user_timezone(value).replace(microsecond=0)
-
-
-def yes_no(value: bool) -> str:
-    """A boolean as a word people read."""
-    return _("yes") if value else _("no")
-
-
 def csv_value(value: Any) -> str:
-    """One value as CSV text: times in ISO 8601 with the academy's offset, yes/no for booleans,
-    percentages to one decimal."""
+    """One value as CSV text: dates in UTC, yes/no for booleans, percentages to one decimal."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return yes_no(value)
+        return "yes" if value else "no"
     if isinstance(value, datetime):
-        return local_time(value).isoformat()
+        return value.astimezone(UTC).strftime(DATE_FORMAT)
     if isinstance(value, float):
         return f"{value:.1f}"
     if isinstance(value, int):
@@ -119,18 +95,18 @@ def to_csv(table: Table) -> bytes:
 
 
 def _xlsx_cell(sheet, value: Any) -> Any:
-    """One value as a worksheet cell: real dates (academy-local: Excel has no time zones) and numbers, safe text."""
+    """One value as a worksheet cell: real dates (UTC, Excel has no time zones) and numbers, safe text."""
     if value is None:
         return None
     if isinstance(value, bool):
-        return yes_no(value)
+        return "yes" if value else "no"
     if isinstance(value, float):
         return round(value, 1)
     if isinstance(value, int):
         return value
     if isinstance(value, datetime):
-        cell = WriteOnlyCell(sheet, value=local_time(value).replace(tzinfo=None))
-        cell.number_format = XLSX_DATE_FORMAT
+        cell = WriteOnlyCell(sheet, value=value.astimezone(UTC).replace(tzinfo=None))
+        cell.number_format = "yyyy-mm-dd hh:mm"
         return cell
     return safe_text(str(value))
 
@@ -153,12 +129,7 @@ def to_xlsx(table: Table) -> bytes:
     for count, row in enumerate(table.rows, 1):
         if count > XLSX_MAX_ROWS:
             sheet.close()  # end the sheet's temporary file now, not when the collector finds it half written
-            raise TooManyRows(
-                _(
-                    "More than %(rows)s rows do not fit in an Excel sheet; download the CSV.",
-                    rows=format_number(XLSX_MAX_ROWS),
-                )
-            )
+            raise TooManyRows(f"More than {XLSX_MAX_ROWS:,} rows do not fit in an Excel sheet; download the CSV.")
         sheet.append([_xlsx_cell(sheet, v) for v in row])
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as output:
         book.save(output)
@@ -167,8 +138,8 @@ def to_xlsx(table: Table) -> bytes:
 
 
 def download_name(*parts: str, extension: str) -> str:
-    """A safe file name from ``parts`` and today's date (the academy's): ASCII letters, digits and hyphens only."""
-    words = "-".join(parts) + "-" + local_time(datetime.now(UTC)).strftime("%Y-%m-%d")
+    """A safe file name from ``parts`` and today's date: ASCII letters, digits and hyphens only."""
+    words = "-".join(parts) + "-" + datetime.now(UTC).strftime("%Y-%m-%d")
     words = unicodedata.normalize("NFKD", words).encode("ascii", "ignore").decode()  # Été -> Ete
     stem = re.sub(r"[^a-z0-9]+", "-", words.lower()).strip("-")[:100] or "report"
     return f"{stem}.{extension}"
@@ -179,63 +150,49 @@ def matrix_table(cohort: Cohort, modules: Sequence[AssignedModule], rows: Iterab
     the result in words ("Not passed: safety" apart from a low score), the attempts failed on safety and
     the student's due date (their own, where an override sets one); then how often the student was wrong
     when sure (answers given with high certainty)."""
-    zone = zone_name()
-    header = [_("Student"), _("Email")]
+    header = ["Student", "Email"]
     for module in modules:
-        title = module.title
         header += [
-            _("%(module)s: best %%", module=title),
-            _("%(module)s: latest %%", module=title),
-            _("%(module)s: passed", module=title),
-            _("%(module)s: attempts", module=title),
-            _("%(module)s: last activity (%(zone)s)", module=title, zone=zone),
-            _("%(module)s: overdue", module=title),
-            _("%(module)s: result", module=title),
-            _("%(module)s: failed on safety", module=title),
-            _("%(module)s: due (%(zone)s)", module=title, zone=zone),
+            f"{module.title}: best %",
+            f"{module.title}: latest %",
+            f"{module.title}: passed",
+            f"{module.title}: attempts",
+            f"{module.title}: last activity (UTC)",
+            f"{module.title}: overdue",
+            f"{module.title}: result",
+            f"{module.title}: failed on safety",
+            f"{module.title}: due (UTC)",
         ]
-    header += [_("Wrong when sure %"), _("High-certainty answers"), _("Modules passed"), _("Modules assigned")]
+    header += ["Wrong when sure %", "High-certainty answers", "Modules passed", "Modules assigned"]
 
     def body() -> Iterator[list[Any]]:
         for row in rows:
             values: list[Any] = [row.name, row.email]
             for cell in row.cells:
                 values += [cell.best, cell.latest, cell.passed, cell.attempts, cell.last_activity, cell.overdue]
-                values += [str(RESULTS[cell.result]), cell.safety_fails, cell.due_at]
+                values += [RESULTS[cell.result], cell.safety_fails, cell.due_at]
             confidence = row.confidence
             yield [*values, confidence.high_share, confidence.high, row.passed, len(modules)]
 
-    return Table(_("%(cohort)s matrix", cohort=cohort.name), header, body())
+    return Table(f"{cohort.name} matrix", header, body())
 
 
-def attempt_header() -> list[str]:
-    """The headings of an attempts sheet, in the reader's language, times in the academy's zone."""
-    zone = zone_name()
-    return [
-        _("Student"),
-        _("Email"),
-        _("Module"),
-        _("Version"),
-        _("Started (%(zone)s)", zone=zone),
-        _("Submitted (%(zone)s)", zone=zone),
-        _("Status"),
-        _("Score"),
-        _("Max"),
-        _("Percent"),
-        _("Passed"),
-        _("Failed on safety"),
-        _("Safety misses"),
-        _("CBM bonus %"),
-    ]
-
-
-def status_text(status: str) -> str:
-    """An attempt's status as people read it (the stored value is data)."""
-    if status == AttemptStatus.OPEN:
-        return _("open")
-    if status == AttemptStatus.SUBMITTED:
-        return _("submitted")
-    return status
+ATTEMPT_HEADER = [
+    "Student",
+    "Email",
+    "Module",
+    "Version",
+    "Started (UTC)",
+    "Submitted (UTC)",
+    "Status",
+    "Score",
+    "Max",
+    "Percent",
+    "Passed",
+    "Failed on safety",
+    "Safety misses",
+    "CBM bonus %",
+]
 
 
 def attempts_table(cohort: Cohort | None = None) -> Table:
@@ -284,7 +241,7 @@ def attempts_table(cohort: Cohort | None = None) -> Table:
                 version,
                 started,
                 submitted,
-                status_text(status),
+                status,
                 score,
                 max_score,
                 percent,
@@ -294,5 +251,4 @@ def attempts_table(cohort: Cohort | None = None) -> Table:
                 100.0 * bonus if graded and bonus is not None else None,
             ]
 
-    title = _("%(cohort)s attempts", cohort=cohort.name) if cohort else _("All attempts")
-    return Table(title, attempt_header(), rows())
+    return Table(f"{cohort.name} attempts" if cohort else "All attempts", ATTEMPT_HEADER, rows())

@@ -16,7 +16,6 @@ import secrets
 from pathlib import Path
 from typing import BinaryIO
 
-from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ServiceError
@@ -48,24 +47,24 @@ def save_image(stream: BinaryIO, instance_path: str | Path) -> str:
     """
     data = stream.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        raise MediaError(_("The photo is over 5 MB. Make it smaller and try again."))
+        raise MediaError("The photo is over 5 MB. Make it smaller and try again.")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             kind = probe.format
             probe.verify()
         image = Image.open(io.BytesIO(data))
         if image.width * image.height > MAX_PIXELS:
-            raise MediaError(_("The photo has too many pixels. Make it smaller and try again."))
+            raise MediaError("The photo has too many pixels. Make it smaller and try again.")
         image.load()
     except MediaError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own limit (a warning, or an error when far over it): too many pixels either way.
-        raise MediaError(_("The photo has too many pixels. Make it smaller and try again.")) from None
+        raise MediaError("The photo has too many pixels. Make it smaller and try again.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise MediaError(_("That file is not a JPEG, PNG or WebP image.")) from None
+        raise MediaError("That file is not a JPEG, PNG or WebP image.") from None
     if kind not in FORMATS:
-        raise MediaError(_("That file is not a JPEG, PNG or WebP image."))
+        raise MediaError("That file is not a JPEG, PNG or WebP image.")
     image = ImageOps.exif_transpose(image)  # keep the photo upright once EXIF is gone
     image.thumbnail((MAX_SIDE, MAX_SIDE))
     if kind == "JPEG" and image.mode != "RGB":

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -106,9 +105,9 @@ def add_editor(actor: User, module: ModuleRow, user_id: int) -> User:
     """Let an active instructor or admin change the module. Raises EditorError otherwise."""
     person = db.session.get(User, user_id)
     if person is None or person.role not in EDITOR_ROLES or not person.active:
-        raise EditorError(_("Choose an active instructor or admin."))
+        raise EditorError("Choose an active instructor or admin.")
     if is_editor(person, module):
-        raise EditorError(_("%(name)s already edits this module.", name=person.name))
+        raise EditorError(f"{person.name} already edits this module.")
     db.session.add(ModuleEditor(module_id=module.id, user_id=person.id, added_by_id=actor.id))
     summary = f"{person.email} now edits {module.title}"
     _audit(actor, module, "module.editor_add", summary, after={"email": person.email})
@@ -120,7 +119,7 @@ def remove_editor(actor: User, module: ModuleRow, user_id: int) -> User:
     link = db.session.get(ModuleEditor, (module.id, user_id))
     person = db.session.get(User, user_id)
     if link is None or person is None:
-        raise EditorError(_("That person does not edit this module (perhaps already removed); nothing was changed."))
+        raise EditorError("That person does not edit this module (perhaps already removed); nothing was changed.")
     db.session.delete(link)
     summary = f"{person.email} no longer edits {module.title}"
     _audit(actor, module, "module.editor_remove", summary, before={"email": person.email})

@@ -15,8 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import Select, select
 
 from quizzes.content import Settings
@@ -114,17 +112,13 @@ def describe(override: ModuleOverride | None) -> list[str]:
         return []
     lines = []
     if override.extra_attempts:
-        lines.append(ngettext("%(num)d extra attempt", "%(num)d extra attempts", override.extra_attempts))
+        count = override.extra_attempts
+        lines.append(f"{count} extra attempt{'s' if count != 1 else ''}")
     if override.extra_minutes:
-        lines.append(
-            ngettext(
-                "%(num)d extra minute on the time limit",
-                "%(num)d extra minutes on the time limit",
-                override.extra_minutes,
-            )
-        )
+        count = override.extra_minutes
+        lines.append(f"{count} extra minute{'s' if count != 1 else ''} on the time limit")
     if override.due_at is not None:
-        lines.append(_("Your due date: %(when)s", when=at(override.due_at)))
+        lines.append(f"Your due date: {at(override.due_at)}")
     return lines
 
 
@@ -140,9 +134,7 @@ def may_override(actor: User, student_id: int) -> bool:
 
 def _require_may(actor: User, student: User) -> None:
     if not may_override(actor, student.id):
-        raise Forbidden(
-            _("Only an admin or an instructor of one of this student's cohorts may change their overrides.")
-        )
+        raise Forbidden("Only an admin or an instructor of one of this student's cohorts may change their overrides.")
 
 
 def _snapshot(override: ModuleOverride, module: ModuleRow) -> dict[str, object]:
@@ -156,25 +148,14 @@ def _snapshot(override: ModuleOverride, module: ModuleRow) -> dict[str, object]:
     }
 
 
-def _whole(value: object, field: str, maximum: int) -> int:
-    """A count from 0 to ``maximum`` for ``field`` (``extra_attempts`` or ``extra_minutes``); else OverrideError."""
+def _whole(value: object, field: str, maximum: int, what: str) -> int:
+    """A count from 0 to ``maximum``; OverrideError naming the field otherwise."""
     if value is None or value == "":
         return 0
-    attempts = field == "extra_attempts"
     if isinstance(value, bool) or not isinstance(value, int):
-        message = (
-            _("Give the extra attempts as a whole number.")
-            if attempts
-            else _("Give the extra minutes as a whole number.")
-        )
-        raise OverrideError(message, field=field)
+        raise OverrideError(f"Give the {what} as a whole number.", field=field)
     if not 0 <= value <= maximum:
-        message = (
-            _("Give from 0 to %(max)d extra attempts.", max=maximum)
-            if attempts
-            else _("Give from 0 to %(max)d extra minutes.", max=maximum)
-        )
-        raise OverrideError(message, field=field)
+        raise OverrideError(f"Give from 0 to {maximum} {what}.", field=field)
     return value
 
 
@@ -198,9 +179,9 @@ def grant(
     :raises OverrideError: the values are not acceptable (``field`` names the one at fault).
     """
     _require_may(actor, student)
-    attempts = _whole(extra_attempts, "extra_attempts", MAX_EXTRA_ATTEMPTS)
-    minutes = _whole(extra_minutes, "extra_minutes", MAX_EXTRA_MINUTES)
-    why = audit.reason(reason, _("Say why this student gets the override"), OverrideError)
+    attempts = _whole(extra_attempts, "extra_attempts", MAX_EXTRA_ATTEMPTS, "extra attempts")
+    minutes = _whole(extra_minutes, "extra_minutes", MAX_EXTRA_MINUTES, "extra minutes")
+    why = audit.reason(reason, "Say why this student gets the override", OverrideError)
     existing = for_student(student.id, module.id)
     if due_at is not None:
         if due_at.tzinfo is None:
@@ -208,9 +189,9 @@ def grant(
         due_at = due_at.astimezone(UTC)
         unchanged = existing is not None and existing.due_at == due_at
         if not unchanged and due_at <= (now or utcnow()):
-            raise OverrideError(_("That time has passed. Choose a later one, or leave it empty."), field="due_at")
+            raise OverrideError("That time has passed. Choose a later one, or leave it empty.", field="due_at")
     if not attempts and not minutes and due_at is None:
-        raise OverrideError(_("Give extra attempts, extra minutes or a due date: this override would change nothing."))
+        raise OverrideError("Give extra attempts, extra minutes or a due date: this override would change nothing.")
 
     before = _snapshot(existing, module) if existing is not None else None
     override = existing or ModuleOverride(user_id=student.id, module_id=module.id)

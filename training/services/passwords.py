@@ -13,7 +13,6 @@ import functools
 import re
 import unicodedata
 
-from flask_babel import gettext as _
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_LENGTH = 10
@@ -60,20 +59,20 @@ def _is_run(text: str) -> bool:
 def weakness(password: str, *, email: str = "", name: str = "", academy: str = "") -> str | None:
     """Why ``password`` is refused for this person, or None when it may be used."""
     if len(password) < MIN_LENGTH:
-        return _("Use at least %(min)d characters.", min=MIN_LENGTH)
+        return f"Use at least {MIN_LENGTH} characters."
     folded = _fold(password)
     bare = folded.strip("0123456789!@#$%^&*()_+-=.,;:?~`'\"[]{}<>/\\| ")
     if folded in _common() or (len(bare) >= 4 and bare in _common()):
-        return _(
+        return (
             "That is one of the most common passwords, which attackers try first. Choose one that is harder to guess."
         )
     if _is_run(folded):
-        return _(
+        return (
             "A repeated character or a plain run such as abcdef or 123456 is guessed at once. Choose another password."
         )
     rest = folded
     for word in _personal_words(email, name, academy):
         rest = rest.replace(word, "")
     if rest != folded and len(re.sub(r"[^a-z]", "", rest)) < 4:
-        return _("A password made of your name, your email or the academy's name is easy to guess. Choose another.")
+        return "A password made of your name, your email or the academy's name is easy to guess. Choose another."
     return None

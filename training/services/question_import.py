@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
 from pydantic import ValidationError
 
 from quizzes.content import Module
@@ -78,7 +77,7 @@ def import_questions(
     result = FORMATS[fmt](text, filename)
     report.problems, report.notes = list(result.problems), list(result.notes)
     if not result.questions:
-        report.problems.append(Problem(filename, "", _("no question could be imported from this file")))
+        report.problems.append(Problem(filename, "", "no question could be imported from this file"))
     if report.problems and (not skip_invalid or not result.questions):
         report.refused = True
         return report
@@ -102,7 +101,7 @@ def import_questions(
     if case_key is not None:
         target = next((case for case in data["cases"] if case["key"] == case_key), None)
         if target is None:
-            report.problems.append(Problem(filename, "", _("the module has no case '%(case)s'", case=case_key)))
+            report.problems.append(Problem(filename, "", f"the module has no case '{case_key}'"))
             report.refused = True
             return report
 
@@ -119,12 +118,16 @@ def import_questions(
                     Problem(
                         filename,
                         question.title or "",
-                        _("key '%(taken)s' is taken: imported as %(key)s", taken=question.key, key=key),
+                        f"key '{question.key}' is taken: imported as {key}",
                         question.line,
                     )
                 )
         items.append((question, to_item(question, key, _topic_from(question.category), None)))
-        lines[key] = _imported_line(question, key)
+        lines[key] = (
+            f"line {question.line}: {question.data['type']} “{_short(question.data['prompt'], 60)}” as {key}"
+            + (" (safety-critical)" if question.data.get("safety_critical") else "")
+            + (f", a variant of {question.data['variant_of']}" if question.data.get("variant_of") else "")
+        )
 
     # A variant joins its slot's stage (the first item's, in the module or earlier in the file).
     firsts = [(question, item) for question, item in items if not item.get("variant_of")]
@@ -148,10 +151,7 @@ def import_questions(
                 Problem(
                     filename,
                     question.title or "",
-                    _(
-                        "variant-of '%(slot)s': no question of the module or of this file has that key",
-                        slot=item["variant_of"],
-                    ),
+                    f"variant-of '{item['variant_of']}': no question of the module or of this file has that key",
                     question.line,
                 )
             )
@@ -185,25 +185,6 @@ def import_questions(
         after={"file": filename, "format": fmt, "case": case_key, "questions": keys, "skipped": len(report.problems)},
     )
     return report
-
-
-def _imported_line(question: ImportedQuestion, key: str) -> str:
-    """What the report says of one imported question: its line, type, prompt and key, and its marks."""
-    values = {
-        "line": question.line,
-        "type": question.data["type"],
-        "prompt": _short(question.data["prompt"], 60),
-        "key": key,
-        "slot": question.data.get("variant_of"),
-    }
-    critical = bool(question.data.get("safety_critical"))
-    if critical and values["slot"]:
-        return _("line %(line)s: %(type)s “%(prompt)s” as %(key)s (safety-critical), a variant of %(slot)s", **values)
-    if critical:
-        return _("line %(line)s: %(type)s “%(prompt)s” as %(key)s (safety-critical)", **values)
-    if values["slot"]:
-        return _("line %(line)s: %(type)s “%(prompt)s” as %(key)s, a variant of %(slot)s", **values)
-    return _("line %(line)s: %(type)s “%(prompt)s” as %(key)s", **values)
 
 
 def _single_stage_case(question: ImportedQuestion, item: dict, key: str, filename: str) -> dict:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask_babel import gettext as _
 from fsrs import Card, Rating, Scheduler
 from sqlalchemy import case, func, select
 
@@ -240,7 +239,7 @@ def parse_answer(view: ItemView, values: list[str]) -> Any:
     except AnswerError as exc:
         raise BadReviewAnswer(str(exc)) from None
     if answer is None:
-        raise BadReviewAnswer(_("Give an answer first, or choose “I don't know”."))
+        raise BadReviewAnswer("Give an answer first, or choose “I don't know”.")
     return answer
 
 
@@ -254,7 +253,7 @@ def answer_card(review_item: ReviewItem, values: list[str] | None, seen_reviews:
     """
     card = review_item.card
     if seen_reviews != card.reviews:
-        raise AlreadyReviewed(_("You have already answered that question, so it was not counted twice."))
+        raise AlreadyReviewed("You have already answered that question, so it was not counted twice.")
     answer = None if values is None else parse_answer(review_item.view, values)
     mark = review_item.item.grade(answer)
     rating = rating_for(mark)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, delete, distinct, func, select, union_all
 
 from ..extensions import db
@@ -20,20 +18,11 @@ from ..models import Cohort, CohortInstructor, CohortMember, Role, User
 from . import accounts, audit
 from .accounts import AccountError
 from .errors import NotFound
-from .folding import fold
 from .paging import Page, paginate
 
 PER_PAGE = 50
 ACTIVE = "active"
 DEACTIVATED = "deactivated"
-
-# A role as a sentence says it ("sam@example.com is now instructor.").
-ROLE_WORDS = {Role.STUDENT.value: _l("student"), Role.INSTRUCTOR.value: _l("instructor"), Role.ADMIN.value: _l("admin")}
-
-
-def role_word(role: str) -> str:
-    """``role`` as a sentence says it, in the reader's language (an unknown role as it is)."""
-    return str(ROLE_WORDS.get(role, role))
 
 
 # --- Finding people -------------------------------------------------------------------
@@ -57,18 +46,13 @@ class UserRow:
 
 
 def _users_select(filters: UserFilter) -> Select:
-    """The users matching ``filters``, by name then email.
-
-    The name is compared folded (``services/folding.py``): "nguyen" finds "Nguyễn Thị Đào", and
-    "dao" finds "Đào". Emails are stored lower-cased, so what was typed is lower-cased for them.
-    """
+    """The users matching ``filters``, by name then email."""
     query = select(User).order_by(func.lower(User.name), User.email)
-    text = filters.text.strip()
+    text = filters.text.strip().lower()
     if text:
-        matches = User.email.contains(text.lower(), autoescape=True)
-        if folded := fold(text):
-            matches = User.search_name.contains(folded, autoescape=True) | matches
-        query = query.where(matches)
+        query = query.where(
+            func.lower(User.name).contains(text, autoescape=True) | User.email.contains(text, autoescape=True)
+        )
     if filters.role:
         query = query.where(User.role == filters.role)
     if filters.status == ACTIVE:
@@ -158,24 +142,13 @@ def _lock(user: User) -> None:
 
 
 def _keep_an_admin(actor: User, user: User, admin_ids: list[int], doing: str) -> None:
-    """Refuse a change that would leave no active admin, or that an admin no longer allowed tries.
-
-    ``doing`` is "demoted" or "deactivated": what the refused change would do to the last admin.
-    """
+    """Refuse a change that would leave no active admin, or that an admin no longer allowed tries."""
     if user.role == Role.ADMIN and user.active and admin_ids == [user.id]:
-        if doing == "demoted":
-            message = _(
-                "%(email)s is the last active admin and cannot be demoted; make someone else admin first.",
-                email=user.email,
-            )
-        else:
-            message = _(
-                "%(email)s is the last active admin and cannot be deactivated; make someone else admin first.",
-                email=user.email,
-            )
-        raise AccountError(message)
+        raise AccountError(
+            f"{user.email} is the last active admin and cannot be {doing}; make someone else admin first."
+        )
     if actor.id not in admin_ids:
-        raise AccountError(_("Your account is no longer an active admin; nothing was changed."))
+        raise AccountError("Your account is no longer an active admin; nothing was changed.")
 
 
 # Which cohort link belongs to which role, and what the audit log calls it.
@@ -185,13 +158,13 @@ ROLE_LINKS = ((CohortMember, "student_in", Role.STUDENT), (CohortInstructor, "ta
 def change_role(actor: User, user: User, role: str) -> str:
     """Give ``user`` another role; returns the previous one."""
     if role not in set(Role):
-        raise AccountError(_("Unknown role '%(role)s'.", role=role), field="role")
+        raise AccountError(f"Unknown role '{role}'.", field="role")
     if user.id == actor.id:
-        raise AccountError(_("You cannot change your own role; another admin can."), field="role")
+        raise AccountError("You cannot change your own role; another admin can.", field="role")
     admin_ids = _lock_active_admin_ids()
     _lock(user)
     if user.role == role:
-        raise AccountError(_("%(email)s is already %(role)s.", email=user.email, role=role_word(role)), field="role")
+        raise AccountError(f"{user.email} is already {role}.", field="role")
     _keep_an_admin(actor, user, admin_ids, "demoted")
     before = user.role
     user.role = role
@@ -220,11 +193,11 @@ def change_role(actor: User, user: User, role: str) -> str:
 def deactivate(actor: User, user: User) -> None:
     """Stop ``user`` signing in and end the sessions they have open; their work is kept."""
     if user.id == actor.id:
-        raise AccountError(_("You cannot deactivate your own account; another admin can."))
+        raise AccountError("You cannot deactivate your own account; another admin can.")
     admin_ids = _lock_active_admin_ids()
     _lock(user)
     if not user.active:
-        raise AccountError(_("%(email)s is already deactivated.", email=user.email))
+        raise AccountError(f"{user.email} is already deactivated.")
     _keep_an_admin(actor, user, admin_ids, "deactivated")
     before = {"active": True, "session_epoch": user.session_epoch}
     user.active = False
@@ -244,7 +217,7 @@ def reactivate(actor: User, user: User) -> None:
     """Let a deactivated user sign in again."""
     _lock(user)
     if user.active:
-        raise AccountError(_("%(email)s is already active.", email=user.email))
+        raise AccountError(f"{user.email} is already active.")
     user.active = True
     audit.record(
         actor,
@@ -260,7 +233,7 @@ def reactivate(actor: User, user: User) -> None:
 def reset_password(actor: User, user: User) -> str:
     """Give ``user`` a new temporary password (returned, to show once); they must change it, and are signed out."""
     if user.id == actor.id:
-        raise AccountError(_("Change your own password on the Password page instead."))
+        raise AccountError("Change your own password on the Password page instead.")
     _lock(user)
     before = {"must_change_password": user.must_change_password, "session_epoch": user.session_epoch}
     password = temporary_password()

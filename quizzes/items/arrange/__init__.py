@@ -12,7 +12,6 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from ...i18n import _
 from ..base import AnswerError, Text
 
 PartId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
@@ -36,7 +35,7 @@ def pairs(values: list[str]) -> list[tuple[str, str]]:
             continue
         slot, sep, choice = raw.partition("=")
         if not sep:
-            raise AnswerError(_("That answer is not in the expected form."))
+            raise AnswerError("That answer is not in the expected form.")
         if choice.strip():
             out.append((slot.strip(), choice.strip()))
     return out

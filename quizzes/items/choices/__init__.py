@@ -6,15 +6,14 @@ Single best answer (``../single``) and multiple response (``../multiple``) build
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from ...i18n import N_, _
 from ...stats import ResponseCount, counted_choice_frequencies
-from ..base import Item, Text, find_part, part_texts, parts_with_texts, require_unique_ids, shuffled
+from ..base import Item, Text, find_part, require_unique_ids, shuffled
 from ..editor import Editor, Rows
 from ..editor import Field as EditorField
 
@@ -22,12 +21,6 @@ if TYPE_CHECKING:
     from ...formats.gift import GiftAnswers, GiftWriter
 
 ChoiceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
-
-# Validation messages (translated where raised; the editor places them by these).
-WRONG_NEEDS_FEEDBACK = N_("choice '%(id)s' is wrong, so it needs feedback saying why")
-CORRECT_AND_HARMFUL = N_("choice '%(id)s' is marked both correct and harmful")
-CHOICE_IDS_REPEATED = N_("choice ids must be unique in an item; repeated: %(ids)s")
-UNKNOWN_CHOICE = N_("That choice is not part of this question.")
 
 
 class Choice(BaseModel):
@@ -45,78 +38,62 @@ class Choice(BaseModel):
     @model_validator(mode="after")
     def _wrong_choice_explains_itself(self) -> Choice:
         if not self.correct and not self.feedback.strip():
-            raise ValueError(_(WRONG_NEEDS_FEEDBACK, id=self.id))
+            raise ValueError(f"choice '{self.id}' is wrong, so it needs feedback saying why")
         if self.correct and self.harmful:
-            raise ValueError(_(CORRECT_AND_HARMFUL, id=self.id))
+            raise ValueError(f"choice '{self.id}' is marked both correct and harmful")
         return self
 
 
-def choice_editor(help_text: str, correct_count: str) -> Editor:
-    """The editor of a choice item.
-
-    :param help_text: the choices' help (marked with ``N_``), which says how many to tick as correct.
-    :param correct_count: the type's message (marked with ``N_``) when too few or too many are ticked.
-    """
+def choice_editor(tick: str) -> Editor:
+    """The editor of a choice item; ``tick`` says how many choices to tick as correct."""
     return Editor(
         blocks=(
             Rows(
                 "choices",
-                N_("Choices"),
-                N_("Choice"),
-                help_text,
+                "Choices",
+                "Choice",
+                f"{tick} Every wrong choice needs feedback saying why. "
+                "Change the order numbers to reorder; a row with no text is left out.",
                 fields=(
-                    EditorField(name="correct", label=N_("Correct"), kind="check"),
-                    EditorField(name="text", label=N_("Text")),
-                    EditorField(name="feedback", label=N_("Feedback"), kind="markdown"),
-                    EditorField(name="harmful", label=N_("Harmful"), kind="check"),
+                    EditorField("correct", "Correct", "check"),
+                    EditorField("text", "Text"),
+                    EditorField("feedback", "Feedback", "markdown"),
+                    EditorField("harmful", "Harmful", "check"),
                 ),
                 ordered=True,
                 limit=12,
             ),
             EditorField(
-                name="shuffle",
-                label=N_("Shuffle the choices when shown (untick to keep this order, e.g. 'none of these' last)"),
-                kind="check",
+                "shuffle",
+                "Shuffle the choices when shown (untick to keep this order, e.g. 'none of these' last)",
+                "check",
                 default=True,
             ),
         ),
-        errors=(
-            (correct_count, "choices"),
-            (CHOICE_IDS_REPEATED, "choices"),
-            (CORRECT_AND_HARMFUL, "choices"),
-        ),
-        row_errors=((WRONG_NEEDS_FEEDBACK, "feedback"),),
+        errors=(("correct choice", "choices"), ("choice ids", "choices"), ("correct and harmful", "choices")),
+        row_errors=(("needs feedback", "feedback"),),
     )
 
 
 class ChoiceItem(Item):
     """Shared behaviour of items with choices."""
 
-    responses_heading: ClassVar[str] = N_("Choices picked")
+    responses_heading: ClassVar[str] = "Choices picked"
     gift_order: ClassVar[int] = 20
     # The take page's input for a choice: one pick (radio) or several (checkbox).
     input_type: ClassVar[str] = "radio"
 
     choices: list[Choice] = Field(min_length=2, max_length=12)
-    shuffle: bool = True  # False keeps the written order (e.g. 'none of these' last)
+    shuffle: bool = Field(default=True, description="False keeps the written order (e.g. 'none of these' last).")
 
     @model_validator(mode="after")
     def _choice_ids_unique(self) -> ChoiceItem:
-        require_unique_ids(self.choices, CHOICE_IDS_REPEATED)
+        require_unique_ids(self.choices, "choice")
         return self
-
-    def texts(self) -> dict[str, str]:
-        return {**super().texts(), **part_texts("choices", self.choices, ("text", "feedback"))}
-
-    def with_texts(self, texts: Mapping[str, str]) -> ChoiceItem:
-        copy = super().with_texts(texts)
-        return copy.model_copy(
-            update={"choices": parts_with_texts("choices", self.choices, ("text", "feedback"), texts)}
-        )
 
     def choice(self, choice_id: str) -> Choice:
         """The choice with this id, or AnswerError."""
-        return find_part(self.choices, choice_id, UNKNOWN_CHOICE)
+        return find_part(self.choices, choice_id, "choice")
 
     def picked(self, answer: Any | None) -> list[Choice]:
         """The chosen choices, in written order (an answer is one id or a list of ids)."""
@@ -124,7 +101,7 @@ class ChoiceItem(Item):
         return [c for c in self.choices if c.id in ids]
 
     def describe_lines(self, answer: Any | None) -> list[str]:
-        return [c.text for c in self.picked(answer)] or [_("No answer")]
+        return [c.text for c in self.picked(answer)] or ["No answer"]
 
     def coded_parts(self) -> dict[str, list[str]]:
         return {"part": [c.id for c in self.choices]}
@@ -201,7 +178,7 @@ def gift_choices(answers: GiftAnswers) -> list[GiftChoice]:
         for a in answers.answers("=~")
     ]
     if len(parsed) < 2:
-        answers.bad(_("a choice question needs at least 2 answers"))
+        answers.bad("a choice question needs at least 2 answers")
     return parsed
 
 

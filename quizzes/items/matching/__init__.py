@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from ...i18n import N_, _
 from ..arrange import Part, PartId, pairs, recode_pairs
-from ..base import (
-    AnswerError,
-    Item,
-    Mark,
-    find_part,
-    make_mark,
-    part_texts,
-    parts_with_texts,
-    require_unique_ids,
-    shuffled,
-)
+from ..base import AnswerError, Item, Mark, find_part, make_mark, require_unique_ids, shuffled
 from ..editor import Editor, Rows
 from ..editor import Field as EditorField
 
@@ -27,18 +16,11 @@ if TYPE_CHECKING:
     from ...formats.gift import GiftAnswers, GiftWriter
 
 
-PROMPT_IDS_REPEATED = N_("prompt ids must be unique in an item; repeated: %(ids)s")
-OPTION_IDS_REPEATED = N_("option ids must be unique in an item; repeated: %(ids)s")
-MATCH_NOT_AN_OPTION = N_("prompt '%(prompt)s' matches '%(option)s', which is not an option")
-HARMFUL_NOT_WRONG = N_("prompt '%(prompt)s' names '%(option)s' as harmful, which is not a wrong option")
-UNKNOWN_OPTION = N_("That option is not part of this question.")
-
-
 class Prompt(Part):
     """Something to match, with the option that matches it and why."""
 
     match: PartId
-    feedback: str = ""  # shown when this prompt is matched wrongly
+    feedback: str = Field(default="", description="shown when this prompt is matched wrongly")
     # Options that, matched with this prompt, would hurt a client.
     harmful: list[PartId] = Field(default_factory=list, max_length=12)
 
@@ -54,44 +36,34 @@ class Matching(Item):
     prompts); a wrong or missing match earns nothing for that prompt and takes nothing away.
     """
 
-    label = N_("Matching")
+    label = "Matching"
     editor: ClassVar[Editor] = Editor(
         blocks=(
             Rows(
                 "options",
-                N_("Options"),
-                N_("Option"),
-                N_(
-                    "What prompts are matched with (an option may fit several prompts or none). "
-                    "A row with no text is left out."
-                ),
-                fields=(EditorField(name="text", label=N_("Text")),),
+                "Options",
+                "Option",
+                "What prompts are matched with (an option may fit several prompts or none). "
+                "A row with no text is left out.",
+                fields=(EditorField("text", "Text"),),
                 limit=12,
             ),
             Rows(
                 "prompts",
-                N_("Prompts"),
-                N_("Prompt"),
-                N_(
-                    "Pick the option that matches each prompt (the list shows the option ids as the page was "
-                    "opened: after changing an id, save and pick again). A row with no text is left out."
-                ),
+                "Prompts",
+                "Prompt",
+                "Pick the option that matches each prompt (the list shows the option ids as the page was opened: "
+                "after changing an id, save and pick again). A row with no text is left out.",
                 fields=(
-                    EditorField(name="text", label=N_("Text")),
+                    EditorField("text", "Text"),
+                    EditorField("match", "Matches option", "pick", pick_from="options", placeholder="Choose an option"),
+                    EditorField("feedback", "Feedback when matched wrongly", "markdown"),
                     EditorField(
-                        name="match",
-                        label=N_("Matches option"),
-                        kind="pick",
+                        "harmful",
+                        "Harmful matches",
+                        "picks",
                         pick_from="options",
-                        placeholder=N_("Choose an option"),
-                    ),
-                    EditorField(name="feedback", label=N_("Feedback when matched wrongly"), kind="markdown"),
-                    EditorField(
-                        name="harmful",
-                        label=N_("Harmful matches"),
-                        kind="picks",
-                        pick_from="options",
-                        description=N_("Wrong options whose match with this prompt would hurt a client (any number)."),
+                        description="Wrong options whose match with this prompt would hurt a client (any number).",
                     ),
                 ),
                 ids="p",
@@ -99,10 +71,10 @@ class Matching(Item):
             ),
         ),
         errors=(
-            (PROMPT_IDS_REPEATED, "prompts"),
-            (MATCH_NOT_AN_OPTION, "prompts"),
-            (OPTION_IDS_REPEATED, "options"),
-            (HARMFUL_NOT_WRONG, "prompts"),
+            ("prompt ids", "prompts"),
+            ("which is not an option", "prompts"),
+            ("option ids", "options"),
+            ("as harmful", "prompts"),
         ),
     )
     gift_order = 30
@@ -112,32 +84,16 @@ class Matching(Item):
 
     @model_validator(mode="after")
     def _parts_consistent(self) -> Matching:
-        require_unique_ids(self.prompts, PROMPT_IDS_REPEATED)
-        require_unique_ids(self.options, OPTION_IDS_REPEATED)
+        require_unique_ids(self.prompts, "prompt")
+        require_unique_ids(self.options, "option")
         option_ids = {o.id for o in self.options}
         for prompt in self.prompts:
             if prompt.match not in option_ids:
-                raise ValueError(_(MATCH_NOT_AN_OPTION, prompt=prompt.id, option=prompt.match))
+                raise ValueError(f"prompt '{prompt.id}' matches '{prompt.match}', which is not an option")
             for option in prompt.harmful:
                 if option not in option_ids or option == prompt.match:
-                    raise ValueError(_(HARMFUL_NOT_WRONG, prompt=prompt.id, option=option))
+                    raise ValueError(f"prompt '{prompt.id}' names '{option}' as harmful, which is not a wrong option")
         return self
-
-    def texts(self) -> dict[str, str]:
-        return {
-            **super().texts(),
-            **part_texts("prompts", self.prompts, ("text", "feedback")),
-            **part_texts("options", self.options, ("text",)),
-        }
-
-    def with_texts(self, texts: Mapping[str, str]) -> Matching:
-        copy = super().with_texts(texts)
-        return copy.model_copy(
-            update={
-                "prompts": parts_with_texts("prompts", self.prompts, ("text", "feedback"), texts),
-                "options": parts_with_texts("options", self.options, ("text",), texts),
-            }
-        )
 
     def harmful_picks(self, answer: Any | None) -> list[str]:
         answer = answer if isinstance(answer, dict) else {}
@@ -147,17 +103,17 @@ class Matching(Item):
         return [f"{p.text} → {self._option(o).text}" for p in self.prompts for o in p.harmful]
 
     def _option(self, option_id: str) -> Option:
-        return find_part(self.options, option_id, UNKNOWN_OPTION)
+        return find_part(self.options, option_id, "option")
 
     def parse_answer(self, values: list[str]) -> dict[str, str] | None:
         prompts = {p.id for p in self.prompts}
         answer: dict[str, str] = {}
         for prompt_id, option_id in pairs(values):
             if prompt_id not in prompts:
-                raise AnswerError(_("That prompt is not part of this question."))
+                raise AnswerError("That prompt is not part of this question.")
             self._option(option_id)
             if prompt_id in answer:
-                raise AnswerError(_("Match each prompt once."))
+                raise AnswerError("Match each prompt once.")
             answer[prompt_id] = option_id
         return answer or None
 
@@ -176,11 +132,11 @@ class Matching(Item):
 
     def describe_lines(self, answer: Any | None) -> list[str]:
         if not answer:
-            return [_("No answer")]
+            return ["No answer"]
         out = []
         for p in self.prompts:
             chosen = answer.get(p.id)
-            out.append(f"{p.text} → {self._option(chosen).text if chosen else _('(not matched)')}")
+            out.append(f"{p.text} → {self._option(chosen).text if chosen else '(not matched)'}")
         return out
 
     def describe(self, answer: Any | None) -> str:
@@ -212,14 +168,14 @@ class Matching(Item):
             return None
         prompts: list[dict[str, Any]] = []
         options: dict[str, str] = {}  # option text -> id, in first-seen order
-        for _marker, seg, at in answers.segments("="):
+        for _, seg, at in answers.segments("="):
             arrow = seg.find("->")
             if arrow < 0:
-                answers.bad(_("a matching pair needs '->' between its two sides"), at)
+                answers.bad("a matching pair needs '->' between its two sides", at)
             right_span, feedback = answers.text_and_feedback(seg.cut(arrow + 2))
             left, right = answers.clean(seg.cut(0, arrow)), answers.clean(right_span)
             if not right:
-                answers.bad(_("a matching pair has nothing after '->'"), at)
+                answers.bad("a matching pair has nothing after '->'", at)
             option_id = options.setdefault(right, f"o{len(options) + 1}")
             if left:
                 prompts.append({"id": f"p{len(prompts) + 1}", "text": left, "match": option_id, "feedback": feedback})

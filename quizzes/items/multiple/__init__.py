@@ -6,15 +6,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import model_validator
 
-from ...i18n import N_, _
 from ..base import Mark, make_mark
 from ..choices import ChoiceItem, choice_editor, gift_choice_fields, gift_choices
 from ..editor import Editor
 
 if TYPE_CHECKING:
     from ...formats.gift import GiftAnswers, GiftWriter
-
-ONE_CORRECT = N_("a multiple-response item needs at least one correct choice")
 
 
 class MultipleResponse(ChoiceItem):
@@ -26,23 +23,17 @@ class MultipleResponse(ChoiceItem):
     choice earns 0, and guessing has an expected mark near 0.
     """
 
-    label = N_("Multiple response")
-    answer_hint = N_("choose all that apply")
+    label = "Multiple response"
+    answer_hint = "choose all that apply"
     input_type = "checkbox"
-    editor: ClassVar[Editor] = choice_editor(
-        N_(
-            "Tick every correct choice. Every wrong choice needs feedback saying why. "
-            "Change the order numbers to reorder; a row with no text is left out."
-        ),
-        ONE_CORRECT,
-    )
+    editor: ClassVar[Editor] = choice_editor("Tick every correct choice.")
     gift_order = 21
     type: Literal["multiple"]
 
     @model_validator(mode="after")
     def _at_least_one_correct(self) -> MultipleResponse:
         if not self.correct_ids:
-            raise ValueError(_(ONE_CORRECT))
+            raise ValueError("a multiple-response item needs at least one correct choice")
         return self
 
     def parse_answer(self, values: list[str]) -> list[str] | None:
@@ -82,7 +73,7 @@ class MultipleResponse(ChoiceItem):
         parsed = gift_choices(answers)
         right = [a for a in parsed if a.weight > 0]
         if not right:
-            answers.bad(_("no correct answer: mark it with '=', or give the right answers a positive weight (~%50%)"))
+            answers.bad("no correct answer: mark it with '=', or give the right answers a positive weight (~%50%)")
         return gift_choice_fields(answers, parsed, right)
 
     def to_gift(self, out: GiftWriter) -> str:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from ...i18n import N_, _
 from ..base import Item, Mark, make_mark, parse_number, single_value
 from ..editor import Editor, Group
 from ..editor import Field as EditorField
@@ -17,13 +15,6 @@ from ..editor import Field as EditorField
 if TYPE_CHECKING:
     from ...formats.gift import GiftAnswers, GiftWriter
 
-
-RANGE_REVERSED = N_("the range is reversed: min %(min)g is above max %(max)g")
-HARMFUL_BELOW_RIGHT = N_("harmful below %(bound)g would mark right answers (from %(min)g) harmful")
-HARMFUL_ABOVE_RIGHT = N_("harmful above %(bound)g would mark right answers (to %(max)g) harmful")
-# The harmful ranges in words: shown translated, written in English in GIFT's ``// harmful:``.
-_BELOW = N_("below %(value)g %(units)s")
-_ABOVE = N_("above %(value)g %(units)s")
 
 _HARMFUL_WORDS = re.compile(r"^(below|above)\s+([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\b", re.IGNORECASE)
 
@@ -36,42 +27,36 @@ class Numeric(Item):
     them.
     """
 
-    label = N_("Numeric")
+    label = "Numeric"
     editor: ClassVar[Editor] = Editor(
         blocks=(
             Group(
                 (
-                    EditorField(name="min", label=N_("Lowest accepted value"), kind="number"),
-                    EditorField(name="max", label=N_("Highest accepted value"), kind="number"),
-                    EditorField(
-                        name="units", label=N_("Units"), description=N_("Shown beside the answer box, e.g. ml.")
-                    ),
+                    EditorField("min", "Lowest accepted value", "number"),
+                    EditorField("max", "Highest accepted value", "number"),
+                    EditorField("units", "Units", description="Shown beside the answer box, e.g. ml."),
                 )
             ),
-            EditorField(name="feedback_low", label=N_("Feedback when too low"), kind="markdown"),
-            EditorField(name="feedback_high", label=N_("Feedback when too high"), kind="markdown"),
+            EditorField("feedback_low", "Feedback when too low", "markdown"),
+            EditorField("feedback_high", "Feedback when too high", "markdown"),
             Group(
                 (
                     EditorField(
-                        name="harmful_below",
-                        label=N_("Harmful below"),
-                        kind="number",
-                        description=N_("An answer under this value would hurt a client (leave blank for none)."),
+                        "harmful_below",
+                        "Harmful below",
+                        "number",
+                        description="An answer under this value would hurt a client (leave blank for none).",
                     ),
                     EditorField(
-                        name="harmful_above",
-                        label=N_("Harmful above"),
-                        kind="number",
-                        description=N_("An answer over this value would hurt a client (leave blank for none)."),
+                        "harmful_above",
+                        "Harmful above",
+                        "number",
+                        description="An answer over this value would hurt a client (leave blank for none).",
                     ),
                 )
             ),
         ),
-        errors=(
-            (RANGE_REVERSED, "min"),
-            (HARMFUL_BELOW_RIGHT, "harmful_below"),
-            (HARMFUL_ABOVE_RIGHT, "harmful_above"),
-        ),
+        errors=(("range is reversed", "min"), ("harmful below", "harmful_below"), ("harmful above", "harmful_above")),
     )
     gift_order = 10
     type: Literal["numeric"]
@@ -87,20 +72,14 @@ class Numeric(Item):
     @model_validator(mode="after")
     def _range_in_order(self) -> Numeric:
         if self.min > self.max:
-            raise ValueError(_(RANGE_REVERSED, min=self.min, max=self.max))
+            raise ValueError(f"the range is reversed: min {self.min:g} is above max {self.max:g}")
         if self.harmful_below is not None and self.harmful_below > self.min:
-            raise ValueError(_(HARMFUL_BELOW_RIGHT, bound=self.harmful_below, min=self.min))
+            raise ValueError(
+                f"harmful below {self.harmful_below:g} would mark right answers (from {self.min:g}) harmful"
+            )
         if self.harmful_above is not None and self.harmful_above < self.max:
-            raise ValueError(_(HARMFUL_ABOVE_RIGHT, bound=self.harmful_above, max=self.max))
+            raise ValueError(f"harmful above {self.harmful_above:g} would mark right answers (to {self.max:g}) harmful")
         return self
-
-    def texts(self) -> dict[str, str]:
-        own = {n: getattr(self, n) for n in ("units", "feedback_low", "feedback_high") if getattr(self, n)}
-        return {**super().texts(), **own}
-
-    def with_texts(self, texts: Mapping[str, str]) -> Numeric:
-        copy = super().with_texts(texts)
-        return copy.model_copy(update={n: texts[n] for n in ("units", "feedback_low", "feedback_high") if n in texts})
 
     def harmful_picks(self, answer: Any | None) -> list[str]:
         if not isinstance(answer, int | float) or isinstance(answer, bool):
@@ -110,17 +89,11 @@ class Numeric(Item):
         return [self.describe(answer)] if low or high else []
 
     def harmful_parts(self) -> list[str]:
-        return [_(words, **values) for words, values in self._harmful_ranges()]
-
-    def gift_harmful(self) -> list[str]:
-        return [words % values for words, values in self._harmful_ranges()]
-
-    def _harmful_ranges(self) -> list[tuple[str, dict[str, Any]]]:
-        out: list[tuple[str, dict[str, Any]]] = []
+        out = []
         if self.harmful_below is not None:
-            out.append((_BELOW, {"value": self.harmful_below, "units": self.units}))
+            out.append(f"below {self.harmful_below:g} {self.units}")
         if self.harmful_above is not None:
-            out.append((_ABOVE, {"value": self.harmful_above, "units": self.units}))
+            out.append(f"above {self.harmful_above:g} {self.units}")
         return out
 
     def parse_answer(self, values: list[str]) -> float | None:
@@ -152,14 +125,14 @@ class Numeric(Item):
         return []
 
     def describe(self, answer: Any | None) -> str:
-        return _("No answer") if answer is None else f"{answer:g} {self.units}"
+        return "No answer" if answer is None else f"{answer:g} {self.units}"
 
     @property
     def accepted(self) -> str:
         """The accepted range in words."""
         if self.min == self.max:
             return f"{self.min:g} {self.units}"
-        return _("%(min)g to %(max)g %(units)s", min=self.min, max=self.max, units=self.units)
+        return f"{self.min:g} to {self.max:g} {self.units}"
 
     def correct_lines(self) -> list[str]:
         """The accepted range, not one number inside it."""
@@ -193,7 +166,7 @@ class Numeric(Item):
             for k, p in enumerate(equals)
         ]
         if not pieces:
-            answers.bad(_("a numeric question needs a number, e.g. {#5:0.5} or {#3..7}"))
+            answers.bad("a numeric question needs a number, e.g. {#5:0.5} or {#3..7}")
         given = []
         for seg, at in pieces:
             weight, rest = answers.weight(seg, at)
@@ -202,23 +175,19 @@ class Numeric(Item):
             given.append((100.0 if weight is None else weight, low, high, feedback))
         right = sorted((a for a in given if a[0] == 100), key=lambda a: (a[1], a[2]))
         if not right:
-            answers.bad(_("no correct answer: no answer is worth 100%"))
+            answers.bad("no correct answer: no answer is worth 100%")
         low, high = right[0][1], right[0][2]
-        for _weight, lo, hi, _feedback in right[1:]:
+        for _, lo, hi, _ in right[1:]:
             if lo > high:
-                first, second = f"{answers.fmt(low)}..{answers.fmt(high)}", f"{answers.fmt(lo)}..{answers.fmt(hi)}"
                 answers.bad(
-                    _(
-                        "two separate right answers (%(first)s and %(second)s): a numeric item accepts one range",
-                        first=first,
-                        second=second,
-                    )
+                    f"two separate right answers ({answers.fmt(low)}..{answers.fmt(high)} and "
+                    f"{answers.fmt(lo)}..{answers.fmt(hi)}): a numeric item accepts one range"
                 )
             high = max(high, hi)
         if len(right) < len(given):
-            answers.note(_("answers worth less than 100% were dropped (numeric items give no partial credit)"))
+            answers.note("answers worth less than 100% were dropped (numeric items give no partial credit)")
         said = [answers.general] if answers.general else []
-        for _weight, _low, _high, feedback in right:
+        for _, _, _, feedback in right:
             if feedback and feedback not in said:
                 said.append(feedback)
         return {

@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from ...i18n import N_, _
 from ..arrange import Part, PartId, pairs, recode_pairs
-from ..base import (
-    AnswerError,
-    Item,
-    Mark,
-    find_part,
-    make_mark,
-    part_texts,
-    parts_with_texts,
-    require_unique_ids,
-    shuffled,
-)
+from ..base import AnswerError, Item, Mark, find_part, make_mark, require_unique_ids, shuffled
 from ..editor import Editor, Rows
 from ..editor import Field as EditorField
-
-STEP_IDS_REPEATED = N_("step ids must be unique in an item; repeated: %(ids)s")
-HARMFUL_ORDER_UNKNOWN = N_("harmful order '%(first)s' before '%(then)s' names a step that is not in this item")
-HARMFUL_ORDER_CORRECT = N_("harmful order '%(first)s' before '%(then)s' is the correct order")
-UNKNOWN_STEP = N_("That step is not part of this question.")
 
 
 class Step(Part):
@@ -43,18 +27,16 @@ class Ordering(Item):
     Positions left empty break the pairs they sit in.
     """
 
-    label = N_("Ordering")
+    label = "Ordering"
     editor: ClassVar[Editor] = Editor(
         blocks=(
             Rows(
                 "steps",
-                N_("Steps"),
-                N_("Step"),
-                N_(
-                    "Give at least three steps; the order numbers set the correct sequence (students see them "
-                    "shuffled). A row with no text is left out."
-                ),
-                fields=(EditorField(name="text", label=N_("Text")),),
+                "Steps",
+                "Step",
+                "Give at least three steps; the order numbers set the correct sequence (students see them "
+                "shuffled). A row with no text is left out.",
+                fields=(EditorField("text", "Text"),),
                 ids="s",
                 ordered=True,
                 limit=10,
@@ -62,29 +44,15 @@ class Ordering(Item):
             ),
             Rows(
                 "harmful_if_before",
-                N_("Harmful orders"),
-                N_("Harmful order"),
-                N_(
-                    "A pair of steps whose wrong order would hurt a client: a student who puts the first before the "
-                    "second fails the attempt on safety (so the second must come first in the correct sequence). "
-                    "The lists show the step ids as the page was opened: after changing an id, save and pick again. "
-                    "Leave blank for none."
-                ),
+                "Harmful orders",
+                "Harmful order",
+                "A pair of steps whose wrong order would hurt a client: a student who puts the first before the "
+                "second fails the attempt on safety (so the second must come first in the correct sequence). "
+                "The lists show the step ids as the page was opened: after changing an id, save and pick again. "
+                "Leave blank for none.",
                 fields=(
-                    EditorField(
-                        name="first",
-                        label=N_("Putting step"),
-                        kind="pick",
-                        pick_from="steps",
-                        placeholder=N_("Choose a step"),
-                    ),
-                    EditorField(
-                        name="then",
-                        label=N_("before step"),
-                        kind="pick",
-                        pick_from="steps",
-                        placeholder=N_("Choose a step"),
-                    ),
+                    EditorField("first", "Putting step", "pick", pick_from="steps", placeholder="Choose a step"),
+                    EditorField("then", "before step", "pick", pick_from="steps", placeholder="Choose a step"),
                 ),
                 ids=None,
                 limit=10,
@@ -92,34 +60,23 @@ class Ordering(Item):
                 pairs=True,
             ),
         ),
-        errors=(
-            (STEP_IDS_REPEATED, "steps"),
-            (HARMFUL_ORDER_UNKNOWN, "harmful_if_before"),
-            (HARMFUL_ORDER_CORRECT, "harmful_if_before"),
-        ),
+        errors=(("step ids", "steps"), ("harmful order", "harmful_if_before")),
     )
     type: Literal["ordering"]
-    steps: list[Step] = Field(min_length=3, max_length=10)  # in the correct order
+    steps: list[Step] = Field(min_length=3, max_length=10, description="in the correct order")
     # [a, b]: putting step a before step b would hurt a client (b must come first in the key).
     harmful_if_before: list[tuple[PartId, PartId]] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
     def _step_ids_unique(self) -> Ordering:
-        require_unique_ids(self.steps, STEP_IDS_REPEATED)
+        require_unique_ids(self.steps, "step")
         place = {s.id: n for n, s in enumerate(self.steps)}
         for first, then in self.harmful_if_before:
             if first not in place or then not in place:
-                raise ValueError(_(HARMFUL_ORDER_UNKNOWN, first=first, then=then))
+                raise ValueError(f"harmful order '{first}' before '{then}' names a step that is not in this item")
             if place[first] < place[then]:
-                raise ValueError(_(HARMFUL_ORDER_CORRECT, first=first, then=then))
+                raise ValueError(f"harmful order '{first}' before '{then}' is the correct order")
         return self
-
-    def texts(self) -> dict[str, str]:
-        return {**super().texts(), **part_texts("steps", self.steps, ("text",))}
-
-    def with_texts(self, texts: Mapping[str, str]) -> Ordering:
-        copy = super().with_texts(texts)
-        return copy.model_copy(update={"steps": parts_with_texts("steps", self.steps, ("text",), texts)})
 
     def harmful_picks(self, answer: Any | None) -> list[str]:
         if not answer:
@@ -135,23 +92,23 @@ class Ordering(Item):
         return [self._harmful_words(first, then) for first, then in self.harmful_if_before]
 
     def _harmful_words(self, first: str, then: str) -> str:
-        return _("“%(first)s” before “%(then)s”", first=self._step(first).text, then=self._step(then).text)
+        return f"“{self._step(first).text}” before “{self._step(then).text}”"
 
     def _step(self, step_id: str) -> Step:
-        return find_part(self.steps, step_id, UNKNOWN_STEP)
+        return find_part(self.steps, step_id, "step")
 
     def parse_answer(self, values: list[str]) -> list[str | None] | None:
         order: list[str | None] = [None] * len(self.steps)
         for slot, step_id in pairs(values):
             if not slot.isdigit() or not 1 <= int(slot) <= len(self.steps):
-                raise AnswerError(_("That position is not part of this question."))
+                raise AnswerError("That position is not part of this question.")
             self._step(step_id)
             if order[int(slot) - 1] is not None:
-                raise AnswerError(_("Give each position one step."))
+                raise AnswerError("Give each position one step.")
             order[int(slot) - 1] = step_id
         placed = [s for s in order if s is not None]
         if len(placed) != len(set(placed)):
-            raise AnswerError(_("Use each step once."))
+            raise AnswerError("Use each step once.")
         return order if placed else None
 
     def grade(self, answer: Any | None) -> Mark:
@@ -166,8 +123,8 @@ class Ordering(Item):
 
     def describe_lines(self, answer: Any | None) -> list[str]:
         if not answer:
-            return [_("No answer")]
-        return [f"{n}. {self._step(s).text if s else _('(empty)')}" for n, s in enumerate(answer, 1)]
+            return ["No answer"]
+        return [f"{n}. {self._step(s).text if s else '(empty)'}" for n, s in enumerate(answer, 1)]
 
     def describe(self, answer: Any | None) -> str:
         return "; ".join(self.describe_lines(answer))

@@ -7,12 +7,11 @@ answers (``from_gift``) and its take page (``templates/take.html``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from ...i18n import N_, _
 from ...stats import ResponseCount
 from ..base import AnswerError, Item, Mark, make_mark, single_value
 from ..editor import Editor, Rows
@@ -30,21 +29,14 @@ LISTED = 20
 
 AnswerText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LENGTH)]
 
-HARMFUL_EARNS_MARKS = N_("answer '%(text)s' is marked harmful, so its mark must be 0%%")
-NO_FULL_MARKS = N_("no answer earns full marks: give at least one answer a mark of 100%")
-NO_FULL_MARKS_AS_TYPED = N_(
-    "no answer earns full marks as typed: an earlier answer with a lower mark catches every 100% "
-    "answer, or a 100% answer is only '*'; move the 100% answer up"
-)
-
 
 class Accepted(BaseModel):
     """An answer the item knows, with the share of the points it earns and what to tell the student."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    text: AnswerText  # * stands for any text; \* is an asterisk
-    percent: float = Field(default=100.0, ge=0, le=100)  # share of the points: 100 right, less partly
+    text: AnswerText = Field(description="* stands for any text; \\* is an asterisk")
+    percent: float = Field(default=100.0, ge=0, le=100, description="share of the points: 100 right, less partly")
     feedback: str = ""
     # A known answer that would hurt a client if acted on (its mark must be 0).
     harmful: bool = False
@@ -52,14 +44,14 @@ class Accepted(BaseModel):
     @model_validator(mode="after")
     def _harmful_earns_nothing(self) -> Accepted:
         if self.harmful and self.percent > 0:
-            raise ValueError(_(HARMFUL_EARNS_MARKS, text=self.text))
+            raise ValueError(f"answer '{self.text}' is marked harmful, so its mark must be 0%")
         return self
 
     @field_validator("text")
     @classmethod
     def _few_wildcards(cls, text: str) -> str:
         if wildcards(text) > MAX_WILDCARDS:
-            raise ValueError(_("use at most %(count)d * in one answer", count=MAX_WILDCARDS))
+            raise ValueError(f"use at most {MAX_WILDCARDS} * in one answer")
         return text
 
 
@@ -74,110 +66,51 @@ class ShortAnswer(Item):
     (see ``wildcards.py``). An answer that matches none gets ``feedback_wrong``.
     """
 
-    label = N_("Short answer")
+    label = "Short answer"
     editor: ClassVar[Editor] = Editor(
         blocks=(
             Rows(
                 "answers",
-                N_("Answers"),
-                N_("Answer"),
-                N_(
-                    "The first answer in this list that a student's text matches gives its mark, so put the most "
-                    "exact ones first. * stands for any text: *facial* accepts “the facial nerve”. Accents and "
-                    "word breaks count; extra spaces and (unless ticked below) capitals do not. Clear a row to "
-                    "leave it out."
-                ),
+                "Answers",
+                "Answer",
+                "The first answer in this list that a student's text matches gives its mark, so put the most "
+                "exact ones first. * stands for any text: *facial* accepts “the facial nerve”. Accents and "
+                "word breaks count; extra spaces and (unless ticked below) capitals do not. Clear a row to leave "
+                "it out.",
                 fields=(
-                    EditorField(name="text", label=N_("Text")),
-                    EditorField(name="percent", label=N_("Mark (%)"), kind="number", default=100.0, bounds=(0, 100)),
-                    EditorField(name="feedback", label=N_("Feedback"), kind="markdown"),
-                    EditorField(name="harmful", label=N_("Harmful"), kind="check"),
+                    EditorField("text", "Text"),
+                    EditorField("percent", "Mark (%)", "number", default=100.0, bounds=(0, 100)),
+                    EditorField("feedback", "Feedback", "markdown"),
+                    EditorField("harmful", "Harmful", "check"),
                 ),
                 ids=None,
                 ordered=True,
                 limit=20,
                 shown=3,
             ),
-            EditorField(
-                name="case_sensitive",
-                label=N_("Capitals matter (e.g. accept “PDO” but not “pdo”)"),
-                kind="check",
-                default=False,
-            ),
-            EditorField(name="feedback_wrong", label=N_("Feedback for any other answer"), kind="markdown"),
+            EditorField("case_sensitive", "Capitals matter (e.g. accept “PDO” but not “pdo”)", "check", default=False),
+            EditorField("feedback_wrong", "Feedback for any other answer", "markdown"),
         ),
-        errors=(
-            (NO_FULL_MARKS, "answers"),
-            (NO_FULL_MARKS_AS_TYPED, "answers"),
-            (HARMFUL_EARNS_MARKS, "answers"),
-        ),
+        errors=(("full marks", "answers"), ("marked harmful", "answers")),
     )
-    responses_heading: ClassVar[str] = N_("Answers given")
+    responses_heading: ClassVar[str] = "Answers given"
     gift_order = 50
     max_length: ClassVar[int] = MAX_LENGTH
     type: Literal["short-answer"]
-    answers: list[Accepted] = Field(min_length=1, max_length=20)  # tried in order; the first match counts
+    answers: list[Accepted] = Field(min_length=1, max_length=20, description="tried in order; the first match counts")
     case_sensitive: bool = False
-    feedback_wrong: str = ""  # for an answer that matches none of ``answers``
+    feedback_wrong: str = Field(default="", description="for an answer that matches none of ``answers``")
 
     @model_validator(mode="after")
     def _full_marks_reachable(self) -> ShortAnswer:
         if not any(a.percent == 100 for a in self.answers):
-            raise ValueError(_(NO_FULL_MARKS))
+            raise ValueError("no answer earns full marks: give at least one answer a mark of 100%")
         if self._key() is None:
-            raise ValueError(_(NO_FULL_MARKS_AS_TYPED))
+            raise ValueError(
+                "no answer earns full marks as typed: an earlier answer with a lower mark catches every 100% "
+                "answer, or a 100% answer is only '*'; move the 100% answer up"
+            )
         return self
-
-    def texts(self) -> dict[str, str]:
-        """Adds ``feedback_wrong`` and each accepted answer's ``answers.<n>.text`` and ``.feedback`` (n from 1,
-        in written order: accepted answers have no ids)."""
-        own = {"feedback_wrong": self.feedback_wrong} if self.feedback_wrong else {}
-        for n, accepted in enumerate(self.answers, start=1):
-            own[f"answers.{n}.text"] = accepted.text
-            if accepted.feedback:
-                own[f"answers.{n}.feedback"] = accepted.feedback
-        return {**super().texts(), **own}
-
-    def with_texts(self, texts: Mapping[str, str]) -> ShortAnswer:
-        """Feedback is replaced; a translated accepted answer is ADDED right after its original, never
-        replacing it (see ``accepting``)."""
-        copy = super().with_texts(texts)
-        feedback = {
-            n: texts[f"answers.{n}.feedback"]
-            for n in range(1, len(self.answers) + 1)
-            if f"answers.{n}.feedback" in texts
-        }
-        update: dict[str, Any] = {"answers": self._answers_also([texts], feedback)}
-        if "feedback_wrong" in texts:
-            update["feedback_wrong"] = texts["feedback_wrong"]
-        return copy.model_copy(update=update)
-
-    def accepting(self, translations: Iterable[Mapping[str, str]]) -> ShortAnswer:
-        """Accepts, besides its own answers, each translated ``answers.<n>.text`` of ``translations``.
-
-        A translated answer comes right after its original, with the same mark, harmfulness and
-        feedback, so typing "dây thần kinh mặt" earns what "facial nerve" earns, in every
-        language's page (grading never depends on the reader's language). One that compares
-        equal to an answer already there, or that would be refused (too many ``*``), adds nothing.
-        """
-        return self.model_copy(update={"answers": self._answers_also(list(translations), {})})
-
-    def _answers_also(self, translations: list[Mapping[str, str]], feedback: Mapping[int, str]) -> list[Accepted]:
-        out: list[Accepted] = []
-        seen: set[str] = {fold(a.text, self.case_sensitive) for a in self.answers}
-        for n, accepted in enumerate(self.answers, start=1):
-            accepted = accepted.model_copy(update={"feedback": feedback.get(n, accepted.feedback)})
-            out.append(accepted)
-            for texts in translations:
-                text = (texts.get(f"answers.{n}.text") or "").strip()
-                if not text or fold(text, self.case_sensitive) in seen:
-                    continue
-                try:
-                    out.append(Accepted(**{**accepted.model_dump(), "text": text}))
-                except ValueError:
-                    continue
-                seen.add(fold(text, self.case_sensitive))
-        return out
 
     def match(self, answer: Any | None) -> Accepted | None:
         """The first accepted answer the typed ``answer`` matches, or None."""
@@ -198,7 +131,7 @@ class ShortAnswer(Item):
             return None
         value = normalise(value)
         if len(value) > MAX_LENGTH:
-            raise AnswerError(_("Keep the answer to %(count)d characters or fewer.", count=MAX_LENGTH))
+            raise AnswerError(f"Keep the answer to {MAX_LENGTH} characters or fewer.")
         return value
 
     def harmful_picks(self, answer: Any | None) -> list[str]:
@@ -229,7 +162,7 @@ class ShortAnswer(Item):
         return []
 
     def describe(self, answer: Any | None) -> str:
-        return _("No answer") if answer is None else str(answer)
+        return "No answer" if answer is None else str(answer)
 
     def correct_lines(self) -> list[str]:
         """Every fully right answer once, wildcards taken out."""
@@ -265,8 +198,8 @@ class ShortAnswer(Item):
             out.append(ResponseCount(shown, n, percent(n), self.grade(shown).fraction))
         rest = ranked[LISTED:]
         if rest:
-            n = sum(count for _same, count in rest)
-            out.append(ResponseCount(_("%(count)d other answers", count=len(rest)), n, percent(n), None))
+            n = sum(count for _, count in rest)
+            out.append(ResponseCount(f"{len(rest)} other answers", n, percent(n), None))
         out.append(ResponseCount(None, blank, percent(blank), None))
         return out
 
@@ -284,13 +217,11 @@ class ShortAnswer(Item):
         for answer in answers.answers("="):
             if answer.weight is not None and answer.weight < 0:
                 weight = answers.fmt(answer.weight)
-                answers.bad(
-                    _("weight %(weight)s%%: a short answer's weight is from 0 to 100", weight=weight), answer.line
-                )
+                answers.bad(f"weight {weight}%: a short answer's weight is from 0 to 100", answer.line)
             percent = 100.0 if answer.weight is None else answer.weight
             accepted.append({"text": answer.text, "percent": percent, "feedback": answer.feedback})
         if not any(a["percent"] == 100 for a in accepted):
-            answers.bad(_("no correct answer: no answer is worth 100%"))
+            answers.bad("no correct answer: no answer is worth 100%")
         return {"answers": accepted}
 
     @classmethod

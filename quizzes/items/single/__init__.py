@@ -7,15 +7,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import model_validator
 
-from ...i18n import N_, _
 from ..base import Mark, make_mark, single_value
 from ..choices import ChoiceItem, choice_editor, gift_choice_fields, gift_choices
 from ..editor import Editor
 
 if TYPE_CHECKING:
     from ...formats.gift import GiftAnswers, GiftWriter
-
-ONE_CORRECT = N_("a single-best-answer item needs exactly one correct choice, found %(count)d")
 
 
 class SingleBestAnswer(ChoiceItem):
@@ -25,20 +22,16 @@ class SingleBestAnswer(ChoiceItem):
     or no choice, earns 0.
     """
 
-    label = N_("Single best answer")
-    editor: ClassVar[Editor] = choice_editor(
-        N_(
-            "Tick exactly one correct choice. Every wrong choice needs feedback saying why. "
-            "Change the order numbers to reorder; a row with no text is left out."
-        ),
-        ONE_CORRECT,
-    )
+    label = "Single best answer"
+    editor: ClassVar[Editor] = choice_editor("Tick exactly one correct choice.")
     type: Literal["single"]
 
     @model_validator(mode="after")
     def _exactly_one_correct(self) -> SingleBestAnswer:
         if len(self.correct_ids) != 1:
-            raise ValueError(_(ONE_CORRECT, count=len(self.correct_ids)))
+            raise ValueError(
+                f"a single-best-answer item needs exactly one correct choice, found {len(self.correct_ids)}"
+            )
         return self
 
     def parse_answer(self, values: list[str]) -> str | None:
@@ -60,24 +53,18 @@ class SingleBestAnswer(ChoiceItem):
         return [fb] if fb else []
 
     def describe(self, answer: Any | None) -> str:
-        return _("No answer") if answer is None else self.choice(answer).text
+        return "No answer" if answer is None else self.choice(answer).text
 
     @classmethod
     def placeholder(cls, key: str) -> dict[str, Any]:
         return {
             "key": key,
             "type": cls.type_name(),
-            # Written into the author's draft in their language, for them to rewrite.
-            "prompt": _("Write the question here."),
-            "explanation": _("Explain the right answer here."),
+            "prompt": "Write the question here.",
+            "explanation": "Explain the right answer here.",
             "choices": [
-                {"id": "a", "text": _("The right answer"), "correct": True, "feedback": ""},
-                {
-                    "id": "b",
-                    "text": _("A wrong answer"),
-                    "correct": False,
-                    "feedback": _("Say why this answer is wrong."),
-                },
+                {"id": "a", "text": "The right answer", "correct": True, "feedback": ""},
+                {"id": "b", "text": "A wrong answer", "correct": False, "feedback": "Say why this answer is wrong."},
             ],
         }
 
@@ -95,22 +82,17 @@ class SingleBestAnswer(ChoiceItem):
         parsed = gift_choices(answers)
         right = [a for a in parsed if a.weight == 100]
         if not right:
-            answers.bad(_("no correct answer: mark it with '='"))
+            answers.bad("no correct answer: mark it with '='")
         if len(right) > 1:
             answers.bad(
-                _(
-                    "more than one right answer ('=' or %100%) in a one-answer question; for a question "
-                    "with several right answers give them positive weights (~%50%) and use no '='"
-                )
+                "more than one right answer ('=' or %100%) in a one-answer question; for a question "
+                "with several right answers give them positive weights (~%50%) and use no '='"
             )
         lost = [f"'{answers.short(a.text)}' ({answers.fmt(a.weight)}%)" for a in parsed if a.weight not in (0, 100)]
         if lost:
             answers.note(
-                _(
-                    "imported as single best answer: %(answers)s count as wrong choices "
-                    "(partial credit and penalties are not kept)",
-                    answers=", ".join(lost),
-                )
+                "imported as single best answer: " + ", ".join(lost) + " count as wrong choices "
+                "(partial credit and penalties are not kept)"
             )
         return gift_choice_fields(answers, parsed, right)
 

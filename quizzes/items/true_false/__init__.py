@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import model_validator
 
-from ...i18n import N_, _
 from ..base import AnswerError, Item, Mark, make_mark, single_value
 from ..editor import Editor, Field
 
@@ -15,9 +13,6 @@ if TYPE_CHECKING:
     from ...formats.gift import GiftAnswers, GiftWriter
 
 _TRUE, _FALSE = ("T", "TRUE"), ("F", "FALSE")
-# A verdict in words: shown translated, written in English where it is data (GIFT's ``// harmful:``).
-_VERDICTS = {True: N_("True"), False: N_("False")}
-HARMFUL_IS_RIGHT = N_("the harmful verdict must be the wrong one")
 
 
 class TrueFalse(Item):
@@ -27,31 +22,21 @@ class TrueFalse(Item):
     none, earns 0.
     """
 
-    label = N_("True or false")
+    label = "True or false"
     editor: ClassVar[Editor] = Editor(
         blocks=(
+            Field("correct", "The statement is", "choice", options=((True, "True"), (False, "False")), default=True),
+            Field("feedback_true", "Feedback for 'true'", "markdown"),
+            Field("feedback_false", "Feedback for 'false'", "markdown"),
             Field(
-                name="correct",
-                label=N_("The statement is"),
-                kind="choice",
-                options=((True, _VERDICTS[True]), (False, _VERDICTS[False])),
-                default=True,
-            ),
-            Field(name="feedback_true", label=N_("Feedback for 'true'"), kind="markdown"),
-            Field(name="feedback_false", label=N_("Feedback for 'false'"), kind="markdown"),
-            Field(
-                name="harmful_verdict",
-                label=N_("The wrong verdict is harmful (it is the action that would hurt a client)"),
-                kind="choice",
-                options=(
-                    (None, N_("No")),
-                    (True, N_("Yes: 'true' is harmful")),
-                    (False, N_("Yes: 'false' is harmful")),
-                ),
+                "harmful_verdict",
+                "The wrong verdict is harmful (it is the action that would hurt a client)",
+                "choice",
+                options=((None, "No"), (True, "Yes: 'true' is harmful"), (False, "Yes: 'false' is harmful")),
                 default=None,
             ),
         ),
-        errors=((HARMFUL_IS_RIGHT, "harmful_verdict"),),
+        errors=(("harmful verdict", "harmful_verdict"),),
     )
     gift_order = 40
     type: Literal["true-false"]
@@ -64,16 +49,8 @@ class TrueFalse(Item):
     @model_validator(mode="after")
     def _harmful_is_wrong(self) -> TrueFalse:
         if self.harmful_verdict is not None and self.harmful_verdict == self.correct:
-            raise ValueError(_(HARMFUL_IS_RIGHT))
+            raise ValueError("the harmful verdict must be the wrong one")
         return self
-
-    def texts(self) -> dict[str, str]:
-        own = {name: getattr(self, name) for name in ("feedback_true", "feedback_false") if getattr(self, name)}
-        return {**super().texts(), **own}
-
-    def with_texts(self, texts: Mapping[str, str]) -> TrueFalse:
-        copy = super().with_texts(texts)
-        return copy.model_copy(update={n: texts[n] for n in ("feedback_true", "feedback_false") if n in texts})
 
     def harmful_picks(self, answer: Any | None) -> list[str]:
         return [self.describe(answer)] if answer is not None and answer is self.harmful_verdict else []
@@ -81,15 +58,12 @@ class TrueFalse(Item):
     def harmful_parts(self) -> list[str]:
         return [] if self.harmful_verdict is None else [self.describe(self.harmful_verdict)]
 
-    def gift_harmful(self) -> list[str]:
-        return [] if self.harmful_verdict is None else [_VERDICTS[self.harmful_verdict]]
-
     def parse_answer(self, values: list[str]) -> bool | None:
         value = single_value(values)
         if value is None:
             return None
         if value.lower() not in ("true", "false"):
-            raise AnswerError(_("Answer true or false."))
+            raise AnswerError("Answer true or false.")
         return value.lower() == "true"
 
     def grade(self, answer: Any | None) -> Mark:
@@ -105,7 +79,7 @@ class TrueFalse(Item):
         return [text] if text else []
 
     def describe(self, answer: Any | None) -> str:
-        return _("No answer") if answer is None else _(_VERDICTS[bool(answer)])
+        return "No answer" if answer is None else ("True" if answer else "False")
 
     @classmethod
     def from_gift(cls, answers: GiftAnswers) -> dict[str, Any] | None:

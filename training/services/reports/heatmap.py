@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from quizzes.items import Topic
@@ -25,10 +24,10 @@ HEATMAP_PAGE_SIZE = 100
 
 # Heatmap bands: (key, label, lowest percent). Colour is never the only signal: cells print the number.
 BANDS = (
-    ("strong", _l("%(low)d%% and above", low=85), 85.0),
-    ("good", _l("%(low)d–%(high)d%%", low=70, high=84), 70.0),
-    ("fair", _l("%(low)d–%(high)d%%", low=50, high=69), 50.0),
-    ("weak", _l("Below %(high)d%%", high=50), 0.0),
+    ("strong", "85% and above", 85.0),
+    ("good", "70–84%", 70.0),
+    ("fair", "50–69%", 50.0),
+    ("weak", "Below 50%", 0.0),
 )
 
 

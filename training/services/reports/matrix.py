@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, Subquery, and_, case, distinct, exists, func, literal_column, select
 
 from quizzes.stats import Overconfidence
@@ -45,20 +44,20 @@ MATRIX_PAGE_SIZE = 100
 
 # Matrix filters, applied to one module's cell or to any assigned module's cell.
 STATUSES = {
-    "overdue": _l("Overdue"),
-    "not-passed": _l("Not passed yet"),
-    "not-started": _l("Not started"),
-    "passed": _l("Passed"),
+    "overdue": "Overdue",
+    "not-passed": "Not passed yet",
+    "not-started": "Not started",
+    "passed": "Passed",
 }
 SORTS_ASCENDING_FIRST = ("name", "email")
 
-# What a cell's result says, by ``Cell.result`` (translated when shown or exported).
+# What a cell's result says, by ``Cell.result``.
 RESULTS = {
-    "passed": _l("Passed"),
-    "in-progress": _l("In progress"),
-    "not-passed-safety": _l("Not passed: safety"),
-    "not-passed": _l("Not passed"),
-    "not-started": _l("Not started"),
+    "passed": "Passed",
+    "in-progress": "In progress",
+    "not-passed-safety": "Not passed: safety",
+    "not-passed": "Not passed",
+    "not-started": "Not started",
 }
 
 

@@ -1,25 +1,19 @@
 """Who a report lists: the cohort's students, optionally those whose name or email contains some text.
 
 Shared by the matrix, the heatmap and the student directory, so a search finds the same
-people on each page. A name is matched folded (``services/folding.py``): "nguyen", "NGUYEN"
-and "Nguyễn" all find "Nguyễn Thị Đào", on SQLite and PostgreSQL alike.
+people on each page.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 
 from ...models import Cohort, CohortMember, User
-from ..folding import fold
 
 
 def name_or_email_contains(q: str) -> ColumnElement[bool]:
-    """A "name or email contains" condition that ignores case, and tone marks in names (LIKE wildcards
-    in ``q`` are literal)."""
-    return or_(
-        User.search_name.contains(fold(q), autoescape=True),
-        func.lower(User.email).contains(q.lower(), autoescape=True),
-    )
+    """A case-insensitive "name or email contains" condition (LIKE wildcards in ``q`` are literal)."""
+    return or_(User.name.icontains(q, autoescape=True), User.email.icontains(q, autoescape=True))
 
 
 def cohort_member_ids(cohort: Cohort, q: str = "") -> Select:

@@ -28,14 +28,6 @@
 
   var form = document.getElementById("stage-form");
   if (!form || !window.fetch) { return; }
-  // What the script says comes from the page, in the reader's language (templates/learn/take.html):
-  // each text may hold {name} marks that fill() replaces with values.
-  var texts = JSON.parse(document.getElementById("take-text").textContent);
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (mark, name) {
-      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : mark;
-    });
-  }
   var url = form.dataset.autosaveUrl;
   var stage = parseInt(form.dataset.stage, 10);
   var seq = parseInt(form.dataset.seq, 10) || 0;
@@ -83,7 +75,7 @@
     failures[item] = (failures[item] || 0) + 1;
     var backoff = Math.min(MAX_WAIT, 2 * Math.pow(2, failures[item] - 1));
     var wait = Math.min(MAX_WAIT, Math.max(retryAfter || 0, backoff));
-    status(fieldset, fill(texts.retry, { why: why, wait: wait }), true);
+    status(fieldset, "Not saved yet: " + why + " Your answer stays here; trying again in " + wait + " s.", true);
     clearTimeout(retries[item]);
     retries[item] = setTimeout(function () { save(fieldset); }, wait * 1000);
   }
@@ -95,7 +87,7 @@
     latest[item] = seq;
     var body = { stage: stage, item: item, values: values(fieldset), seq: seq, certainty: certainty(fieldset) };
     sent[item] = snapshot(fieldset);
-    status(fieldset, texts.saving);
+    status(fieldset, "Saving…");
     fetch(url, {
       method: "POST",
       credentials: "same-origin",
@@ -106,31 +98,31 @@
       if (!response.ok || response.redirected) { delete sent[item]; }  // the next change sends it again
       if (response.status === 503 || response.status === 502 || response.status === 504) {
         var after = parseInt(response.headers.get("Retry-After"), 10);
-        retryLater(fieldset, item, isNaN(after) ? 0 : after, texts.busy);
+        retryLater(fieldset, item, isNaN(after) ? 0 : after, "the academy's server is busy.");
         return null;
       }
       var type = response.headers.get("Content-Type") || "";
       if (response.redirected || type.indexOf("application/json") === -1) {
-        status(fieldset, texts.signedOut, true);
+        status(fieldset, "Not saved: you seem to be signed out. Sign in again in another tab, then press Save answers.", true);
         return null;
       }
       return response.json().then(function (data) {
         if (response.ok) {
           failures[item] = 0;
-          status(fieldset, texts.saved);
+          status(fieldset, "Saved");
         } else if (data.closed) {
           status(fieldset, data.error, true);
           setTimeout(function () { window.location.reload(); }, 1500);
         } else {
           // 400: the answer itself is wrong (e.g. not a number): the message says what to fix.
-          var refusal = response.status === 400 ? texts.notSaved : texts.notSavedRetry;
-          status(fieldset, fill(refusal, { error: data.error || texts.refused }), true);
+          var retry = response.status === 400 ? "" : " Press Save answers to try again.";
+          status(fieldset, "Not saved: " + (data.error || "the server refused it.") + retry, true);
         }
       });
     }).catch(function () {
       if (latest[item] !== body.seq) { return; }
       delete sent[item];
-      retryLater(fieldset, item, 0, texts.offline);
+      retryLater(fieldset, item, 0, "no connection.");
     });
   }
 
